@@ -1,0 +1,245 @@
+"""All that is configurable about the Informat API in one object: base URLs, token URL, scopes,
+paths, paging, timeouts and retry bounds. Nothing else in the project spells a URL or a path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Any
+
+LEERLINGEN = "leerlingen"
+PERSONEEL = "personeel"
+REKENINGEN = "rekeningen"
+APIS = (LEERLINGEN, PERSONEEL, REKENINGEN)
+
+API_TITLES = {
+    LEERLINGEN: "Leerlingen API",
+    PERSONEEL: "Personeel API",
+    REKENINGEN: "Rekeningen API",
+}
+
+DEFAULT_TOKEN_URL = "https://www.identityserver.be/connect/token"  # noqa: S105 - a URL
+DEFAULT_BASE_URLS = MappingProxyType(
+    {
+        LEERLINGEN: "https://leerlingenapi.informatsoftware.be/1/",
+        PERSONEEL: "https://personeelsapi.informatsoftware.be/",
+        REKENINGEN: "https://rekeningenapi.informatsoftware.be/1/",  # modelled: not public
+    }
+)
+# Where each API lives below a single host (the sandbox serves all three from one host).
+HOST_PREFIXES = MappingProxyType(
+    {LEERLINGEN: "leerlingen/1/", PERSONEEL: "personeel/", REKENINGEN: "rekeningen/1/"}
+)
+HOST_TOKEN_PATH = "connect/token"  # noqa: S105 - a path
+
+DEFAULT_SCOPE_TEMPLATES = MappingProxyType(
+    {
+        LEERLINGEN: "api_informat_sas_leerlingen.leerlingen.{instellingsnummer}",
+        PERSONEEL: "api_informat_sas_personeel.personeel.{instellingsnummer}",
+        REKENINGEN: "api_informat_sas_rekeningen.rekeningen.{instellingsnummer}",
+    }
+)
+
+# call name -> (api, HTTP method, path template relative to the API's base URL)
+DEFAULT_PATHS = MappingProxyType(
+    {
+        "students": (LEERLINGEN, "GET", "students"),
+        "student": (LEERLINGEN, "GET", "students/{person_id}"),
+        "registrations": (LEERLINGEN, "GET", "registrations"),
+        "preregistrations": (LEERLINGEN, "GET", "preregistrations"),
+        "save_preregistration": (LEERLINGEN, "POST", "preregistrations/save"),
+        "update_preregistration": (
+            LEERLINGEN,
+            "POST",
+            "preregistrations/{pre_registration_id}/update",
+        ),
+        "employees": (PERSONEEL, "GET", "employees"),
+        "employee": (PERSONEEL, "GET", "employees/{employee_id}"),
+        "assignments": (PERSONEEL, "GET", "employees/assignments"),
+        "accessgroups": (REKENINGEN, "GET", "accessgroups"),
+        "accessgroup_users": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/users"),
+        "accessgroup_journals": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/journals"),
+        "invoices": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/invoices"),
+        "request_pdf": (
+            REKENINGEN,
+            "POST",
+            "accessgroups/{toegangsgroep}/invoices/{invoice_id}/pdf",
+        ),
+        "pdf_job": (REKENINGEN, "GET", "pdf-jobs/{job_id}"),
+        "pdf_download": (REKENINGEN, "GET", "pdf-jobs/{job_id}/download"),
+        "register_payment": (REKENINGEN, "POST", "accessgroups/{toegangsgroep}/payments"),
+    }
+)
+
+# listing call -> (key of the list in the answer, record key used for keyset paging)
+LISTINGS = MappingProxyType(
+    {
+        "students": ("students", "pPersoon"),
+        "registrations": ("registrations", "pInschrijving"),
+        "preregistrations": ("preregistrations", "preRegistrationId"),
+        "employees": ("employees", "pPersoon"),
+        "assignments": ("assignments", "pOpdracht"),
+        "accessgroups": ("accessgroups", "name"),
+        "accessgroup_users": ("users", "userId"),
+        "accessgroup_journals": ("journals", "code"),
+        "invoices": ("invoices", "invoiceId"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class ToegangsgroepConfig:
+    """What the project knows of one toegangsgroep: the instelling whose number its calls carry,
+    who must hear about it, and whether payments are registered on it."""
+
+    name: str
+    instellingsnummer: str
+    admins: tuple[str, ...] = ()
+    payments: bool = False
+
+    @classmethod
+    def from_value(cls, name: str, value: Any) -> ToegangsgroepConfig:
+        if isinstance(value, str):
+            return cls(name=name, instellingsnummer=value)
+        if not isinstance(value, Mapping) or "instellingsnummer" not in value:
+            raise ValueError(
+                f"toegangsgroep {name!r}: expected an instellingsnummer or an object with "
+                "'instellingsnummer' (and optionally 'admins', 'payments')"
+            )
+        admins = value.get("admins") or ()
+        if isinstance(admins, str):
+            admins = tuple(a.strip() for a in admins.split(",") if a.strip())
+        return cls(
+            name=name,
+            instellingsnummer=str(value["instellingsnummer"]),
+            admins=tuple(admins),
+            payments=bool(value.get("payments", False)),
+        )
+
+
+@dataclass(frozen=True)
+class InformatConfig:
+    client_id: str
+    client_secret: str = field(repr=False)
+    token_url: str = DEFAULT_TOKEN_URL
+    base_urls: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_BASE_URLS))
+    scope_templates: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_SCOPE_TEMPLATES)
+    )
+    # Explicit scopes: when set, one token is asked for with all of them for every call.
+    scopes: tuple[str, ...] = ()
+    paths: Mapping[str, tuple[str, str, str]] = field(default_factory=lambda: dict(DEFAULT_PATHS))
+    instellingsnummers: tuple[str, ...] = ()
+    toegangsgroepen: Mapping[str, ToegangsgroepConfig] = field(default_factory=dict)
+    # None: read each listing as one streamed answer (as the real API does); N: keyset pages of N.
+    page_size: int | None = None
+    connect_timeout: float = 5.0
+    read_timeout: float = 60.0
+    max_attempts: int = 6
+    max_retry_seconds: float = 120.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    token_refresh_margin: float = 60.0
+    user_agent: str = "informat-airflow/0.1"
+
+    def __post_init__(self) -> None:
+        missing = [api for api in APIS if api not in self.base_urls]
+        if missing:
+            raise ValueError(f"no base URL for {', '.join(missing)}")
+        for number in self.instellingsnummers:
+            if not (len(number) == 6 and number.isdigit()):
+                raise ValueError(f"instellingsnummer {number!r} is not 6 digits")
+        if self.page_size is not None and self.page_size < 1:
+            raise ValueError("page_size must be positive")
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def url(self, api: str, path: str) -> str:
+        return self.base_urls[api].rstrip("/") + "/" + path.lstrip("/")
+
+    def with_overrides(self, **changes: Any) -> InformatConfig:
+        return replace(self, **changes)
+
+    @classmethod
+    def for_host(cls, host: str, **kwargs: Any) -> InformatConfig:
+        """All three API's and the token endpoint below one host (the sandbox's layout)."""
+        root = host.rstrip("/") + "/"
+        base_urls = {api: root + prefix for api, prefix in HOST_PREFIXES.items()}
+        return cls(token_url=root + HOST_TOKEN_PATH, base_urls=base_urls, **kwargs)
+
+    @classmethod
+    def from_connection_fields(
+        cls,
+        *,
+        host: str | None,
+        login: str | None,
+        password: str | None,
+        extra: Mapping[str, Any] | None,
+    ) -> InformatConfig:
+        """Build the config from the fields of an Airflow connection of type ``informat``.
+
+        host: base URL below which all API's live (the sandbox); empty for Informat's own hosts.
+        extra: ``instellingsnummers`` (list), ``toegangsgroepen`` (object: name -> instellingsnummer
+        or {instellingsnummer, admins, payments}), ``scopes`` (list), ``base_urls`` (per API),
+        ``token_url``, ``page_size``, ``connect_timeout``, ``read_timeout``, ``max_attempts``,
+        ``max_retry_seconds``, ``paths`` (per call name: path template).
+        """
+        if not login or not password:
+            raise ValueError("the informat connection needs a login (client_id) and a password")
+        extra = dict(extra or {})
+        known = {
+            "instellingsnummers",
+            "toegangsgroepen",
+            "scopes",
+            "base_urls",
+            "token_url",
+            "page_size",
+            "connect_timeout",
+            "read_timeout",
+            "max_attempts",
+            "max_retry_seconds",
+            "paths",
+        }
+        unknown = sorted(set(extra) - known)
+        if unknown:
+            raise ValueError(f"unknown keys in the informat connection extra: {unknown}")
+        numbers = extra.get("instellingsnummers") or []
+        if isinstance(numbers, str):
+            numbers = [n.strip() for n in numbers.split(",") if n.strip()]
+        groups = {
+            name: ToegangsgroepConfig.from_value(name, value)
+            for name, value in (extra.get("toegangsgroepen") or {}).items()
+        }
+        kwargs: dict[str, Any] = {
+            "client_id": login,
+            "client_secret": password,
+            "instellingsnummers": tuple(str(n) for n in numbers),
+            "toegangsgroepen": groups,
+            "scopes": tuple(extra.get("scopes") or ()),
+        }
+        for key in ("page_size", "max_attempts"):
+            if extra.get(key) is not None:
+                kwargs[key] = int(extra[key])
+        for key in ("connect_timeout", "read_timeout", "max_retry_seconds"):
+            if extra.get(key) is not None:
+                kwargs[key] = float(extra[key])
+        if extra.get("paths"):
+            paths = dict(DEFAULT_PATHS)
+            for call, template in extra["paths"].items():
+                if call not in paths:
+                    raise ValueError(f"unknown call {call!r} in paths")
+                api, method, _ = paths[call]
+                paths[call] = (api, method, template)
+            kwargs["paths"] = paths
+        if host:
+            host = host if "://" in host else f"https://{host}"
+            config = cls.for_host(host, **kwargs)
+        else:
+            config = cls(**kwargs)
+        overrides: dict[str, Any] = {}
+        if extra.get("base_urls"):
+            overrides["base_urls"] = {**config.base_urls, **extra["base_urls"]}
+        if extra.get("token_url"):
+            overrides["token_url"] = extra["token_url"]
+        return config.with_overrides(**overrides) if overrides else config

@@ -1,0 +1,88 @@
+"""The one logging filter of the project: masks personal data and secrets in log records.
+
+Every module of the project gets its logger through :func:`get_logger`, which attaches the
+filter; :func:`install` also attaches it to the handlers of the root logger, so records of other
+libraries (urllib3, uvicorn, ...) that pass through those handlers are masked as well.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+MASK = "***"
+
+# INSZ / rijksregisternummer: YYMMDDxxxcc, often written YY.MM.DD-xxx.cc. Any 11-digit run of
+# that shape is masked, whether its check digits are valid or not: over-masking is safe.
+_INSZ = re.compile(r"(?<![\d.])\d{2}[.\s]?\d{2}[.\s]?\d{2}[-.\s]?\d{3}[.\s]?\d{2}(?![\d])")
+_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
+_SECRET_KV = re.compile(
+    r"(?i)\b(client_secret|access_token|refresh_token|password|secret|token)"
+    r"(\"?\s*[:=]\s*\"?)([^\s\"'&,}]+)"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
+
+_literals: set[str] = set()
+_literals_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Mask this exact value wherever it appears (tokens and client secrets)."""
+    if value and len(value) >= 6:
+        with _literals_lock:
+            _literals.add(value)
+
+
+def mask(text: str) -> str:
+    """Return ``text`` with INSZ numbers, bearer tokens, secrets and e-mail addresses masked."""
+    if not text:
+        return text
+    with _literals_lock:
+        literals = sorted(_literals, key=len, reverse=True)
+    for literal in literals:
+        if literal in text:
+            text = text.replace(literal, MASK)
+    text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
+    text = _SECRET_KV.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
+    text = _EMAIL.sub(MASK, text)
+    return _INSZ.sub(MASK, text)
+
+
+class MaskingFilter(logging.Filter):
+    """Rewrites a record's message (and exception text) with :func:`mask`; never drops a record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "_informat_masked", False):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string must not lose the record
+            message = str(record.msg)
+        record.msg = mask(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text)
+        record._informat_masked = True
+        return True
+
+
+_FILTER = MaskingFilter()
+
+
+def get_logger(name: str) -> logging.Logger:
+    """A logger with the masking filter attached; use it for every logger of the project."""
+    logger = logging.getLogger(name)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger
+
+
+def install(logger: logging.Logger | None = None) -> None:
+    """Attach the masking filter to every handler of ``logger`` (default: the root logger)."""
+    target = logger or logging.getLogger()
+    for handler in target.handlers:
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)

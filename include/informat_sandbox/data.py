@@ -1,0 +1,382 @@
+"""Seeded, deterministic synthetic data for the sandbox: a school group with its instellingen,
+students, enrolments, staff, toegangsgroepen and invoices. No real person's data: names are drawn
+from common name lists, INSZ numbers are generated with valid check digits, e-mail addresses use
+the reserved ``example.org`` domain."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from informat_client import insz
+from informat_client.schooljaar import schooljaar_for, shift
+
+LAST_NAMES = [
+    "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
+    "Wouters", "De Smet", "Dubois", "Lambert", "Dupont", "Van den Broeck", "Hermans",
+    "Vermeulen", "Van Damme", "De Backer", "Verstraete", "Desmet", "Cools", "Vandenberghe",
+    "Smets", "Coppens", "Declercq", "Van de Velde", "Aerts", "D'Hondt", "Vlaeminck",
+    "Yılmaz", "Çelik", "Öztürk", "Şahin", "Doğan", "El Amrani", "Benali", "Nguyễn", "Trần",
+    "Kowalski", "Wiśniewski", "Popescu", "Ndiaye", "Mukendi", "Ørsted", "Müller",
+    "Lefèvre", "Noël", "Françoise", "王", "李", "محمد", "الحسن",
+]  # fmt: skip
+FIRST_NAMES_M = [
+    "Lucas", "Liam", "Noah", "Louis", "Arthur", "Jules", "Mathis", "Finn", "Lars", "Warre",
+    "Wout", "Seppe", "Vic", "Rune", "Stan", "Mohamed", "Adam", "Emir", "Yusuf", "Ilias",
+    "Mehmet", "Çağan", "Noé", "Matéo", "Jérôme", "Aurélien", "Minh", "Wei", "أحمد",
+]  # fmt: skip
+FIRST_NAMES_V = [
+    "Emma", "Olivia", "Louise", "Mila", "Elena", "Marie", "Lotte", "Noor", "Julie", "Fien",
+    "Lore", "Ella", "Nora", "Yasmine", "Aya", "Zeynep", "Elif", "Amélie", "Zoë", "Anaïs",
+    "Chloé", "Maëlle", "Inès", "Océane", "Ngọc", "Mei", "فاطمة", "Agnieszka",
+]  # fmt: skip
+PLACES = [
+    "Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Aalst", "Kortrijk", "Hasselt",
+    "Sint-Niklaas", "Oostende", "Genk", "Roeselare", "Brussel", "Istanbul", "Casablanca",
+]  # fmt: skip
+NATIONALITIES = ["BE"] * 17 + ["NL", "TR", "MA", "PL", "RO", "CD", "FR"]
+FUNCTIONS = ["leraar", "directeur", "opvoeder", "secretariaatsmedewerker", "zorgcoördinator"]
+
+
+@dataclass
+class Instelling:
+    instellingsnummer: str
+    name: str
+    students: list[dict[str, Any]] = field(default_factory=list)
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    employees: list[dict[str, Any]] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    preregistrations: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class Toegangsgroep:
+    name: str
+    instellingsnummers: list[str]
+    carried_over: set[str]  # schooljaren for which the API rights were carried over
+    active: bool = True
+    users: list[dict[str, Any]] = field(default_factory=list)
+    journals: list[dict[str, Any]] = field(default_factory=list)
+    invoices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # schooljaar -> list
+    payments: list[dict[str, Any]] = field(default_factory=list)
+
+    def is_active_for(self, schooljaar: str) -> bool:
+        return self.active and schooljaar in self.carried_over
+
+
+@dataclass
+class Client:
+    client_id: str
+    client_secret: str
+    instellingsnummers: set[str]
+    toegangsgroepen: set[str]
+
+
+@dataclass
+class SchoolGroup:
+    seed: int
+    today: date
+    schooljaren: tuple[str, ...]  # (previous, current)
+    instellingen: dict[str, Instelling]
+    toegangsgroepen: dict[str, Toegangsgroep]
+    clients: dict[str, Client]
+    next_person: int
+
+    @property
+    def current_schooljaar(self) -> str:
+        return self.schooljaren[-1]
+
+    def all_students(self) -> int:
+        return sum(len(i.students) for i in self.instellingen.values())
+
+
+# instellingsnummers of the synthetic school group: five with pupils, one empty (a new school),
+# and one that exists but is outside the default client's scopes.
+INSTELLINGEN = [
+    ("990011", "Basisschool De Regenboog", 0.22),
+    ("990012", "Basisschool 't Klavertje", 0.18),
+    ("990013", "Middenschool Sint-Jozef", 0.20),
+    ("990014", "Atheneum Scheldeland", 0.24),
+    ("990015", "Technisch Instituut Leiezone", 0.16),
+    ("990016", "Nieuwe school Kouter (nog leeg)", 0.0),
+]
+OUT_OF_SCOPE_INSTELLING = ("990019", "Buitenschool (geen toegang)", 0.0)
+
+DEFAULT_STUDENTS = 4000
+
+
+def _guid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _birth_date(rng: random.Random, today: date, min_age: float, max_age: float) -> date:
+    days = rng.randint(int(min_age * 365.25), int(max_age * 365.25))
+    return today - timedelta(days=days)
+
+
+class _InszPool:
+    """Unique synthetic INSZ numbers; the sequence is odd for boys and even for girls."""
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+
+    def draw(self, rng: random.Random, born: date, sex: str) -> str:
+        while True:
+            sequence = rng.randrange(1 if sex == "M" else 2, 998, 2)
+            number = insz.make(born, sequence)
+            if number not in self._used:
+                self._used.add(number)
+                return number
+
+
+def _person(rng: random.Random, pool: _InszPool, born: date, p_persoon: int) -> dict[str, Any]:
+    sex = rng.choice("MV")
+    first = rng.choice(FIRST_NAMES_M if sex == "M" else FIRST_NAMES_V)
+    record: dict[str, Any] = {
+        "pPersoon": p_persoon,
+        "persoonId": _guid(rng),
+        "naam": rng.choice(LAST_NAMES),
+        "voornaam": first,
+        "geboortedatum": born.isoformat(),
+        "geslacht": sex,
+        "geboorteplaats": rng.choice(PLACES),
+        "nationaliteit": rng.choice(NATIONALITIES),
+    }
+    # about one in thirty has no Belgian INSZ (a newcomer with a foreign number instead)
+    if rng.random() < 1 / 30:
+        record["rijksregisternr"] = None
+        record["buitenlandsIdNr"] = f"F{rng.randrange(10**7, 10**8)}"
+    else:
+        record["rijksregisternr"] = pool.draw(rng, born, sex)
+    return record
+
+
+def _schooljaar_bounds(schooljaar: str) -> tuple[date, date]:
+    start = int(schooljaar[:4])
+    return date(start, 9, 1), date(start + 1, 6, 30)
+
+
+def _student(
+    rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int, n: int
+) -> dict[str, Any]:
+    secundair = inst.name.startswith(("Middenschool", "Atheneum", "Technisch"))
+    min_age, max_age = (11.5, 19.0) if secundair else (2.5, 12.5)
+    born = _birth_date(rng, today, min_age, max_age)
+    record = _person(rng, pool, born, p_persoon)
+    record.update(
+        {
+            "instelnr": inst.instellingsnummer,
+            "stamnr": f"{inst.instellingsnummer[-2:]}{n:05d}",
+            "leerjaar": rng.randint(1, 6),
+            "graad": rng.randint(1, 3) if secundair else None,
+            "status": "ingeschreven",
+            "isOkan": rng.random() < 0.02,
+        }
+    )
+    return record
+
+
+def _registration(
+    rng: random.Random, student: dict[str, Any], schooljaar: str, p_inschrijving: int
+) -> dict[str, Any]:
+    start, end = _schooljaar_bounds(schooljaar)
+    klas = f"{student['leerjaar']}{rng.choice('ABCD')}"
+    return {
+        "pInschrijving": p_inschrijving,
+        "pPersoon": student["pPersoon"],
+        "persoonId": student["persoonId"],
+        "instelnr": student["instelnr"],
+        "stamnr": student["stamnr"],
+        "schooljaar": schooljaar,
+        "begindatum": start.isoformat(),
+        "einddatum": end.isoformat(),
+        "inschrKlassen": [
+            {
+                "groepType": 0,
+                "klasCode": klas,
+                "begindatum": start.isoformat(),
+                "einddatum": end.isoformat(),
+            }
+        ],
+    }
+
+
+def _employee(
+    rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int
+) -> dict[str, Any]:
+    born = _birth_date(rng, today, 22, 65)
+    record = _person(rng, pool, born, p_persoon)
+    return {
+        "pPersoon": p_persoon,
+        "persoonId": record["persoonId"],
+        "naam": record["naam"],
+        "voornaam": record["voornaam"],
+        "geboortedatum": record["geboortedatum"],
+        "geslacht": record["geslacht"],
+        "rijksregisternr": record["rijksregisternr"],
+        "stamboeknr": f"{rng.randrange(10**10, 10**11)}",
+        "email": f"personeel{p_persoon}@example.org",
+        "instelnr": inst.instellingsnummer,
+    }
+
+
+def _invoices(
+    rng: random.Random,
+    group: str,
+    students: list[dict[str, Any]],
+    schooljaar: str,
+    next_id: int,
+) -> list[dict[str, Any]]:
+    start, _ = _schooljaar_bounds(schooljaar)
+    out = []
+    for student in students:
+        for _ in range(rng.choice((1, 1, 2))):
+            amount = round(rng.uniform(15, 450), 2)
+            due = start + timedelta(days=rng.randint(20, 280))
+            paid = rng.random() < 0.6
+            out.append(
+                {
+                    "invoiceId": f"F{schooljaar[:4]}-{next_id:07d}",
+                    "toegangsgroep": group,
+                    "schoolYear": schooljaar,
+                    "instelnr": student["instelnr"],
+                    "debtorPersonId": student["persoonId"],
+                    "amount": amount,
+                    "dueDate": due.isoformat(),
+                    "status": "betaald" if paid else "open",
+                    "paidAmount": amount if paid else 0.0,
+                }
+            )
+            next_id += 1
+    return out
+
+
+def build(
+    seed: int = 42,
+    today: date | None = None,
+    students: int = DEFAULT_STUDENTS,
+    client_id: str = "sandbox-client",
+    client_secret: str = "",
+) -> SchoolGroup:
+    """Build the school group. Same seed and size: the same data, byte for byte."""
+    today = today or date.today()
+    rng = random.Random(seed)
+    pool = _InszPool()
+    current = schooljaar_for(today)
+    schooljaren = (shift(current, -1), current)
+
+    instellingen: dict[str, Instelling] = {}
+    person = 100_000
+    inschrijving = 1
+    for number, name, share in [*INSTELLINGEN, OUT_OF_SCOPE_INSTELLING]:
+        inst = Instelling(number, name)
+        count = round(students * share)
+        for n in range(count):
+            person += 1
+            inst.students.append(_student(rng, pool, inst, today, person, n + 1))
+        for student in inst.students:
+            inst.registrations.append(_registration(rng, student, current, inschrijving))
+            inschrijving += 1
+        staff = max(3, count // 12) if count else 0
+        for _ in range(staff):
+            person += 1
+            employee = _employee(rng, pool, inst, today, person)
+            inst.employees.append(employee)
+            start, end = _schooljaar_bounds(current)
+            inst.assignments.append(
+                {
+                    "pOpdracht": person,
+                    "pPersoon": employee["pPersoon"],
+                    "instelnr": number,
+                    "ambt": rng.choice(FUNCTIONS),
+                    "begindatum": start.isoformat(),
+                    "einddatum": end.isoformat(),
+                    "lestijden": rng.choice((12, 16, 20, 22, 24)),
+                }
+            )
+        instellingen[number] = inst
+
+    def users(prefix: str) -> list[dict[str, Any]]:
+        return [
+            {"userId": f"{prefix}-u1", "login": f"boekhouding@{prefix.lower()}.example.org",
+             "active": True, "valid": True},
+            {"userId": f"{prefix}-u2", "login": f"directie@{prefix.lower()}.example.org",
+             "active": False, "valid": True},
+        ]  # fmt: skip
+
+    journals = [
+        {"code": "Extern", "name": "Externe betalingen", "type": "financieel"},
+        {"code": "Extern_Dubieus", "name": "Externe betalingen (dubieus)", "type": "financieel"},
+        {"code": "Kas", "name": "Kas", "type": "financieel"},
+    ]
+    groups = {
+        # carried over for both schooljaren: healthy
+        "SG-Noord": Toegangsgroep("SG-Noord", ["990011", "990012"], set(schooljaren)),
+        # not carried over to the current schooljaar: nobody logged in via iRekeningen yet
+        "SG-Zuid": Toegangsgroep("SG-Zuid", ["990013", "990014"], {schooljaren[0]}),
+        "Internaat-De-Linde": Toegangsgroep("Internaat-De-Linde", ["990015"], set(schooljaren)),
+        # exists, but the default client has no access to it
+        "VZW-Elders": Toegangsgroep("VZW-Elders", ["990019"], set(schooljaren)),
+    }
+    invoice_id = 1
+    for group in groups.values():
+        group.users = users(group.name)
+        group.journals = [dict(j) for j in journals]
+        roster = [s for n in group.instellingsnummers for s in instellingen[n].students]
+        for schooljaar in schooljaren:
+            group.invoices[schooljaar] = _invoices(rng, group.name, roster, schooljaar, invoice_id)
+            invoice_id += len(group.invoices[schooljaar])
+
+    client = Client(
+        client_id=client_id,
+        client_secret=client_secret,
+        instellingsnummers={n for n, _, _ in INSTELLINGEN},
+        toegangsgroepen={"SG-Noord", "SG-Zuid", "Internaat-De-Linde"},
+    )
+    return SchoolGroup(
+        seed=seed,
+        today=today,
+        schooljaren=schooljaren,
+        instellingen=instellingen,
+        toegangsgroepen=groups,
+        clients={client_id: client},
+        next_person=person + 1,
+    )
+
+
+def student_detail(student: dict[str, Any], seed: int) -> dict[str, Any]:
+    """One student with addresses, relations (parents), phone numbers and e-mails, derived
+    deterministically from the student so that it costs no memory until asked."""
+    rng = random.Random(f"{seed}:{student['pPersoon']}")
+    street = rng.choice(
+        ["Kerkstraat", "Stationsstraat", "Dorpsstraat", "Molenstraat", "Nieuwstraat"]
+    )
+    relations = []
+    for kind, names in (("moeder", FIRST_NAMES_V), ("vader", FIRST_NAMES_M)):
+        relations.append(
+            {
+                "type": kind,
+                "naam": student["naam"] if kind == "vader" else rng.choice(LAST_NAMES),
+                "voornaam": rng.choice(names),
+                "email": f"ouder{student['pPersoon']}{kind[0]}@example.org",
+                "telefoon": f"04{rng.randrange(10**7, 10**8)}",
+            }
+        )
+    return {
+        **student,
+        "adressen": [
+            {
+                "straat": street,
+                "nr": str(rng.randint(1, 250)),
+                "postcode": str(rng.choice([9000, 2000, 8000, 3000, 2800, 9300])),
+                "gemeente": rng.choice(PLACES[:12]),
+                "land": "BE",
+            }
+        ],
+        "relaties": relations,
+        "telefoons": [relations[0]["telefoon"]],
+        "emails": [relations[0]["email"]],
+    }
