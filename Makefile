@@ -1,0 +1,49 @@
+# The two commands of the README: `make run` and `make test`. Both build .venv from scratch on a
+# machine that has only Python 3.11 and the package registries.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint format bench check-run clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.local-installed: $(BIN)/python requirements.txt requirements-local.txt pyproject.toml
+	$(BIN)/pip install --quiet -r requirements-local.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.local-installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## run: the whole project on the embedded default (SQLite, sandbox, local S3); Ctrl-C stops it
+run: $(VENV)/.local-installed
+	$(BIN)/python scripts/run_local.py
+
+## check-run: what `make run` does, then one DAG run through the REST API, then stop
+check-run: $(VENV)/.local-installed
+	$(BIN)/python scripts/run_local.py --check
+
+## test: lint, format check and the whole test suite
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: performance figures, as ratios against baselines measured in the same run
+bench: $(VENV)/.dev-installed
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .local

@@ -1,0 +1,77 @@
+"""Wiring only: the logic lives in informat_pipelines.connection_check."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+
+DOC = """
+### Informat connection check
+
+Run this by hand after setting up (or changing) the `informat` connection. For every
+instellingsnummer in the connection it reads one record of the Leerlingen and Personeel API's;
+for every toegangsgroep it reports whether Informat says it is active for the schooljaar of the
+run's date. The task fails, naming the instelling, API and Informat's error code, when anything
+is unreachable or refused. No personal data is logged: only counts and states.
+"""
+
+
+@dag(
+    dag_id="informat_connection_check",
+    schedule=None,
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    tags=["informat", "setup"],
+    doc_md=DOC,
+    default_args={"owner": "data-team", "retries": 1, "retry_delay": timedelta(seconds=30)},
+    params={"informat_conn_id": "informat_default"},
+)
+def informat_connection_check():
+    @task
+    def instellingsnummers() -> list[str]:
+        from informat_airflow.hooks import InformatHook
+
+        conn_id = get_current_context()["params"]["informat_conn_id"]
+        numbers = list(InformatHook(conn_id).get_config().instellingsnummers)
+        if not numbers:
+            raise ValueError(f"connection {conn_id!r} lists no instellingsnummers in its extra")
+        return numbers
+
+    @task
+    def check_instelling(instellingsnummer: str) -> dict:
+        from informat_airflow.context import run_day
+        from informat_airflow.hooks import InformatHook
+        from informat_client.schooljaar import schooljaar_for
+        from informat_pipelines.connection_check import check_instelling
+
+        context = get_current_context()
+        schooljaar = schooljaar_for(run_day(context))
+        with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
+            result = check_instelling(client, instellingsnummer, schooljaar)
+        for api, state in result["apis"].items():
+            print(f"instelling {instellingsnummer}, {api}: {state}")
+        if not result["ok"]:
+            raise RuntimeError(f"instelling {instellingsnummer}: {result['apis']}")
+        return result
+
+    @task
+    def check_toegangsgroepen() -> dict:
+        from informat_airflow.context import run_day
+        from informat_airflow.hooks import InformatHook
+        from informat_client.schooljaar import schooljaar_for
+        from informat_pipelines.connection_check import check_toegangsgroepen
+
+        context = get_current_context()
+        schooljaar = schooljaar_for(run_day(context))
+        with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
+            result = check_toegangsgroepen(client, schooljaar)
+        for name, state in result["toegangsgroepen"].items():
+            print(f"toegangsgroep {name}, schooljaar {schooljaar}: {state}")
+        return result
+
+    check_instelling.expand(instellingsnummer=instellingsnummers())
+    check_toegangsgroepen()
+
+
+informat_connection_check()

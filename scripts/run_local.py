@@ -1,0 +1,289 @@
+"""The embedded default: the Informat sandbox, a local S3 endpoint and a mail catcher on
+127.0.0.1, wired into Airflow's connections, then ``airflow standalone`` with the project's DAGs
+on SQLite in ``.local/`` (git-ignored). Ctrl-C stops everything it started.
+
+``--check`` brings everything up, runs ``informat_connection_check`` through Airflow's REST API,
+and stops again: it exits 0 only when that run succeeded.
+
+Ports and the folder can be changed with INFORMAT_SANDBOX_PORT, LOCAL_S3_PORT, LOCAL_SMTP_PORT,
+AIRFLOW_PORT and LOCAL_DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL = Path(os.environ.get("LOCAL_DIR", ROOT / ".local")).resolve()
+HOST = "127.0.0.1"
+
+
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+def _private_json(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    path.write_text(json.dumps(data, indent=2))
+
+
+def _local_secrets() -> dict[str, str]:
+    """Secrets of the embedded default, made once and kept in .local/ (never in the repo)."""
+    path = LOCAL / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    values = {
+        "sandbox_client_secret": secrets.token_urlsafe(24),
+        "admin_password": secrets.token_urlsafe(12),
+        "pseudonymisation_key": secrets.token_urlsafe(32),
+    }
+    _private_json(path, values)
+    return values
+
+
+def airflow_env(airflow_port: int) -> dict[str, str]:
+    home = LOCAL / "airflow"
+    home.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__API__HOST": HOST,
+            "AIRFLOW__API__PORT": str(airflow_port),
+            "AIRFLOW__API__BASE_URL": f"http://{HOST}:{airflow_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{airflow_port}/execution/",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            # airflow standalone starts its components as `airflow ...` from PATH
+            "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", ""))),
+            "PYTHONPATH": os.pathsep.join(
+                p for p in (str(ROOT / "include"), env.get("PYTHONPATH", "")) if p
+            ),
+        }
+    )
+    return env
+
+
+def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo_key: str):
+    from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
+
+    from informat_sandbox.data import INSTELLINGEN
+
+    return {
+        "informat_default": {
+            "conn_type": "informat",
+            "description": "The Informat sandbox on 127.0.0.1",
+            "host": sandbox_url,
+            "login": "sandbox-client",
+            "password": client_secret,
+            "extra": json.dumps(
+                {
+                    "instellingsnummers": [n for n, _, _ in INSTELLINGEN],
+                    "toegangsgroepen": {
+                        "SG-Noord": {
+                            "instellingsnummer": "990011",
+                            "admins": ["boekhouding.noord@example.org"],
+                            "payments": True,
+                        },
+                        "SG-Zuid": {
+                            "instellingsnummer": "990013",
+                            "admins": ["boekhouding.zuid@example.org"],
+                            "payments": True,
+                        },
+                        "Internaat-De-Linde": {
+                            "instellingsnummer": "990015",
+                            "admins": ["internaat@example.org"],
+                        },
+                    },
+                }
+            ),
+        },
+        "informat_s3": {
+            "conn_type": "aws",
+            "description": "Local S3-compatible endpoint (moto) on 127.0.0.1",
+            "login": ACCESS_KEY,
+            "password": SECRET_KEY,
+            "extra": json.dumps(s3.connection_extra()),
+        },
+        "smtp_default": {
+            "conn_type": "smtp",
+            "description": "Local mail catcher; mails land in .local/mail",
+            "host": HOST,
+            "port": smtp_port,
+            "extra": json.dumps(
+                {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}
+            ),
+        },
+        "informat_pseudonymisation": {
+            "conn_type": "generic",
+            "description": "Key of the keyed hash that pseudonymises INSZ numbers",
+            "password": pseudo_key,
+        },
+    }
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "airflow", *args], env=env, check=True, cwd=ROOT)
+
+
+def _wait_for_api(base: str, password: str, proc: subprocess.Popen, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"airflow standalone stopped (exit {proc.returncode})")
+        try:
+            answer = requests.post(
+                f"{base}/auth/token",
+                json={"username": "admin", "password": password},
+                timeout=5,
+            )
+            if answer.status_code in (200, 201):
+                return answer.json()["access_token"]
+        except requests.RequestException:
+            pass
+        time.sleep(2)
+    raise TimeoutError("Airflow's API did not come up in time")
+
+
+def check(base: str, password: str, proc: subprocess.Popen) -> bool:
+    """Run informat_connection_check through the REST API and wait for its outcome."""
+    token = _wait_for_api(base, password, proc, timeout=240)
+    headers = {"Authorization": f"Bearer {token}"}
+    dag_id = "informat_connection_check"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:  # the dag-processor needs a moment to parse the DAGs
+        answer = requests.get(f"{base}/api/v2/dags/{dag_id}", headers=headers, timeout=10)
+        if answer.status_code == 200:
+            break
+        time.sleep(2)
+    else:
+        print(f"check: {dag_id} did not appear in Airflow", flush=True)
+        return False
+    requests.patch(
+        f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10
+    ).raise_for_status()
+    run = requests.post(
+        f"{base}/api/v2/dags/{dag_id}/dagRuns",
+        json={"logical_date": None},
+        headers=headers,
+        timeout=10,
+    )
+    run.raise_for_status()
+    run_id = run.json()["dag_run_id"]
+    deadline = time.monotonic() + 300
+    state = "queued"
+    while time.monotonic() < deadline:
+        state = requests.get(
+            f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=headers, timeout=10
+        ).json()["state"]
+        if state in ("success", "failed"):
+            break
+        time.sleep(3)
+    print(f"check: {dag_id} run {run_id} ended {state}", flush=True)
+    return state == "success"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="start, run one DAG, stop")
+    args = parser.parse_args()
+
+    sys.path.insert(0, str(ROOT / "include"))
+    from informat_devtools.mailcatcher import MailCatcher
+    from informat_devtools.s3 import LocalS3
+
+    from informat_sandbox.app import SandboxState
+    from informat_sandbox.server import SandboxServer
+
+    sandbox_port = _port("INFORMAT_SANDBOX_PORT", 8765)
+    s3_port = _port("LOCAL_S3_PORT", 9090)
+    smtp_port = _port("LOCAL_SMTP_PORT", 8025)
+    airflow_port = _port("AIRFLOW_PORT", 8080)
+    values = _local_secrets()
+
+    started: list = []
+    proc: subprocess.Popen | None = None
+    try:
+        sandbox = SandboxServer(
+            SandboxState(client_secret=values["sandbox_client_secret"]), port=sandbox_port
+        ).start()
+        started.append(sandbox)
+        s3 = LocalS3(port=s3_port).start()
+        started.append(s3)
+        mail = MailCatcher(port=smtp_port, folder=LOCAL / "mail").start()
+        started.append(mail)
+
+        env = airflow_env(airflow_port)
+        _private_json(
+            Path(env["AIRFLOW_HOME"]) / "passwords.json", {"admin": values["admin_password"]}
+        )
+        _airflow(env, "db", "migrate")
+        conns_file = LOCAL / "connections.json"
+        _private_json(
+            conns_file,
+            connections(
+                sandbox.url, s3, smtp_port, values["sandbox_client_secret"],
+                values["pseudonymisation_key"],
+            ),
+        )  # fmt: skip
+        _airflow(env, "connections", "import", "--overwrite", str(conns_file))
+        conns_file.unlink()
+
+        base = f"http://{HOST}:{airflow_port}"
+        print(
+            "\n"
+            f"  Informat sandbox : {sandbox.url}  (control plane: {sandbox.url}/_sandbox/docs)\n"
+            f"  S3 endpoint      : {s3.url}  (buckets informat-data, informat-archive)\n"
+            f"  SMTP catcher     : {HOST}:{smtp_port}  (mails in {LOCAL / 'mail'})\n"
+            f"  Airflow          : {base}\n"
+            f"  Login            : admin / {values['admin_password']}"
+            f"  (kept in {LOCAL / 'secrets.json'})\n"
+            "  Stop with Ctrl-C.\n",
+            flush=True,
+        )
+        log_file = open(LOCAL / "standalone.log", "w") if args.check else None  # noqa: SIM115
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "standalone"],
+            env=env,
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=log_file,
+            stderr=subprocess.STDOUT if args.check else None,
+        )
+        if args.check:
+            return 0 if check(base, values["admin_password"], proc) else 1
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        for service in reversed(started):
+            service.stop()
+        print("stopped: Airflow, sandbox, S3 endpoint and mail catcher", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
