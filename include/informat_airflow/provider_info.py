@@ -1,4 +1,4 @@
-"""Registers the ``informat`` connection type with Airflow (entry point ``apache_airflow_provider``)."""
+"""Registers the ``informat`` connection type with Airflow (``apache_airflow_provider``)."""
 
 from __future__ import annotations
 
