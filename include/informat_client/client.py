@@ -205,7 +205,11 @@ class InformatClient:
                 return cached.value
             if renew:
                 self._count("token_renewals")
-            token = self._retrying(lambda: self._fetch_token(scopes, call), call)
+            try:
+                token = self._retrying(lambda: self._fetch_token(scopes, call), call)
+            except InformatError as exc:
+                exc.retryable = False  # retried here already: the call around it must not repeat it
+                raise
             self._tokens[scopes] = token
             return token.value
 
@@ -425,6 +429,8 @@ class InformatClient:
             )
         except requests.exceptions.Timeout:
             raise call.error(InformatConnectionError, "no answer in time (timeout)") from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise call.error(_TruncatedError, "the answer was cut off before its end") from None
         except requests.exceptions.ConnectionError as exc:
             reason = type(exc.__context__ or exc).__name__
             raise call.error(InformatConnectionError, f"no connection ({reason})") from None
@@ -515,6 +521,7 @@ class InformatClient:
         """The whole listing as one answer, parsed record by record: memory stays flat."""
         response = self._retrying(lambda: self._send(call, params=params, stream=True), call)
         count = 0
+        cut_off = "the answer was cut off after {count} record(s); nothing of it may be used"
         try:
             self._check_json_type(response, call)
             reader = _ResponseReader(response)
@@ -531,24 +538,16 @@ class InformatClient:
                 for record in ijson.items(events(), f"{list_key}.item"):
                     count += 1
                     yield record
-            except ijson.IncompleteJSONError:
+            except ijson.JSONError as exc:
                 if reader.bytes_read == 0:
-                    raise call.error(
-                        InformatBadResponseError, "empty answer where JSON was expected"
-                    ) from None
-                raise call.error(
-                    InformatBadResponseError,
-                    f"the answer was cut off after {count} record(s); nothing of it may be used",
-                ) from None
-            except ijson.JSONError:
-                raise call.error(
-                    InformatBadResponseError, f"malformed JSON after {count} record(s)"
-                ) from None
+                    reason = "empty answer where JSON was expected"
+                elif "premature EOF" in str(exc):
+                    reason = cut_off.format(count=count)
+                else:
+                    reason = f"malformed JSON after {count} record(s); nothing of it may be used"
+                raise call.error(InformatBadResponseError, reason) from None
             except _STREAM_ERRORS:
-                raise call.error(
-                    InformatBadResponseError,
-                    f"the connection broke after {count} record(s); nothing of it may be used",
-                ) from None
+                raise call.error(InformatBadResponseError, cut_off.format(count=count)) from None
             if not seen:
                 raise call.error(InformatBadResponseError, f"the answer has no '{list_key}' list")
         finally:

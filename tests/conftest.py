@@ -1,0 +1,107 @@
+"""Shared fixtures: the sandbox on 127.0.0.1 (real HTTP), clients against it, and an isolated
+Airflow home on SQLite for DAG tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="informat-airflow-test-"))
+# Before anything imports airflow: an isolated home, SQLite, no examples, this project's DAGs.
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+    }
+)
+sys.path.insert(0, str(ROOT / "include"))
+
+import pytest  # noqa: E402
+
+from informat_client import InformatClient, InformatConfig, ToegangsgroepConfig  # noqa: E402
+from informat_sandbox.app import SandboxState  # noqa: E402
+from informat_sandbox.data import INSTELLINGEN  # noqa: E402
+from informat_sandbox.server import SandboxServer  # noqa: E402
+
+CLIENT_ID = "sandbox-client"
+INSTELLINGSNUMMERS = tuple(n for n, _, _ in INSTELLINGEN)
+TOEGANGSGROEPEN = {
+    "SG-Noord": ToegangsgroepConfig("SG-Noord", "990011", ("noord@example.org",), True),
+    "SG-Zuid": ToegangsgroepConfig("SG-Zuid", "990013", ("zuid@example.org",), True),
+    "Internaat-De-Linde": ToegangsgroepConfig("Internaat-De-Linde", "990015", (), False),
+}
+
+
+@pytest.fixture(scope="session")
+def client_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+@pytest.fixture(scope="session")
+def sandbox(client_secret):
+    state = SandboxState(client_secret=client_secret, pdf_delay=0.2)
+    with SandboxServer(state) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sandbox(request):
+    """Every test that uses the sandbox starts from the seeded data, with no faults."""
+    yield
+    if "sandbox" in request.fixturenames:
+        server = request.getfixturevalue("sandbox")
+        server.state.reset(token_lifetime=3600.0, pdf_delay=0.2, today=None)
+
+
+class RecordingSleep:
+    """Stands in for time.sleep in clients under test: records the waits, waits not."""
+
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def config(sandbox, client_secret) -> InformatConfig:
+    return InformatConfig.for_host(
+        sandbox.url,
+        client_id=CLIENT_ID,
+        client_secret=client_secret,
+        instellingsnummers=INSTELLINGSNUMMERS,
+        toegangsgroepen=TOEGANGSGROEPEN,
+        read_timeout=10,
+    )
+
+
+@pytest.fixture
+def client(config, sleeps):
+    with InformatClient(config, sleep=sleeps) as c:
+        yield c
+
+
+@pytest.fixture
+def make_client(config, sleeps):
+    made = []
+
+    def make(sleep=sleeps, **overrides) -> InformatClient:
+        c = InformatClient(config.with_overrides(**overrides), sleep=sleep)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.close()
