@@ -179,9 +179,12 @@ def test_token_is_renewed_before_it_expires(make_client, sandbox):
 
 
 def test_wrong_client_secret_is_refused_clearly(config, sleeps):
-    with InformatClient(config.with_overrides(client_secret="wrong-secret"), sleep=sleeps) as c:
-        with pytest.raises(InformatAuthError, match="refused the client credentials") as failed:
-            list(c.iter_students("990011", "2026-27"))
+    wrong = config.with_overrides(client_secret="wrong-secret")
+    with (
+        InformatClient(wrong, sleep=sleeps) as c,
+        pytest.raises(InformatAuthError, match="refused the client credentials") as failed,
+    ):
+        list(c.iter_students("990011", "2026-27"))
     assert "invalid_client" in failed.value.codes
     assert "wrong-secret" not in str(failed.value)
 
