@@ -1,0 +1,55 @@
+"""Helpers for tests that run DAGs with Airflow's own machinery on the test's SQLite home."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+_migrated = False
+
+
+def migrate_db() -> None:
+    """`airflow db migrate` once per session, on the isolated home conftest set up."""
+    global _migrated
+    if not _migrated:
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            capture_output=True,
+            env=os.environ,
+        )
+        _migrated = True
+
+
+def set_connection(monkeypatch, conn_id: str, **fields) -> None:
+    """An Airflow connection from the environment (AIRFLOW_CONN_<ID> as JSON)."""
+    if isinstance(fields.get("extra"), dict):
+        fields["extra"] = json.dumps(fields["extra"])
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
+
+
+def load_dag(dag_id: str):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags[dag_id]
+
+
+def task_states(dag_run) -> dict[str, str]:
+    """task_id (with map index) -> state of a DagRun returned by dag.test()."""
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        tis = session.query(TaskInstance).filter(
+            TaskInstance.dag_id == dag_run.dag_id, TaskInstance.run_id == dag_run.run_id
+        )
+        return {
+            ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else ""): str(ti.state)
+            for ti in tis
+        }
