@@ -46,7 +46,7 @@ def test_client_run_logs_no_insz_token_secret_or_name(
                 "match": "/preregistrations/save",
                 "status": 400,
                 "code": "INSZ_INVALID",
-                "message": f"rijksregisternummer {insz.format_dotted(echoed)} van ouder@example.org",
+                "message": f"INSZ {insz.format_dotted(echoed)} van ouder@example.org",
             },
         ],
     )
