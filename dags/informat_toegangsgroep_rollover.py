@@ -1,0 +1,144 @@
+"""Wiring only: the logic lives in informat_pipelines.rollover and rollover_messages."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
+DOC = """
+### Toegangsgroep rollover checks and alerts
+
+Every school year the API rights of each toegangsgroep must be carried over: someone logs in on
+it via iRekeningen. When nobody does, or a toegangsgroep becomes inactive, the Rekeningen API
+quietly stops serving that school. This DAG runs **daily at 07:00 Europe/Brussels** and, for every
+toegangsgroep in the `informat` connection's extra:
+
+* is it active for the current schooljaar, and does a probe of its invoices return data;
+* from `next_schooljaar_from` (default **15 August**) until 1 September: is it already carried
+  over to the next schooljaar — so the yearly rollover check starts mid-August and repeats daily
+  through 1 September and beyond, until every toegangsgroep is carried over;
+* where `payments` is set: at least one active and valid user, and a journal `Extern` or
+  `Extern_Dubieus`.
+
+Findings are kept in the Variable `informat_rollover_state` (inspect it under Admin > Variables):
+a problem is announced once, reminded every `remind_after_days` (default 7) while it lasts, and
+closed with an "opgelost" message. Mails go through the SMTP connection to the admins of the
+toegangsgroep (connection extra), or to `fallback_recipients`; a failure of the check itself
+(Informat unreachable, credentials refused) is worded as such and also goes to the fallback list.
+A Slack or Teams incoming webhook (HTTP connection `informat_alerts_webhook`) is an optional second
+channel.
+
+Settings (JSON Variable `informat_rollover_settings`, all optional): `remind_after_days`,
+`language` (`nl` or `en`), `fallback_recipients`, `next_schooljaar_from` (`MM-DD`), `probe`.
+The run's summary (every toegangsgroep with its state) is the `alert` task's log and return value.
+"""
+
+
+@dag(
+    dag_id="informat_toegangsgroep_rollover",
+    schedule=CronTriggerTimetable("0 7 * * *", timezone="Europe/Brussels"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["informat", "rekeningen", "alerts"],
+    doc_md=DOC,
+    default_args={
+        "owner": "data-team",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=5),
+        "retry_exponential_backoff": 2.0,
+    },
+    params={
+        "informat_conn_id": "informat_default",
+        "smtp_conn_id": "smtp_default",
+        "webhook_conn_id": "informat_alerts_webhook",
+        "state_variable": "informat_rollover_state",
+        "today": Param(None, type=["null", "string"], description="check as of this date"),
+    },
+)
+def informat_toegangsgroep_rollover():
+    @task
+    def check_toegangsgroepen() -> dict:
+        from dataclasses import asdict
+        from datetime import date
+
+        from airflow.sdk import Variable
+
+        from informat_airflow.context import run_day
+        from informat_airflow.hooks import InformatHook
+        from informat_pipelines.rollover import Settings, check_all
+
+        context = get_current_context()
+        params = context["params"]
+        today = date.fromisoformat(params["today"]) if params["today"] else run_day(context)
+        settings = Settings.from_mapping(
+            Variable.get("informat_rollover_settings", default=None, deserialize_json=True)
+        )
+        hook = InformatHook(params["informat_conn_id"])
+        config = hook.get_config()
+        if not config.toegangsgroepen:
+            raise ValueError(
+                f"connection {params['informat_conn_id']!r} lists no toegangsgroepen in its extra"
+            )
+        with hook.get_conn() as client:
+            reports = check_all(client, config.toegangsgroepen.values(), today, settings)
+        return {
+            "today": today.isoformat(),
+            "settings": asdict(settings),
+            "admins": {name: list(g.admins) for name, g in config.toegangsgroepen.items()},
+            "reports": [asdict(r) for r in reports],
+        }
+
+    @task
+    def alert(checked: dict) -> list[dict]:
+        from datetime import date
+
+        from informat_airflow import notify, state
+        from informat_pipelines.rollover import (
+            Finding,
+            GroupReport,
+            Settings,
+            format_summary,
+            reconcile,
+            summary_rows,
+        )
+        from informat_pipelines.rollover_messages import compose
+
+        params = get_current_context()["params"]
+        settings = Settings.from_mapping(checked["settings"])
+        reports = [
+            GroupReport(**{**r, "findings": [Finding(**f) for f in r["findings"]]})
+            for r in checked["reports"]
+        ]
+        today = date.fromisoformat(checked["today"])
+        previous = state.load(params["state_variable"])
+        new_state, notifications = reconcile(previous, reports, today, settings)
+        mails, orphaned = compose(
+            notifications, checked["admins"], settings.fallback_recipients, settings.language
+        )
+        for notification in orphaned:
+            print(
+                f"WARNING: nobody to tell about {notification.finding.kind} of "
+                f"{notification.finding.toegangsgroep}: no admins and no fallback_recipients"
+            )
+        for mail in mails:
+            notify.send_mail(params["smtp_conn_id"], mail.recipients, mail.subject, mail.html)
+        if mails:
+            notify.post_webhook(
+                params["webhook_conn_id"], "\n\n".join(f"{m.subject}\n{m.text}" for m in mails)
+            )
+        state.save(
+            params["state_variable"],
+            new_state,
+            "Findings of informat_toegangsgroep_rollover (open problems and their history)",
+        )
+        rows = summary_rows(new_state)
+        print(f"Toegangsgroepen on {today}: {len(notifications)} notification(s) sent\n")
+        print(format_summary(rows))
+        return rows
+
+    alert(check_toegangsgroepen())
+
+
+informat_toegangsgroep_rollover()
