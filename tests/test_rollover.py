@@ -21,8 +21,9 @@ def kinds(reports) -> dict[str, list[str]]:
     return {r.toegangsgroep: [f.kind for f in r.findings] for r in reports}
 
 
-def run_check(client, today=TODAY, settings=Settings(), groups=None):
-    return check_all(client, (groups or TOEGANGSGROEPEN).values(), today, settings)
+def run_check(client, today=TODAY, settings=None, groups=None):
+    groups = (groups or TOEGANGSGROEPEN).values()
+    return check_all(client, groups, today, settings or Settings())
 
 
 def control(sandbox, group: str, **changes) -> None:

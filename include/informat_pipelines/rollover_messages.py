@@ -30,7 +30,8 @@ TEXTS: dict[str, dict[str, tuple[str, str, str, str]]] = {
             "schooljaar {sj}. Zonder overzetting stopt de Rekeningen-API op 1 september {y}.",
             "vanaf 1 september {y}: het ophalen van rekeningen, het registreren van betalingen "
             "en het archiveren van de PDF's van rekeningen",
-            "Log vóór 1 september {y} in op toegangsgroep {g} via iRekeningen voor schooljaar {sj}.",
+            "Log vóór 1 september {y} in op toegangsgroep {g} via iRekeningen voor "
+            "schooljaar {sj}.",
         ),
         "inactive": (
             "Toegangsgroep {g} is niet meer actief",
@@ -249,10 +250,7 @@ def recipients_for(
     itself also goes to the fallback list (the data team), besides the admins."""
     own = tuple(admins.get(notification.finding.toegangsgroep, ()))
     fallback = tuple(fallback)
-    if notification.finding.kind in CHECK_FAILURES:
-        chosen = own + fallback
-    else:
-        chosen = own or fallback
+    chosen = own + fallback if notification.finding.kind in CHECK_FAILURES else own or fallback
     return tuple(dict.fromkeys(chosen))  # unique, in order
 
 
