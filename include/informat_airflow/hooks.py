@@ -61,20 +61,7 @@ class InformatHook(BaseHook):
     def get_config(self) -> InformatConfig:
         if self._config is None:
             conn = self.get_connection(self.informat_conn_id)
-            host = conn.host or ""
-            if host and conn.port and host.count(":") < (2 if "://" in host else 1):
-                host = f"{host}:{conn.port}"
-            if host and "://" not in host:
-                host = f"{conn.schema or 'https'}://{host}"
-            try:
-                self._config = InformatConfig.from_connection_fields(
-                    host=host or None,
-                    login=conn.login,
-                    password=conn.password,
-                    extra=conn.extra_dejson,
-                )
-            except ValueError as exc:
-                raise ValueError(f"connection {self.informat_conn_id!r}: {exc}") from None
+            self._config = config_from_connection(conn, self.informat_conn_id)
         return self._config
 
     def get_conn(self) -> InformatClient:
@@ -93,6 +80,21 @@ class InformatHook(BaseHook):
         except (InformatError, ValueError) as exc:
             return False, str(exc)
         return True, f"connected; instelling {number} sees toegangsgroepen: {', '.join(groups)}"
+
+
+def config_from_connection(conn: Any, conn_id: str) -> InformatConfig:
+    """The client's configuration from an ``informat`` connection (also used in triggers)."""
+    host = conn.host or ""
+    if host and conn.port and host.count(":") < (2 if "://" in host else 1):
+        host = f"{host}:{conn.port}"
+    if host and "://" not in host:
+        host = f"{conn.schema or 'https'}://{host}"
+    try:
+        return InformatConfig.from_connection_fields(
+            host=host or None, login=conn.login, password=conn.password, extra=conn.extra_dejson
+        )
+    except ValueError as exc:
+        raise ValueError(f"connection {conn_id!r}: {exc}") from None
 
 
 def _mask_in_airflow(secret: str) -> None:

@@ -714,14 +714,17 @@ class InformatClient:
         *,
         schooljaar: str | None = None,
         instellingsnummer: str | None = None,
+        regenerate: bool = False,
     ) -> dict[str, Any]:
-        """Ask Informat to make an invoice's PDF; answers the job (``jobId``, ``status``).
+        """Ask Informat for an invoice's PDF; answers the job (``jobId``, ``status``). With
+        ``regenerate`` Informat makes it anew (for a PDF it has already deleted).
         Not repeated on a 5xx: a second request would start a second job."""
         number = self._instelling_for(toegangsgroep, instellingsnummer)
         call = self._call(
             "request_pdf", number, {"toegangsgroep": toegangsgroep, "invoice_id": invoice_id}
         )
-        return self._get_json(call, params={"schoolYear": schooljaar})
+        params = {"schoolYear": schooljaar, "regenerate": "true" if regenerate else None}
+        return self._get_json(call, params=params)
 
     def get_pdf_job(
         self, toegangsgroep: str, job_id: str, *, instellingsnummer: str | None = None

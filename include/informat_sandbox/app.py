@@ -444,10 +444,15 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         client, _ = authorize(request, "rekeningen")
         year = request.query_params.get("schoolYear")
         group = accessgroup(client, name, year)
-        if _find_invoice(group, invoice_id) is None:
+        invoice = _find_invoice(group, invoice_id)
+        if invoice is None:
             raise ApiError(404, "Unknown invoice", "INVOICE_UNKNOWN")
         job = PdfJob(secrets.token_hex(8), name, invoice_id, time.monotonic())
         job.failed = invoice_id in state.faults.pdf_failed_invoices
+        regenerate = request.query_params.get("regenerate", "").lower() == "true"
+        if invoice.get("pdfGeneratedAt") and not regenerate:
+            # Informat already made this PDF: the job answers the existing one at once
+            job.generated_at = datetime.fromisoformat(invoice["pdfGeneratedAt"])
         with state.lock:
             state.pdf_jobs[job.job_id] = job
             state.stats["pdf_requests"] += 1
@@ -470,7 +475,7 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         answer: dict[str, Any] = {"jobId": job.job_id, "invoiceId": job.invoice_id}
         if job.failed:
             return {**answer, "status": "failed", "message": "PDF generation failed"}
-        ready = (
+        ready = job.generated_at is not None or (
             not state.faults.pdf_never_ready
             and time.monotonic() - job.created_at >= state.pdf_delay
         )
@@ -478,6 +483,9 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
             return {**answer, "status": "pending"}
         if job.generated_at is None:
             job.generated_at = datetime.now().replace(microsecond=0)
+            invoice = _find_invoice(state.group.toegangsgroepen[job.toegangsgroep], job.invoice_id)
+            if invoice is not None:
+                invoice["pdfGeneratedAt"] = job.generated_at.isoformat()
         content = _pdf_bytes(job.invoice_id, job.job_id)
         return {
             **answer,

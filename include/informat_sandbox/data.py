@@ -229,7 +229,10 @@ def _invoices(
     students: list[dict[str, Any]],
     schooljaar: str,
     next_id: int,
+    today: date,
 ) -> list[dict[str, Any]]:
+    """Invoices of a schooljaar. An invoice that fell due before today already had its PDF made
+    by Informat on its due date (``pdfGeneratedAt``); older than a year, Informat deleted it."""
     start, _ = _schooljaar_bounds(schooljaar)
     out = []
     for student in students:
@@ -248,6 +251,7 @@ def _invoices(
                     "dueDate": due.isoformat(),
                     "status": "betaald" if paid else "open",
                     "paidAmount": amount if paid else 0.0,
+                    "pdfGeneratedAt": f"{due.isoformat()}T06:00:00" if due < today else None,
                 }
             )
             next_id += 1
@@ -327,7 +331,9 @@ def build(
         group.journals = [dict(j) for j in journals]
         roster = [s for n in group.instellingsnummers for s in instellingen[n].students]
         for schooljaar in schooljaren:
-            group.invoices[schooljaar] = _invoices(rng, group.name, roster, schooljaar, invoice_id)
+            group.invoices[schooljaar] = _invoices(
+                rng, group.name, roster, schooljaar, invoice_id, today
+            )
             invoice_id += len(group.invoices[schooljaar])
 
     client = Client(

@@ -1,0 +1,502 @@
+"""Archive of invoice PDFs: plan what is missing, request it, archive it verified (no Airflow).
+
+Informat makes PDFs asynchronously and keeps each at most a year. For one toegangsgroep and
+schooljaar, :func:`plan` compares Informat's invoices with the manifest kept in the archive itself
+and repairs half-done work; :func:`request_jobs` asks for the missing PDFs; the waiting happens
+elsewhere (a deferred trigger that uses :func:`poll_intervals` and :func:`job_outcome`);
+:func:`archive_ready` downloads each ready PDF as a stream while hashing it, checks it against
+Informat's checksum, uploads it with its checksum and metadata, verifies the stored object, and
+only then records it in the manifest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO, Any, Protocol
+
+from informat_client import InformatClient, InformatError, InformatGoneError
+from informat_client.masking import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ArchiveSettings:
+    prefix: str = "pdf"
+    batch_size: int = 200  # PDF jobs per trigger: thousands of PDFs, a handful of triggers
+    poll_initial: float = 5.0
+    poll_max: float = 60.0
+    poll_jitter: float = 0.2
+    timeout: float = 3600.0
+    retention_warn_days: int = 335  # about 11 months
+    object_lock_days: int | None = None
+    download_attempts: int = 3
+    manifest_every: int = 50  # write the manifest after this many archived PDFs
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any] | None) -> ArchiveSettings:
+        values = dict(values or {})
+        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"unknown PDF archive settings: {unknown}")
+        settings = cls(**values)
+        if settings.poll_initial <= 0 or settings.poll_max < settings.poll_initial:
+            raise ValueError("poll_initial must be positive and at most poll_max")
+        if settings.batch_size < 1 or settings.timeout <= 0:
+            raise ValueError("batch_size and timeout must be positive")
+        return settings
+
+
+class ArchiveError(Exception):
+    """A PDF could not be archived; the message says which and why (no personal data)."""
+
+
+class ChecksumMismatch(ArchiveError):
+    pass
+
+
+# --------------------------------------------------------------------- store
+
+
+class ObjectStore(Protocol):
+    def head(self, key: str) -> dict[str, Any] | None: ...
+
+    def put_pdf(
+        self,
+        key: str,
+        body: IO[bytes],
+        sha256_hex: str,
+        metadata: Mapping[str, str],
+        retain_until: datetime | None,
+    ) -> None: ...
+
+    def read(self, key: str) -> bytes: ...
+
+    def put_json(self, key: str, value: Any) -> None: ...
+
+    def get_json(self, key: str) -> Any | None: ...
+
+
+class Boto3Store:
+    """An S3-compatible bucket through a boto3 client (in Airflow: ``S3Hook(...).get_conn()``, so
+    the connection's ``endpoint_url`` and checksum settings apply)."""
+
+    def __init__(self, client: Any, bucket: str) -> None:
+        self.client = client
+        self.bucket = bucket
+
+    def head(self, key: str) -> dict[str, Any] | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            answer = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return {
+            "size": answer["ContentLength"],
+            "sha256_b64": answer.get("ChecksumSHA256"),
+            "metadata": answer.get("Metadata", {}),
+        }
+
+    def put_pdf(self, key, body, sha256_hex, metadata, retain_until) -> None:
+        extra: dict[str, Any] = {}
+        if retain_until is not None:
+            extra = {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": retain_until}
+        self.client.put_object(
+            Bucket=self.bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/pdf",
+            ChecksumAlgorithm="SHA256",
+            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode(),
+            Metadata=dict(metadata),
+            **extra,
+        )
+
+    def read(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def put_json(self, key: str, value: Any) -> None:
+        body = json.dumps(value, indent=1, sort_keys=True).encode()
+        self.client.put_object(
+            Bucket=self.bucket, Key=key, Body=body, ContentType="application/json"
+        )
+
+    def get_json(self, key: str) -> Any | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return json.loads(body)
+
+
+def pdf_key(settings: ArchiveSettings, toegangsgroep: str, schooljaar: str, invoice_id: str) -> str:
+    return f"{settings.prefix}/{toegangsgroep}/{schooljaar}/{invoice_id}.pdf"
+
+
+def manifest_key(settings: ArchiveSettings, toegangsgroep: str, schooljaar: str) -> str:
+    return f"{settings.prefix}/{toegangsgroep}/{schooljaar}/manifest.json"
+
+
+@dataclass
+class Manifest:
+    """What is archived and verified, per invoice, kept in the archive beside the PDFs."""
+
+    key: str
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    lost: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dirty: int = 0
+
+    @classmethod
+    def load(cls, store: ObjectStore, key: str) -> Manifest:
+        body = store.get_json(key) or {}
+        return cls(key, dict(body.get("archived", {})), dict(body.get("lost", {})))
+
+    def add(self, invoice_id: str, entry: dict[str, Any]) -> None:
+        self.entries[invoice_id] = entry
+        self.lost.pop(invoice_id, None)
+        self.dirty += 1
+
+    def mark_lost(self, invoice_id: str, reason: str, when: str) -> None:
+        self.lost.setdefault(invoice_id, {"reason": reason, "first_seen": when})
+        self.dirty += 1
+
+    def save(self, store: ObjectStore) -> None:
+        if self.dirty:
+            store.put_json(self.key, {"version": 1, "archived": self.entries, "lost": self.lost})
+            self.dirty = 0
+
+
+# ---------------------------------------------------------------------- plan
+
+
+@dataclass
+class Plan:
+    toegangsgroep: str
+    schooljaar: str
+    invoices: dict[str, str | None]  # invoice id -> when Informat made its PDF (or None)
+    archived: int
+    missing: list[str]
+    repaired: list[str]
+
+
+def plan(
+    client: InformatClient,
+    store: ObjectStore,
+    settings: ArchiveSettings,
+    toegangsgroep: str,
+    schooljaar: str,
+) -> Plan:
+    """Invoices whose PDF is not in the manifest. A PDF that is in the archive but not in the
+    manifest (a run that stopped between upload and manifest) is verified and recorded now,
+    without asking Informat again."""
+    invoices = {
+        str(i["invoiceId"]): i.get("pdfGeneratedAt")
+        for i in client.iter_invoices(toegangsgroep, schooljaar)
+    }
+    manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
+    missing, repaired = [], []
+    for invoice_id in invoices:
+        if invoice_id in manifest.entries:
+            continue
+        key = pdf_key(settings, toegangsgroep, schooljaar, invoice_id)
+        head = store.head(key)
+        expected = (head or {}).get("metadata", {}).get("sha256")
+        if head and expected and hashlib.sha256(store.read(key)).hexdigest() == expected:
+            manifest.add(invoice_id, _entry(key, head["size"], expected, head["metadata"]))
+            repaired.append(invoice_id)
+        else:
+            missing.append(invoice_id)
+    manifest.save(store)
+    if repaired:
+        log.info(
+            "%s %s: %d PDF(s) found verified in the archive and recorded",
+            toegangsgroep,
+            schooljaar,
+            len(repaired),
+        )
+    return Plan(toegangsgroep, schooljaar, invoices, len(manifest.entries), missing, repaired)
+
+
+def request_jobs(
+    client: InformatClient,
+    toegangsgroep: str,
+    schooljaar: str,
+    invoice_ids: Iterable[str],
+    regenerate: bool = False,
+) -> dict[str, str]:
+    """Ask Informat for each PDF; answers job id -> invoice id."""
+    jobs = {}
+    for invoice_id in invoice_ids:
+        job = client.request_pdf(
+            toegangsgroep, invoice_id, schooljaar=schooljaar, regenerate=regenerate
+        )
+        jobs[str(job["jobId"])] = invoice_id
+    return jobs
+
+
+# ------------------------------------------------------------------- waiting
+
+
+def poll_intervals(settings: ArchiveSettings, rng: random.Random | None = None) -> Iterator[float]:
+    """Growing intervals between polls: ``poll_initial`` doubling up to ``poll_max``, each with
+    a jitter of +/- ``poll_jitter`` so that many waits do not poll in step."""
+    rng = rng or random.Random()
+    interval = settings.poll_initial
+    while True:
+        yield interval * (1 + rng.uniform(-settings.poll_jitter, settings.poll_jitter))
+        interval = min(interval * 2, settings.poll_max)
+
+
+def job_outcome(job: Mapping[str, Any]) -> str:
+    status = str(job.get("status", "")).lower()
+    if status in ("ready", "done", "completed"):
+        return "ready"
+    if status in ("failed", "error"):
+        return "failed"
+    return "pending"
+
+
+# ----------------------------------------------------------------- archiving
+
+
+def _entry(key: str, size: int, sha256_hex: str, metadata: Mapping[str, str]) -> dict[str, Any]:
+    return {
+        "key": key,
+        "size": size,
+        "sha256": sha256_hex,
+        "job_id": metadata.get("job-id"),
+        "generated_at": metadata.get("generated-at"),
+        "archived_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def _download(
+    client: InformatClient,
+    toegangsgroep: str,
+    job: Mapping[str, Any],
+    spool: IO[bytes],
+) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    spool.seek(0)
+    spool.truncate()
+    with client.download_pdf(
+        toegangsgroep, str(job["jobId"]), download_url=job.get("downloadUrl")
+    ) as chunks:
+        for chunk in chunks:
+            digest.update(chunk)
+            size += len(chunk)
+            spool.write(chunk)
+    spool.seek(0)
+    return size, digest.hexdigest()
+
+
+def archive_one(
+    client: InformatClient,
+    store: ObjectStore,
+    settings: ArchiveSettings,
+    toegangsgroep: str,
+    schooljaar: str,
+    invoice_id: str,
+    job: Mapping[str, Any],
+    instellingsnummer: str,
+) -> dict[str, Any]:
+    """Download (hashing while streaming), check, upload, verify; answers the manifest entry."""
+    expected = job.get("sha256")
+    key = pdf_key(settings, toegangsgroep, schooljaar, invoice_id)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        for attempt in range(1, settings.download_attempts + 1):
+            size, sha256_hex = _download(client, toegangsgroep, job, spool)
+            size_ok = job.get("size") in (None, size)
+            if (expected is None or sha256_hex == expected) and size_ok:
+                break
+            log.warning(
+                "invoice %s (%s %s): download %d of %d does not match Informat's checksum",
+                invoice_id,
+                toegangsgroep,
+                schooljaar,
+                attempt,
+                settings.download_attempts,
+            )
+        else:
+            raise ChecksumMismatch(
+                f"invoice {invoice_id} ({toegangsgroep} {schooljaar}): every download "
+                f"({settings.download_attempts}) differed from Informat's checksum; not archived"
+            )
+        metadata = {
+            "sha256": sha256_hex,
+            "invoice-id": invoice_id,
+            "instelling": instellingsnummer,
+            "schooljaar": schooljaar,
+            "toegangsgroep": toegangsgroep,
+            "generated-at": str(job.get("generatedAt") or ""),
+            "job-id": str(job["jobId"]),
+        }
+        retain_until = None
+        if settings.object_lock_days:
+            retain_until = datetime.now(UTC) + timedelta(days=settings.object_lock_days)
+        store.put_pdf(key, spool, sha256_hex, metadata, retain_until)
+    stored = store.head(key)
+    if stored is None or stored["size"] != size:
+        raise ArchiveError(f"invoice {invoice_id}: the stored object's size is not {size}")
+    stored_sum = stored.get("sha256_b64")
+    ours = base64.b64encode(bytes.fromhex(sha256_hex)).decode()
+    if stored_sum and stored_sum != ours:
+        raise ArchiveError(f"invoice {invoice_id}: the stored object's checksum differs")
+    if not stored_sum and hashlib.sha256(store.read(key)).hexdigest() != sha256_hex:
+        raise ArchiveError(f"invoice {invoice_id}: the stored object's content differs")
+    return _entry(key, size, sha256_hex, metadata)
+
+
+@dataclass
+class Outcome:
+    archived: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # Informat's job failed
+    corrupt: list[str] = field(default_factory=list)  # checksum never matched
+    lost: list[str] = field(default_factory=list)  # Informat already deleted it (410)
+    pending: list[str] = field(default_factory=list)  # not ready before the timeout
+
+    def merge(self, other: Outcome) -> None:
+        for name in ("archived", "failed", "corrupt", "lost", "pending"):
+            getattr(self, name).extend(getattr(other, name))
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
+
+
+def archive_ready(
+    client: InformatClient,
+    store: ObjectStore,
+    settings: ArchiveSettings,
+    toegangsgroep: str,
+    schooljaar: str,
+    jobs: Mapping[str, str],
+    results: Mapping[str, Mapping[str, Any]],
+    instellingsnummer: str,
+) -> Outcome:
+    """Archive every ready job of ``results`` (job id -> last job answer). The manifest is written
+    every ``manifest_every`` PDFs and at the end, also when a later PDF fails; an upload that
+    fails stops the batch, and what was verified before it stays recorded."""
+    outcome = Outcome()
+    manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
+    today = datetime.now(UTC).date().isoformat()
+    try:
+        for job_id, invoice_id in jobs.items():
+            job = results.get(job_id)
+            state = job_outcome(job) if job else "pending"
+            if state == "pending":
+                outcome.pending.append(invoice_id)
+                continue
+            if state == "failed":
+                outcome.failed.append(invoice_id)
+                continue
+            try:
+                entry = archive_one(
+                    client, store, settings, toegangsgroep, schooljaar, invoice_id,
+                    job, instellingsnummer,
+                )  # fmt: skip
+            except InformatGoneError:
+                log.error(
+                    "LOST: Informat no longer has the PDF of invoice %s (%s %s, made %s)",
+                    invoice_id,
+                    toegangsgroep,
+                    schooljaar,
+                    job.get("generatedAt"),
+                )
+                manifest.mark_lost(invoice_id, "410 at Informat", today)
+                outcome.lost.append(invoice_id)
+                continue
+            except ChecksumMismatch as exc:
+                log.error("%s", exc)
+                outcome.corrupt.append(invoice_id)
+                continue
+            manifest.add(invoice_id, entry)
+            outcome.archived.append(invoice_id)
+            if manifest.dirty >= settings.manifest_every:
+                manifest.save(store)
+    finally:
+        try:
+            manifest.save(store)
+        except Exception as exc:  # the store is down: the next run repairs from the objects
+            log.error("manifest %s not written: %s", manifest.key, exc)
+    return outcome
+
+
+# ----------------------------------------------------------------- reporting
+
+
+@dataclass
+class Status:
+    toegangsgroep: str
+    schooljaar: str
+    invoices: int
+    archived: int
+    missing: int
+    at_risk: list[str]  # made by Informat longer ago than the warning age, not archived
+    lost: list[str]
+
+
+def status(
+    client: InformatClient,
+    store: ObjectStore,
+    settings: ArchiveSettings,
+    toegangsgroep: str,
+    schooljaar: str,
+    now: datetime | None = None,
+) -> Status:
+    """How many invoices, how many archived, how many missing; which are at risk or lost."""
+    now = now or datetime.now()
+    invoices = {
+        str(i["invoiceId"]): i.get("pdfGeneratedAt")
+        for i in client.iter_invoices(toegangsgroep, schooljaar)
+    }
+    manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
+    threshold = now - timedelta(days=settings.retention_warn_days)
+    missing = [i for i in invoices if i not in manifest.entries]
+    at_risk = [
+        i
+        for i in missing
+        if invoices[i]
+        and datetime.fromisoformat(invoices[i]).replace(tzinfo=None) < threshold
+        and i not in manifest.lost
+    ]
+    return Status(
+        toegangsgroep,
+        schooljaar,
+        len(invoices),
+        sum(1 for i in invoices if i in manifest.entries),
+        len(missing),
+        sorted(at_risk),
+        sorted(i for i in manifest.lost if i in invoices and i not in manifest.entries),
+    )
+
+
+def format_status(rows: Iterable[Status]) -> str:
+    lines = [
+        "toegangsgroep | schooljaar | invoices | archived | missing | at risk | lost",
+        "--- | --- | --- | --- | --- | --- | ---",
+    ]
+    for row in rows:
+        lines.append(
+            f"{row.toegangsgroep} | {row.schooljaar} | {row.invoices} | {row.archived} | "
+            f"{row.missing} | {len(row.at_risk)} | {len(row.lost)}"
+        )
+    return "\n".join(lines)
+
+
+def safe_error(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, InformatError | ArchiveError) else type(exc).__name__
