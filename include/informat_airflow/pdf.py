@@ -12,10 +12,6 @@ from typing import Any
 from airflow.sdk import BaseOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from informat_client.masking import get_logger
-
-log = get_logger(__name__)
-
 
 class PdfJobsTrigger(BaseTrigger):
     """Polls a batch of Informat PDF jobs until each is ready or failed, or the deadline passes.
