@@ -36,6 +36,7 @@ from .errors import (
     InformatRequestError,
     InformatServerError,
 )
+from .ratelimit import RateLimiter
 
 log = masking.get_logger(__name__)
 
@@ -172,6 +173,11 @@ class InformatClient:
             session.mount("http://", adapter)
             session.mount("https://", adapter)
         self._session = session
+        self._limiter = (
+            RateLimiter(config.max_requests_per_second, sleep=sleep)
+            if config.max_requests_per_second
+            else None
+        )
         masking.register_secret(config.client_secret)
         if on_secret:
             on_secret(config.client_secret)
@@ -415,6 +421,8 @@ class InformatClient:
             "Accept": accept,
             "User-Agent": self.config.user_agent,
         }
+        if self._limiter is not None:
+            self._limiter.acquire()
         self._count("requests")
         started = time.monotonic()
         try:

@@ -141,6 +141,8 @@ class InformatConfig:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     token_refresh_margin: float = 60.0
+    # pace requests client-side at this rate (all threads together); None: no pacing
+    max_requests_per_second: float | None = None
     user_agent: str = "informat-airflow/0.1"
 
     def __post_init__(self) -> None:
@@ -199,6 +201,7 @@ class InformatConfig:
             "read_timeout",
             "max_attempts",
             "max_retry_seconds",
+            "max_requests_per_second",
             "paths",
         }
         unknown = sorted(set(extra) - known)
@@ -221,7 +224,12 @@ class InformatConfig:
         for key in ("page_size", "max_attempts"):
             if extra.get(key) is not None:
                 kwargs[key] = int(extra[key])
-        for key in ("connect_timeout", "read_timeout", "max_retry_seconds"):
+        for key in (
+            "connect_timeout",
+            "read_timeout",
+            "max_retry_seconds",
+            "max_requests_per_second",
+        ):
             if extra.get(key) is not None:
                 kwargs[key] = float(extra[key])
         if extra.get("paths"):
