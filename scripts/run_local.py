@@ -71,6 +71,8 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
             "AIRFLOW__API__BASE_URL": f"http://{HOST}:{airflow_port}",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{airflow_port}/execution/",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            # the CSV drop zone of informat_inschrijvingen_push: a local folder
+            "INFORMAT_DROP_ZONE": "local",
             # airflow standalone starts its components as `airflow ...` from PATH
             "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", ""))),
             "PYTHONPATH": os.pathsep.join(
@@ -130,6 +132,11 @@ def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo
             "extra": json.dumps(
                 {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}
             ),
+        },
+        "informat_dropzone": {
+            "conn_type": "fs",
+            "description": "Drop zone of the CSV files of schools (the embedded default)",
+            "extra": json.dumps({"path": str(LOCAL / "dropzone")}),
         },
         "informat_pseudonymisation": {
             "conn_type": "generic",
@@ -231,6 +238,9 @@ def main() -> int:
         started.append(mail)
 
         env = airflow_env(airflow_port)
+        from informat_pipelines.dropzone import LocalDropZone
+
+        LocalDropZone(LOCAL / "dropzone")  # makes inbox/, outbox/, ...
         _private_json(
             Path(env["AIRFLOW_HOME"]) / "passwords.json", {"admin": values["admin_password"]}
         )
@@ -252,6 +262,7 @@ def main() -> int:
             f"  Informat sandbox : {sandbox.url}  (control plane: {sandbox.url}/_sandbox/docs)\n"
             f"  S3 endpoint      : {s3.url}  (buckets informat-data, informat-archive)\n"
             f"  SMTP catcher     : {HOST}:{smtp_port}  (mails in {LOCAL / 'mail'})\n"
+            f"  CSV drop zone    : {LOCAL / 'dropzone' / 'inbox'}\n"
             f"  Airflow          : {base}\n"
             f"  Login            : admin / {values['admin_password']}"
             f"  (kept in {LOCAL / 'secrets.json'})\n"

@@ -18,10 +18,12 @@ ANSWERS = ("malformed_json", "html", "wrong_content_type", "empty", "truncated",
 class ScriptedFault:
     """The next ``times`` requests whose path contains ``match`` (and, when given, whose method
     is ``method``) get this answer: an HTTP ``status`` (with ``code``, ``retry_after``), or a
-    bad ``answer`` (one of ANSWERS), optionally after ``delay_s``."""
+    bad ``answer`` (one of ANSWERS), optionally after ``delay_s``. With ``after`` the first
+    ``after`` matching requests pass untouched (an API that fails half-way)."""
 
     match: str
     times: int = 1
+    after: int = 0
     method: str | None = None
     status: int | None = None
     code: str = "INJECTED"
@@ -81,6 +83,9 @@ class Faults:
         with self._lock:
             for item in self.script:
                 if item.times > 0 and item.match in path and item.method in (None, method):
+                    if item.after > 0:
+                        item.after -= 1
+                        return None
                     item.times -= 1
                     return item
         return None

@@ -1,0 +1,133 @@
+"""Wiring only: the logic lives in informat_pipelines.inschrijvingen and .dropzone."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
+
+# Where schools drop their files, fixed when the DAG is parsed (cheap: the environment only).
+DROP_ZONE = os.environ.get("INFORMAT_DROP_ZONE", "s3")  # "s3" or "local"
+BUCKET = os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data")
+PREFIX = os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen")
+
+DOC = f"""
+### Inschrijvingen push from a CSV drop
+
+A school drops a CSV export of its (voor)inschrijvingen in the drop zone's `inbox/` (here:
+**{DROP_ZONE}**; `s3`: `s3://{BUCKET}/{PREFIX}/inbox/` through the `informat_s3` connection,
+`local`: the folder of the `informat_dropzone` connection). Every 15 minutes a **deferrable**
+sensor waits for a file without holding a worker slot; then each file is claimed (moved to
+`processing/<run>/`, atomically, so overlapping runs never both take it), read (UTF-8 with or
+without BOM, Windows-1252, `;` or `,`, Flemish and ISO dates, INSZ with or without dots), and
+validated row by row. Valid rows are pushed as voorinschrijvingen with a `preRegistrationId`
+derived from the row's identity, in batches with bounded concurrency; a ledger (`ledger/`) keeps
+every push and Informat's answer, so a re-dropped file pushes only what did not go through.
+The school gets a report per row in `outbox/` (status, reason in Dutch, Informat's id) and a mail
+with the counts. The original ends in `processed/` or `failed/`, never deleted. The CSV format
+and a template are in the README.
+
+Settings (JSON Variable `informat_inschrijvingen_settings`): `contacts` (instellingsnummer ->
+e-mail), `fallback_contact`, `batch_size` (100), `concurrency` (4).
+"""
+
+
+def _wait_for_drop():
+    common = {
+        "task_id": "wait_for_drop",
+        "deferrable": True,
+        "poke_interval": 60,
+        "timeout": 14 * 60,
+        "soft_fail": True,  # no file this quarter: skipped, not failed
+    }
+    if DROP_ZONE == "local":
+        from airflow.providers.standard.sensors.filesystem import FileSensor
+
+        return FileSensor(filepath="inbox/*.csv", fs_conn_id="informat_dropzone", **common)
+    from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+
+    return S3KeySensor(
+        bucket_name=BUCKET,
+        bucket_key=f"{PREFIX}/inbox/*.csv",
+        wildcard_match=True,
+        aws_conn_id="informat_s3",
+        **common,
+    )
+
+
+@dag(
+    dag_id="informat_inschrijvingen_push",
+    schedule=CronTriggerTimetable("*/15 * * * *", timezone="Europe/Brussels"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=2,  # overlapping runs are safe: every file is claimed before it is read
+    tags=["informat", "leerlingen", "inschrijvingen"],
+    doc_md=DOC,
+    default_args={
+        "owner": "data-team",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": 2.0,
+    },
+    params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
+)
+def informat_inschrijvingen_push():
+    @task
+    def push_drops() -> list[dict]:
+        from dataclasses import asdict
+
+        from airflow.sdk import Variable
+
+        from informat_airflow import notify
+        from informat_airflow.hooks import InformatHook
+        from informat_pipelines.inschrijvingen import handle_drops, summary_mail
+
+        context = get_current_context()
+        params = context["params"]
+        settings = Variable.get(
+            "informat_inschrijvingen_settings", default={}, deserialize_json=True
+        )
+        if DROP_ZONE == "local":
+            from airflow.providers.standard.hooks.filesystem import FSHook
+
+            from informat_pipelines.dropzone import LocalDropZone
+
+            zone = LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
+        else:
+            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+            from informat_pipelines.dropzone import S3DropZone
+
+            zone = S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), BUCKET, PREFIX)
+        hook = InformatHook(params["informat_conn_id"])
+        with hook.get_conn() as client:
+            outcomes = handle_drops(
+                zone,
+                client,
+                hook.get_config().instellingsnummers,
+                context["run_id"],
+                batch_size=int(settings.get("batch_size", 100)),
+                concurrency=int(settings.get("concurrency", 4)),
+            )
+        contacts = settings.get("contacts", {})
+        fallback = settings.get("fallback_contact")
+        for outcome in outcomes:
+            to = sorted({contacts[n] for n in outcome.instellingsnummers if n in contacts})
+            to = to or ([fallback] if fallback else [])
+            if not outcome.accepted:
+                subject = f"[Informat] Bestand {outcome.name} niet verwerkt"
+                body = f"<html><body><p>{outcome.message}</p></body></html>"
+            else:
+                subject, body = summary_mail(outcome.name, outcome.counts, outcome.report)
+            if to:
+                notify.send_mail(params["smtp_conn_id"], tuple(to), subject, body)
+            else:
+                print(f"WARNING: no contact for {outcome.name}: set contacts or fallback_contact")
+            print(f"{outcome.name}: {outcome.message}; {outcome.counts}; report {outcome.report}")
+        return [asdict(o) for o in outcomes]
+
+    _wait_for_drop() >> push_drops()
+
+
+informat_inschrijvingen_push()

@@ -1,0 +1,216 @@
+"""Drop zones for the CSV files of schools: a local folder (the embedded default) or an
+S3-compatible bucket. No Airflow import.
+
+Layout (below the folder or the bucket's prefix):
+``inbox/`` where schools drop files; ``processing/{run}/`` a claimed file while it is handled;
+``processed/{run}/`` and ``failed/{run}/`` where the original ends (it is never deleted);
+``outbox/`` the per-row reports; ``ledger/`` the record of every push.
+
+A file is claimed before it is read, so that two overlapping runs never both handle it: on a
+folder by an atomic rename; in a bucket by a conditional write (``If-None-Match: *``) of a claim
+marker named after the drop (name, ETag and time), which exactly one run can create.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+_IGNORED = re.compile(r"^(\.|~\$)|\.(part|tmp|crdownload)$", re.IGNORECASE)
+
+
+def safe_run(run_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    name: str
+    run: str
+    location: str  # where the claimed file now is
+
+
+class DropZone(Protocol):
+    def inbox(self) -> list[str]: ...
+
+    def claim(self, name: str, run_id: str) -> Claimed | None: ...
+
+    def resume(self, run_id: str) -> list[Claimed]: ...
+
+    def read(self, claimed: Claimed) -> bytes: ...
+
+    def finish(self, claimed: Claimed, ok: bool) -> str: ...
+
+    def write_report(self, claimed: Claimed, data: bytes) -> str: ...
+
+    def list_keys(self, prefix: str) -> list[str]: ...
+
+    def read_key(self, key: str) -> bytes: ...
+
+    def write_key(self, key: str, data: bytes) -> None: ...
+
+
+def report_name(claimed: Claimed) -> str:
+    stem = claimed.name.rsplit(".", 1)[0]
+    return f"outbox/{stem}.{claimed.run}.rapport.csv"
+
+
+class LocalDropZone:
+    """A folder. Files still being written are left alone until they have not changed for
+    ``settle_seconds`` (write as ``name.part`` and rename, and no wait is needed)."""
+
+    def __init__(self, root: Path | str, settle_seconds: float = 5.0) -> None:
+        self.root = Path(root)
+        self.settle_seconds = settle_seconds
+        for part in ("inbox", "processing", "processed", "failed", "outbox", "ledger"):
+            (self.root / part).mkdir(parents=True, exist_ok=True)
+
+    def inbox(self) -> list[str]:
+        now = time.time()
+        names = []
+        for path in sorted((self.root / "inbox").iterdir()):
+            if not path.is_file() or _IGNORED.search(path.name):
+                continue
+            if now - path.stat().st_mtime < self.settle_seconds:
+                continue  # perhaps still being written
+            names.append(path.name)
+        return names
+
+    def claim(self, name: str, run_id: str) -> Claimed | None:
+        run = safe_run(run_id)
+        target = self.root / "processing" / run / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(self.root / "inbox" / name, target)  # atomic: one run wins
+        except FileNotFoundError:
+            return None
+        return Claimed(name, run, str(target))
+
+    def resume(self, run_id: str) -> list[Claimed]:
+        """Files this run claimed before it was interrupted."""
+        run = safe_run(run_id)
+        folder = self.root / "processing" / run
+        if not folder.is_dir():
+            return []
+        return [Claimed(p.name, run, str(p)) for p in sorted(folder.iterdir()) if p.is_file()]
+
+    def read(self, claimed: Claimed) -> bytes:
+        return Path(claimed.location).read_bytes()
+
+    def finish(self, claimed: Claimed, ok: bool) -> str:
+        target = self.root / ("processed" if ok else "failed") / claimed.run / claimed.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(claimed.location, target)
+        return str(target)
+
+    def write_report(self, claimed: Claimed, data: bytes) -> str:
+        target = self.root / report_name(claimed)
+        self.write_key(str(target.relative_to(self.root)), data)
+        return str(target)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.exists():
+            return []
+        return [str(p.relative_to(self.root)) for p in sorted(base.rglob("*")) if p.is_file()]
+
+    def read_key(self, key: str) -> bytes:
+        return (self.root / key).read_bytes()
+
+    def write_key(self, key: str, data: bytes) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(target.name + ".part")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # readers never see half a file
+
+
+class S3DropZone:
+    """A bucket (and prefix) through a boto3 client; in Airflow ``S3Hook(...).get_conn()``."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str = "") -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    def inbox(self) -> list[str]:
+        names = []
+        for key in self.list_keys("inbox/"):
+            name = key[len("inbox/") :]
+            if name and "/" not in name and not _IGNORED.search(name):
+                names.append(name)
+        return sorted(names)
+
+    def claim(self, name: str, run_id: str) -> Claimed | None:
+        from botocore.exceptions import ClientError
+
+        run = safe_run(run_id)
+        source = self._key(f"inbox/{name}")
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=source)
+        except ClientError:
+            return None  # already taken
+        drop = f"{head['ETag'].strip(chr(34))}-{head['LastModified'].timestamp():.0f}"
+        try:
+            self.client.put_object(
+                Bucket=self.bucket,
+                Key=self._key(f"claims/{name}/{drop}"),
+                Body=run.encode(),
+                IfNoneMatch="*",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                return None  # another run claimed this very drop
+            raise
+        target = self._key(f"processing/{run}/{name}")
+        self.client.copy_object(
+            Bucket=self.bucket, Key=target, CopySource={"Bucket": self.bucket, "Key": source}
+        )
+        self.client.delete_object(Bucket=self.bucket, Key=source)
+        return Claimed(name, run, target)
+
+    def resume(self, run_id: str) -> list[Claimed]:
+        """Files this run claimed before it was interrupted."""
+        run = safe_run(run_id)
+        return [
+            Claimed(key.rsplit("/", 1)[-1], run, self._key(key))
+            for key in self.list_keys(f"processing/{run}/")
+        ]
+
+    def read(self, claimed: Claimed) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=claimed.location)["Body"].read()
+
+    def finish(self, claimed: Claimed, ok: bool) -> str:
+        target = self._key(f"{'processed' if ok else 'failed'}/{claimed.run}/{claimed.name}")
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=target,
+            CopySource={"Bucket": self.bucket, "Key": claimed.location},
+        )
+        self.client.delete_object(Bucket=self.bucket, Key=claimed.location)
+        return f"s3://{self.bucket}/{target}"
+
+    def write_report(self, claimed: Claimed, data: bytes) -> str:
+        key = report_name(claimed)
+        self.write_key(key, data)
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def list_keys(self, prefix: str) -> list[str]:
+        keys = []
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            keys.extend(o["Key"][len(self.prefix) :] for o in page.get("Contents", []))
+        return keys
+
+    def read_key(self, key: str) -> bytes:
+        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+
+    def write_key(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)

@@ -1,0 +1,345 @@
+"""Inschrijvingen push: the parser on hostile files, validation, exactly-once push with the
+ledger, the drop zones' claims, and the DAG from drop to report and mail."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+from datetime import date
+
+import pytest
+from informat_devtools.mailcatcher import MailCatcher
+from informat_devtools.s3 import LocalS3
+
+from informat_client import insz
+from informat_pipelines.dropzone import LocalDropZone, S3DropZone
+from informat_pipelines.inschrijvingen import (
+    COLUMNS,
+    FileRejected,
+    handle_drops,
+    neutralise,
+    parse,
+    validate,
+)
+
+from .airflow_support import ROOT, load_dag, migrate_db, set_connection, task_states
+from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
+
+HEADER = list(COLUMNS)
+
+
+def row(n: int, **changes) -> dict[str, str]:
+    born = date(2019, 1, 1 + n % 28)
+    values = {
+        "instellingsnummer": "990011",
+        "schooljaar": "2026-27",
+        "naam": f"Peeters-{n}",
+        "voornaam": "Zoë",
+        "geboortedatum": born.strftime("%d/%m/%Y"),
+        "geslacht": "V",
+        "rijksregisternummer": insz.format_dotted(insz.make(born, 2 + 2 * (n % 400))),
+        "geboorteland": "BE",
+        "nationaliteit": "be",
+        "thuisloos": "nee",
+        "trekkende_bevolking": "nee",
+        "indicatorleerling": "ja",
+        "structuur": "lager",
+        "vestiging": "1",
+        "administratieve_groep": "L1A",
+        "startdatum": "2026-09-01",
+        "status": "pending",
+        "ouder_naam": "Peeters",
+        "ouder_voornaam": "An",
+        "ouder_relatie": "moeder",
+    }
+    values.update(changes)
+    return values
+
+
+def make_csv(rows, delimiter=";", encoding="utf-8", bom=False, newline="\r\n") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(HEADER)
+    for values in rows:
+        writer.writerow([values.get(c, "") for c in HEADER])
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+# --------------------------------------------------------------- hostile files
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "encoding", "bom", "newline"),
+    [
+        (";", "utf-8", False, "\r\n"),
+        (";", "utf-8", True, "\n"),
+        (",", "utf-8", False, "\n"),
+        (";", "cp1252", False, "\r\n"),
+        (",", "cp1252", False, "\r"),
+    ],
+)
+def test_encodings_delimiters_and_line_endings_are_read(delimiter, encoding, bom, newline):
+    raw = make_csv(
+        [row(1, naam="Françoise"), row(2, naam="Müller")], delimiter, encoding, bom, newline
+    )
+    used, rows = parse(raw + newline.encode() * 3)  # trailing empty lines
+    assert used == delimiter
+    assert [r.values["naam"] for r in rows] == ["Françoise", "Müller"]
+    assert [r.number for r in rows] == [2, 3]
+
+
+def test_mixed_line_endings_spaces_dates_and_insz_forms():
+    rows = [
+        row(1, geboortedatum="3-4-2019", rijksregisternummer=insz.make(date(2019, 4, 3), 4)),
+        row(2, geboortedatum="2019-04-05", naam="  Claes  "),
+        row(3, geboortedatum="05/04/2019"),
+    ]
+    raw = make_csv(rows).replace(b"\r\n", b"\n", 1)
+    _, parsed = parse(raw)
+    checked = validate(parsed, INSTELLINGSNUMMERS)
+    assert [c.problems for c in checked] == [[], [], []]
+    assert checked[0].body["dateOfBirth"] == "2019-04-03"
+    assert checked[1].body["lastName"] == "Claes"
+    assert checked[2].body["nationalRegistrationNo"].isdigit()
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"", "leeg"),
+        (b"\n\n  \n", "leeg"),
+        (";".join(HEADER).encode() + b"\r\n", "alleen een kopregel"),
+        (bytes(range(256)) * 8, "geen tekstbestand"),
+        ((";".join(HEADER) + "\n").encode("utf-16"), "UTF-16"),
+        (b"naam;voornaam;schoenmaat\nA;B;42\n", "Onbekende kolom"),
+        (b"just some words without columns\n", "kopregel"),
+        (b"%PDF-1.4\n\x00\x01\x02binary", "geen tekstbestand"),
+    ],
+)
+def test_files_rejected_as_a_whole_with_one_clear_message(raw, message):
+    with pytest.raises(FileRejected, match=message):
+        parse(raw)
+
+
+def test_row_problems_are_named_per_row():
+    rows = [
+        row(1, geslacht="X"),
+        row(2, rijksregisternummer="19.01.03-002.00"),
+        row(3, geboortedatum="31/02/2019"),
+        row(4, instellingsnummer="123456"),
+        row(5, schooljaar="2026"),
+        row(6, naam=""),
+        row(7),
+        row(7),  # the same pupil twice
+        row(8, thuisloos="misschien"),
+    ]
+    _, parsed = parse(make_csv(rows))
+    problems = [c.problems for c in validate(parsed, INSTELLINGSNUMMERS)]
+    assert "geslacht moet M of V zijn" in problems[0]
+    assert any("rijksregisternummer is ongeldig" in p for p in problems[1])
+    assert any("geboortedatum is geen geldige datum" in p for p in problems[2])
+    assert any("buiten de toegang" in p for p in problems[3])
+    assert any("schooljaar" in p for p in problems[4])
+    assert "naam ontbreekt" in problems[5]
+    assert problems[6] == []
+    assert problems[7] == ["dubbel in het bestand: dezelfde leerling als rij 8"]
+    assert "thuisloos moet ja of nee zijn" in problems[8]
+
+
+def test_same_row_same_pre_registration_id():
+    _, first = parse(make_csv([row(1)]))
+    _, again = parse(make_csv([row(1)], delimiter=",", encoding="cp1252"))
+    a = validate(first, INSTELLINGSNUMMERS)[0].pre_registration_id
+    b = validate(again, INSTELLINGSNUMMERS)[0].pre_registration_id
+    assert a == b
+
+
+def test_formula_cells_are_neutralised():
+    for cell in ('=HYPERLINK("x")', "+32", "-1", "@SUM(A1)"):
+        assert neutralise(cell).startswith("'")
+    assert neutralise("Peeters") == "Peeters"
+
+
+def test_fifty_thousand_rows_parse_and_validate():
+    raw = make_csv([row(n, naam=f"N{n}", rijksregisternummer="") for n in range(50_000)])
+    _, parsed = parse(raw)
+    checked = validate(parsed, INSTELLINGSNUMMERS)
+    assert len(checked) == 50_000 and all(not c.problems for c in checked)
+    assert len({c.pre_registration_id for c in checked}) == 50_000
+
+
+# ---------------------------------------------------------------- push & ledger
+
+
+def drop(zone_root, name: str, raw: bytes) -> None:
+    path = zone_root / "inbox" / name
+    path.write_bytes(raw)
+    os.utime(path, (0, 0))  # settled long ago
+
+
+def read_report(path: str) -> list[dict]:
+    with open(path, encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tmp_path):
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    rows = [row(n) for n in range(1, 41)] + [row(99, geslacht="Q")]
+    raw = make_csv(rows)
+    # the API fails for good after 20 voorinschrijvingen: 5xx on every later save
+    sandbox.set_faults(
+        script=[{"match": "/preregistrations/save", "after": 20, "times": 10_000, "status": 503}]
+    )
+    client.config = client.config.with_overrides(max_attempts=2)
+    drop(tmp_path, "klas1.csv", raw)
+    first = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", batch_size=10, concurrency=1)
+    assert first[0].counts == {"pushed": 20, "already_pushed": 0, "rejected": 1, "failed": 20}
+    report = read_report(first[0].report)
+    assert report[0]["status"] == "doorgestuurd" and report[0]["informat_id"]
+    assert report[-1]["status"] == "geweigerd" and "geslacht" in report[-1]["reden"]
+    assert (tmp_path / "processed" / "run-1" / "klas1.csv").exists()
+
+    # Informat is back; the school drops the same file again
+    sandbox.set_faults()
+    drop(tmp_path, "klas1.csv", raw)
+    second = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-2", batch_size=10)
+    assert second[0].counts == {"pushed": 20, "already_pushed": 20, "rejected": 1, "failed": 0}
+    stored = sandbox.state.group.instellingen["990011"].preregistrations
+    assert len(stored) == 40  # every valid row exactly once
+    assert sandbox.state.stats["preregistrations_repeated"] == 0  # none was even sent twice
+
+    # and once more: nothing is pushed, and the report says so
+    drop(tmp_path, "klas1.csv", raw)
+    third = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-3")
+    assert third[0].counts["pushed"] == 0 and third[0].counts["already_pushed"] == 40
+    assert len(stored) == 40
+
+
+def test_rejected_file_ends_in_failed_with_a_report(client, tmp_path):
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    drop(tmp_path, "leeg.csv", b"")
+    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-x")[0]
+    assert not outcome.accepted and "leeg" in outcome.message
+    assert (tmp_path / "failed" / "run-x" / "leeg.csv").exists()
+    assert "leeg" in read_report(outcome.report)[0]["reden"]
+
+
+def test_local_claim_is_taken_by_one_run_only(tmp_path):
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    drop(tmp_path, "a.csv", b"x")
+    winners = []
+    barrier = threading.Barrier(8)
+
+    def race(n):
+        barrier.wait()
+        if zone.claim("a.csv", f"run-{n}"):
+            winners.append(n)
+
+    threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(winners) == 1
+
+
+def test_half_written_local_file_is_left_alone(tmp_path):
+    zone = LocalDropZone(tmp_path, settle_seconds=60)
+    (tmp_path / "inbox" / "bezig.csv").write_bytes(b"half")  # just written
+    (tmp_path / "inbox" / "upload.csv.part").write_bytes(b"half")
+    assert zone.inbox() == []
+
+
+def test_s3_claim_is_taken_by_one_run_only_and_a_redrop_is_a_new_drop():
+    with LocalS3() as s3:
+        zone = S3DropZone(s3.client(), "informat-data", "inschrijvingen")
+        s3.client().put_object(Bucket="informat-data", Key="inschrijvingen/inbox/a.csv", Body=b"1")
+        assert zone.inbox() == ["a.csv"]
+        results = []
+        barrier = threading.Barrier(6)
+
+        def race(n):
+            barrier.wait()
+            results.append(zone.claim("a.csv", f"run-{n}"))
+
+        threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        claimed = [c for c in results if c]
+        assert len(claimed) == 1
+        assert zone.inbox() == []
+        assert zone.read(claimed[0]) == b"1"
+        assert zone.finish(claimed[0], ok=True).endswith(f"processed/{claimed[0].run}/a.csv")
+
+
+# ------------------------------------------------------------------------ DAG
+
+
+def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
+    migrate_db()
+    monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
+    set_connection(
+        monkeypatch,
+        "informat_default",
+        conn_type="informat",
+        host=sandbox.url,
+        login=CLIENT_ID,
+        password=client_secret,
+        extra={"instellingsnummers": list(INSTELLINGSNUMMERS)},
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS",
+        json.dumps({"contacts": {"990011": "secretariaat@example.org"}}),
+    )
+    LocalDropZone(tmp_path)
+    template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
+    drop(tmp_path, "sjabloon.csv", template)
+    drop(
+        tmp_path,
+        "school.csv",
+        make_csv([row(1), row(2, geslacht="?"), row(3, naam="=cmd|' /C calc'!A0")]),
+    )
+    with MailCatcher() as mail:
+        set_connection(
+            monkeypatch,
+            "smtp_default",
+            conn_type="smtp",
+            host="127.0.0.1",
+            port=mail.port,
+            extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
+        )
+        dag = load_dag("informat_inschrijvingen_push")
+        assert type(dag.get_task("wait_for_drop")).__name__ == "FileSensor"
+        dag_run = dag.test()
+        assert str(dag_run.state) == "success", task_states(dag_run)
+        mails = mail.wait_for(2)
+    assert {tuple(m.recipients) for m in mails} == {("secretariaat@example.org",)}
+    school = next(m for m in mails if "school.csv" in m.subject)
+    assert "2 doorgestuurd, 1 geweigerd, 0 mislukt" in school.subject
+    assert "Peeters" not in school.text  # counts only, no personal data
+    reports = sorted((tmp_path / "outbox").glob("school.*.rapport.csv"))
+    rows = read_report(str(reports[0]))
+    assert [r["status"] for r in rows] == ["doorgestuurd", "geweigerd", "doorgestuurd"]
+    assert sorted(p.name for p in (tmp_path / "processed").rglob("*.csv")) == [
+        "school.csv",
+        "sjabloon.csv",
+    ]
+    assert list((tmp_path / "inbox").iterdir()) == []
+    assert len(sandbox.state.group.instellingen["990011"].preregistrations) == 3
+
+
+def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path):
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    drop(tmp_path, "k.csv", make_csv([row(1), row(2)]))
+    assert zone.claim("k.csv", "run-r") is not None  # claimed, then the worker died
+    assert zone.inbox() == []
+    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r")
+    assert [o.name for o in outcome] == ["k.csv"] and outcome[0].counts["pushed"] == 2
+    assert (tmp_path / "processed" / "run-r" / "k.csv").exists()
