@@ -304,6 +304,8 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
                 for r in records
                 if (not last or r["naam"] == last) and (not first or r["voornaam"] == first)
             ]
+        if state.faults.bad_student_rows and records:
+            records = _with_bad_rows(records, state.faults.bad_student_rows)
         return listing(request, "students", records, "pPersoon")
 
     @app.get(API_PREFIXES["leerlingen"] + "/students/{person_id}")
@@ -711,6 +713,21 @@ def _preregistration_problems(body: dict[str, Any], number: str) -> list[tuple[s
 
 def _same_preregistration(existing: dict[str, Any], body: dict[str, Any]) -> bool:
     return all(existing.get(k) == v for k, v in body.items())
+
+
+def _with_bad_rows(records: list[dict], count: int) -> list[dict]:
+    """Seeded bad data: wrong INSZ check digits, an unknown sex code, and a duplicated person."""
+    out = [dict(r) for r in records]
+    for index in range(min(count, len(out))):
+        bad = out[index]
+        number = bad.get("rijksregisternr")
+        if number:
+            bad["rijksregisternr"] = number[:9] + f"{(int(number[9:]) + 1) % 100:02d}"
+        bad["geslacht"] = "X"
+    duplicate = dict(out[-1])
+    duplicate["pPersoon"] = out[-1]["pPersoon"] + 10_000_000
+    out.append(duplicate)  # same persoonId twice
+    return out
 
 
 def _find_invoice(group: seed_data.Toegangsgroep, invoice_id: str) -> dict[str, Any] | None:

@@ -1,0 +1,193 @@
+"""Daily extraction: the whole DAG with dag.test against the sandbox and moto's S3 server on
+127.0.0.1, checking what landed; quarantine with a real SMTP server; reruns; faults mid-run."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import uuid
+
+import pyarrow.parquet as pq
+import pytest
+from informat_devtools.mailcatcher import MailCatcher
+from informat_devtools.s3 import LocalS3
+
+from .airflow_support import load_dag, migrate_db, set_connection, task_states
+from .conftest import CLIENT_ID
+
+NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one empty
+
+
+@pytest.fixture(scope="module")
+def s3():
+    with LocalS3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture(scope="module")
+def pool():
+    migrate_db()
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "pools", "set", "informat_api", "4", "Informat API"],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def env(sandbox, client_secret, s3, pool, monkeypatch):
+    bucket = f"data-{uuid.uuid4().hex[:10]}"
+    s3.client().create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    sandbox.reset(students=1500, today="2026-11-28")
+    set_connection(
+        monkeypatch,
+        "informat_default",
+        conn_type="informat",
+        host=sandbox.url,
+        login=CLIENT_ID,
+        password=client_secret,
+        extra={
+            "instellingsnummers": NUMBERS + ["990019"],  # the last one: no scope
+            "toegangsgroepen": {"SG-Noord": "990011"},
+            "page_size": 100,
+        },
+    )
+    set_connection(
+        monkeypatch,
+        "informat_s3",
+        conn_type="aws",
+        login="local-access-key",
+        password="local-secret-key",
+        extra=s3.connection_extra(),
+    )
+    set_connection(
+        monkeypatch, "informat_pseudonymisation", conn_type="generic", password="test-hash-key"
+    )
+    mail = MailCatcher().start()
+    set_connection(
+        monkeypatch,
+        "smtp_default",
+        conn_type="smtp",
+        host="127.0.0.1",
+        port=mail.port,
+        extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS",
+        json.dumps({"empty_instellingen": ["990016"], "alert_recipients": ["data@example.org"]}),
+    )
+    yield {"bucket": bucket, "mail": mail, "s3": s3.client()}
+    mail.stop()
+
+
+def run(env, **conf):
+    dag = load_dag("informat_daily_extract")
+    for task in dag.tasks:
+        task.retries = 0
+    return dag.test(run_conf={"bucket": env["bucket"], **conf})
+
+
+def keys(env, prefix: str) -> list[str]:
+    answer = env["s3"].list_objects_v2(Bucket=env["bucket"], Prefix=prefix)
+    return sorted(o["Key"] for o in answer.get("Contents", []))
+
+
+def parquet(env, key: str):
+    body = env["s3"].get_object(Bucket=env["bucket"], Key=key)["Body"].read()
+    return pq.read_table(io.BytesIO(body))
+
+
+def test_daily_extract_lands_valid_typed_pseudonymised_data(env, sandbox):
+    dag_run = run(env)
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "success", states
+    clean = keys(env, "clean/")
+    group = sandbox.state.group
+    year = group.current_schooljaar
+    students_key = next(
+        k for k in clean if k.startswith(f"clean/students/schooljaar={year}/instelling=990011/")
+    )
+    table = parquet(env, students_key)
+    assert table.num_rows == len(group.instellingen["990011"].students)
+    schema = {f.name: str(f.type) for f in table.schema}
+    assert schema["dateOfBirth"] == "date32[day]" and schema["pPersoon"] == "int64"
+    assert "insz" not in schema and schema["inszHash"] == "string"
+    hashes = table.column("inszHash").to_pylist()
+    numbers = {s["rijksregisternr"] for s in group.instellingen["990011"].students} - {None}
+    assert not numbers & set(hashes)  # no INSZ in the clean layer
+    assert len([h for h in hashes if h]) == len(numbers)
+    body = env["s3"].get_object(Bucket=env["bucket"], Key=students_key)["Body"].read()
+    assert not any(n.encode() in body for n in numbers)
+    registrations = next(k for k in clean if k.startswith("clean/registrations/") and "990015" in k)
+    assert parquet(env, registrations).num_rows == len(group.instellingen["990015"].registrations)
+    invoices = next(k for k in clean if k.startswith("clean/invoices/"))
+    assert parquet(env, invoices).num_rows == len(group.toegangsgroepen["SG-Noord"].invoices[year])
+    # the empty instelling passes (known empty), the out-of-scope one is skipped
+    assert any("instelling=990016" in k for k in clean)
+    assert not any("990019" in k for k in keys(env, ""))
+    raw = keys(env, "raw/students/")
+    assert raw and all(k.endswith(".jsonl.gz") for k in raw)
+    summary = json.loads(
+        env["s3"].get_object(Bucket=env["bucket"], Key=keys(env, "reports/")[1])["Body"].read()
+    )
+    assert summary["quarantined"] == 0 and summary["skipped"] == 3
+    assert keys(env, "quarantine/") == []
+    assert states["asset_students"] == "success"
+
+
+def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
+    sandbox.set_faults(bad_student_rows=3)
+    dag_run = run(env)
+    assert str(dag_run.state) == "failed"
+    states = task_states(dag_run)
+    assert states["report"] == "failed"
+    assert states["asset_students"] == "skipped"  # no asset event for students
+    assert states["asset_registrations"] == "success"
+    clean_students = [k for k in keys(env, "clean/students/")]
+    assert clean_students and all("instelling=990016" in k for k in clean_students)  # empty one
+    quarantined = keys(env, "quarantine/students/")
+    assert len(quarantined) == 2  # the two instellingen with pupils
+    mail = env["mail"].wait_for(1)[0]
+    assert mail.recipients == ["data@example.org"]
+    assert "2 partition(s) quarantined" in mail.subject
+    first = sandbox.state.group.instellingen["990011"].students[0]
+    assert first["naam"] not in mail.text and first["persoonId"] not in mail.text
+    report = keys(env, "reports/")
+    html = (
+        env["s3"]
+        .get_object(Bucket=env["bucket"], Key=[k for k in report if k.endswith(".html")][0])["Body"]
+        .read()
+        .decode()
+    )
+    assert "expect_column_values_to_be_unique (personId)" in html
+    assert "expect_column_values_to_be_in_set (sex)" in html
+    assert "expect_column_values_to_be_in_set (inszValid)" in html
+
+
+def test_rerun_of_the_same_date_is_identical_and_faults_mid_run_lose_nothing(env, sandbox):
+    first = run(env)
+    assert str(first.state) == "success"
+    before = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/")}
+    sandbox.set_faults(
+        rate_5xx=0.2,
+        rate_429=0.1,
+        retry_after_s=1,
+        token_expires_after_calls=5,
+        listing_changes_between_pages=True,
+    )
+    second = run(env)
+    assert str(second.state) == "success", task_states(second)
+    after = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/")}
+    assert set(after) == set(before)  # the same objects, replaced, none added
+    for key, rows in before.items():
+        ids = [
+            r.get("personId") or r.get("registrationId") or r.get("invoiceId") for r in after[key]
+        ]
+        assert len(ids) == len(set(ids))  # no record twice
+        assert len(after[key]) >= len(rows)  # none lost (newcomers between pages may add)
+    stats = sandbox.stats()
+    assert stats.get("5xx", 0) > 0 and stats.get("429", 0) > 0
