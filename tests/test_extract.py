@@ -51,7 +51,7 @@ def env(sandbox, client_secret, s3, pool, monkeypatch):
         login=CLIENT_ID,
         password=client_secret,
         extra={
-            "instellingsnummers": NUMBERS + ["990019"],  # the last one: no scope
+            "instellingsnummers": [*NUMBERS, "990019"],  # the last one: no scope
             "toegangsgroepen": {"SG-Noord": "990011"},
             "page_size": 100,
         },
