@@ -157,11 +157,8 @@ def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
     first = sandbox.state.group.instellingen["990011"].students[0]
     assert first["naam"] not in mail.text and first["persoonId"] not in mail.text
     report = keys(env, "reports/")
-    html = (
-        env["s3"]
-        .get_object(Bucket=env["bucket"], Key=[k for k in report if k.endswith(".html")][0])["Body"]
-        .read()
-        .decode()
+    html_key = next(k for k in report if k.endswith(".html"))
+    html = env["s3"].get_object(Bucket=env["bucket"], Key=html_key)["Body"].read().decode()
     )
     assert "expect_column_values_to_be_unique (personId)" in html
     assert "expect_column_values_to_be_in_set (sex)" in html
