@@ -147,7 +147,7 @@ def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
     assert states["report"] == "failed"
     assert states["asset_students"] == "skipped"  # no asset event for students
     assert states["asset_registrations"] == "success"
-    clean_students = [k for k in keys(env, "clean/students/")]
+    clean_students = keys(env, "clean/students/")
     assert clean_students and all("instelling=990016" in k for k in clean_students)  # empty one
     quarantined = keys(env, "quarantine/students/")
     assert len(quarantined) == 2  # the two instellingen with pupils
@@ -159,7 +159,6 @@ def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
     report = keys(env, "reports/")
     html_key = next(k for k in report if k.endswith(".html"))
     html = env["s3"].get_object(Bucket=env["bucket"], Key=html_key)["Body"].read().decode()
-    )
     assert "expect_column_values_to_be_unique (personId)" in html
     assert "expect_column_values_to_be_in_set (sex)" in html
     assert "expect_column_values_to_be_in_set (inszValid)" in html
