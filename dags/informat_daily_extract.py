@@ -75,10 +75,10 @@ def informat_daily_extract():
         if not is_valid(schooljaar):
             raise ValueError(f"schooljaar {schooljaar!r} is not of the form 2025-26")
         config = InformatHook(params["informat_conn_id"]).get_config()
-        units = [
+        units = [  # the long listings first, so that no pool slot idles at the end
             {"entity": entity, "key": number, "schooljaar": schooljaar, "day": day.isoformat()}
-            for number in config.instellingsnummers
             for entity in ("students", "registrations", "employees")
+            for number in config.instellingsnummers
         ]
         units += [
             {"entity": "invoices", "key": name, "schooljaar": schooljaar, "day": day.isoformat()}

@@ -19,7 +19,7 @@ current and the previous schooljaar (one mapped task each):
    (`pdf/{toegangsgroep}/{schooljaar}/manifest.json`), and records PDFs that a stopped run had
    uploaded but not yet recorded (after verifying them);
 2. requests the missing PDFs in batches (`batch_size`, default 200) and **defers**: one trigger
-   per batch polls all its jobs in Airflow's triggerer, from 5 s doubling to 60 s with jitter,
+   per batch polls its jobs in Airflow's triggerer, from 5 s growing 1.5x to 60 s with jitter,
    up to `timeout` (default 1 h); no worker slot is held meanwhile;
 3. downloads each ready PDF as a stream, computing SHA-256 on the way and checking it against
    Informat's, uploads it through the `informat_s3` connection (S3Hook: `endpoint_url`, checksum
@@ -37,9 +37,18 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
 """
 
 SETTING_KEYS = (
-    "batch_size", "poll_initial", "poll_max", "poll_jitter", "timeout", "retention_warn_days",
-    "object_lock_days", "download_attempts", "manifest_every",
-)  # fmt: skip
+    "batch_size",
+    "poll_initial",
+    "poll_max",
+    "poll_factor",
+    "poll_jitter",
+    "timeout",
+    "retention_warn_days",
+    "object_lock_days",
+    "download_attempts",
+    "manifest_every",
+    "full_sweep_every",
+)
 
 
 @dag(

@@ -202,7 +202,7 @@ def test_expired_pdf_is_lost_and_reported(client, small_sandbox, s3, bucket):
 def test_poll_intervals_grow_to_the_cap_with_jitter():
     import random
 
-    settings = ArchiveSettings(poll_initial=5, poll_max=60, poll_jitter=0.2)
+    settings = ArchiveSettings(poll_initial=5, poll_max=60, poll_factor=2, poll_jitter=0.2)
     intervals = poll_intervals(settings, random.Random(1))
     values = [next(intervals) for _ in range(8)]
     for value, base in zip(values, (5, 10, 20, 40, 60, 60, 60, 60), strict=True):

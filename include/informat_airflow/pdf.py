@@ -80,10 +80,17 @@ class PdfJobsTrigger(BaseTrigger):
             yield TriggerEvent({"status": "error", "message": message, "carry": self.carry})
             return
         intervals = poll_intervals(settings)
+        rounds = 0
         try:
             while pending:
+                rounds += 1
+                # Jobs of a batch were asked for in order and Informat works through them in
+                # order: a round stops at the first job still pending (the ones behind it are
+                # pending too), so each job costs about one poll. Every few rounds a full sweep
+                # keeps one stuck job from hiding the others.
+                sweep = rounds % settings.full_sweep_every == 0
                 still = []
-                for job_id in pending:
+                for index, job_id in enumerate(pending):
                     job = await asyncio.to_thread(
                         client.get_pdf_job,
                         self.toegangsgroep,
@@ -93,6 +100,9 @@ class PdfJobsTrigger(BaseTrigger):
                     polls += 1
                     if job_outcome(job) == "pending":
                         still.append(job_id)
+                        if not sweep:
+                            still.extend(pending[index + 1 :])
+                            break
                     else:
                         results[job_id] = job
                 pending = still

@@ -229,6 +229,8 @@ class InformatClient:
             label="token request",
         )
         self._count("token_requests")
+        if self._limiter is not None:
+            self._limiter.acquire()
         try:
             response = self._session.post(
                 self.config.token_url,

@@ -1,0 +1,384 @@
+"""`make bench`: performance figures, each as a ratio against a baseline measured in the same run.
+
+Everything runs on 127.0.0.1: the sandbox as a separate process (so that the client's memory is
+measured alone), moto's S3 server for the PDF archive. Figures are printed; nothing here asserts
+on time. Sizes can be lowered with BENCH_QUICK=1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "include"))
+
+from informat_client import InformatClient, InformatConfig  # noqa: E402
+
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+INSTELLINGEN = ["990011", "990012", "990013", "990014", "990015"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sandbox:
+    """The sandbox in its own process."""
+
+    def __init__(self, students: int, pdf_delay: float = 2.0) -> None:
+        self.port = free_port()
+        self.secret = secrets.token_urlsafe(16)
+        env = {**os.environ, "INFORMAT_SANDBOX_CLIENT_SECRET": self.secret}
+        env["PYTHONPATH"] = str(ROOT / "include")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "informat_sandbox", "--port", str(self.port),
+             "--students", str(students), "--pdf-delay", str(pdf_delay), "--today", "2026-11-28"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        self.url = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                if requests.get(f"{self.url}/_sandbox/health", timeout=1).ok:
+                    return
+            except requests.RequestException:
+                time.sleep(0.3)
+        raise RuntimeError("sandbox did not start")
+
+    def config(self, **kwargs) -> InformatConfig:
+        return InformatConfig.for_host(
+            self.url, client_id="sandbox-client", client_secret=self.secret, **kwargs
+        )
+
+    def faults(self, **faults) -> None:
+        requests.put(f"{self.url}/_sandbox/faults", json=faults, timeout=10).raise_for_status()
+
+    def stats(self) -> dict:
+        return requests.get(f"{self.url}/_sandbox/stats", timeout=10).json()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def line(name: str, value: str) -> None:
+    print(f"  {name:<58} {value}", flush=True)
+
+
+# ----------------------------------------------------------------- extraction
+
+
+def _extract_unit(client: InformatClient, unit: tuple[str, str], settings) -> int:
+    from informat_pipelines.extract import fetch, land
+    from informat_pipelines.schemas import ENTITIES
+
+    entity, number = unit
+    with tempfile.TemporaryDirectory() as tmp:
+        records = fetch(client, ENTITIES[entity], number, "2026-27", None)
+        return land(records, ENTITIES[entity], number, Path(tmp), settings, b"k").rows
+
+
+def extraction() -> None:
+    from informat_pipelines.extract import ExtractSettings
+
+    students = 3000 if QUICK else 10_000
+    rps, latency_ms, slots = 20.0, 100, 8
+    print(f"\nExtraction: {students} students over {len(INSTELLINGEN)} instellingen, "
+          f"{latency_ms} ms latency, sandbox limit {rps:.0f} requests/s, pool of {slots} slots")  # fmt: skip
+    sandbox = Sandbox(students)
+    try:
+        sandbox.faults(latency_ms=latency_ms, rate_limit_rps=rps)
+        # as the DAG plans them: the long listings first, so that no slot idles at the end
+        units = [(e, n) for e in ("students", "registrations", "employees") for n in INSTELLINGEN]
+        settings = ExtractSettings(insz_mode="pseudonymise")
+
+        def run(client: InformatClient, workers: int) -> tuple[float, int, int]:
+            """The units on ``workers`` threads sharing one client (one pacer for the pool)."""
+            before = sandbox.stats().get("requests", 0)
+            started = time.perf_counter()
+            with ThreadPoolExecutor(workers) as pool:
+                rows = sum(pool.map(lambda u: _extract_unit(client, u, settings), units))
+            elapsed = time.perf_counter() - started
+            return elapsed, rows, sandbox.stats().get("requests", 0) - before
+
+        paced = InformatClient(sandbox.config(page_size=100, max_requests_per_second=rps * 0.97))
+        elapsed, rows, calls = run(paced, slots)
+        s_elapsed, s_rows, _ = run(InformatClient(sandbox.config(page_size=100)), 1)
+        achieved = calls / elapsed
+        line("project (pool of 8, paced): records/s", f"{rows / elapsed:,.0f}")
+        line("project: API calls / s", f"{calls} calls in {elapsed:.1f} s = {achieved:.1f}/s")
+        line("429 answers during the project's run", str(sandbox.stats().get("429", 0)))
+        line("ratio to the rate-limit ceiling (target >= 0.80)", f"{achieved / rps:.2f}")
+        line("sequential loop of the same calls: records/s", f"{s_rows / s_elapsed:,.0f}")
+        line("ratio to the sequential loop", f"{(rows / elapsed) / (s_rows / s_elapsed):.2f}x")
+    finally:
+        sandbox.stop()
+
+
+MEMORY_PROBE = """
+import json, resource, sys, tempfile, time
+from pathlib import Path
+sys.path.insert(0, {include!r})
+from informat_client import InformatClient, InformatConfig
+from informat_pipelines.extract import ExtractSettings, land
+from informat_pipelines.schemas import ENTITIES
+import pyarrow, pyarrow.parquet  # imported before the baseline is read
+config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
+                                 read_timeout=300)
+client = InformatClient(config)
+next(iter(client.iter_employees("990011")))  # warm up: token, connection
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rows = 0
+with tempfile.TemporaryDirectory() as tmp:
+    for number in {numbers!r}:
+        rows += land(client.iter_students(number, "2026-27"), ENTITIES["students"], number,
+                     Path(tmp), ExtractSettings(), b"key").rows
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"rows": rows, "base_kb": base, "peak_kb": peak}}))
+"""
+
+
+def memory() -> None:
+    sizes = (10_000, 50_000) if QUICK else (10_000, 200_000)
+    print("\nMemory: students streamed (unpaged, one answer per instelling) into raw + Parquet")
+    figures = {}
+    for size in sizes:
+        sandbox = Sandbox(size)
+        try:
+            probe = MEMORY_PROBE.format(
+                include=str(ROOT / "include"), url=sandbox.url, secret=sandbox.secret,
+                numbers=INSTELLINGEN,
+            )  # fmt: skip
+            out = subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+            )
+            figures[size] = json.loads(out.stdout.strip().splitlines()[-1])
+        finally:
+            sandbox.stop()
+        f = figures[size]
+        line(f"{f['rows']:,} students: peak RSS (growth over start)",
+             f"{f['peak_kb'] / 1024:,.0f} MiB ({(f['peak_kb'] - f['base_kb']) / 1024:,.1f} MiB)")  # fmt: skip
+    small, large = (figures[s] for s in sizes)
+    line(f"ratio peak {sizes[1]:,} / {sizes[0]:,} (target <= 1.20)",
+         f"{large['peak_kb'] / small['peak_kb']:.2f}")  # fmt: skip
+
+
+# --------------------------------------------------------------------- CSV push
+
+
+def csv_push() -> None:
+    from informat_pipelines.dropzone import LocalDropZone
+    from informat_pipelines.inschrijvingen import handle_drops
+
+    rows = 2000 if QUICK else 10_000
+    rps = 250.0
+    print(f"\nCSV push: a {rows:,}-row file, sandbox limit {rps:.0f} requests/s")
+    sandbox = Sandbox(200)
+    try:
+        sandbox.faults(rate_limit_rps=rps)
+        header = ("instellingsnummer;schooljaar;naam;voornaam;geboortedatum;geslacht;"
+                  "rijksregisternummer;geboorteland;nationaliteit;thuisloos;trekkende_bevolking;"
+                  "indicatorleerling;structuur;vestiging;administratieve_groep;startdatum;status;"
+                  "ouder_naam;ouder_voornaam;ouder_relatie")  # fmt: skip
+        lines = [header] + [
+            f"99001{1 + n % 5};2026-27;Naam{n};Voornaam;{1 + n % 28:02d}/05/2019;V;;BE;BE;nee;nee;"
+            f"nee;lager;1;L1;01/09/2026;pending;Ouder{n};An;moeder"
+            for n in range(rows)
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            zone = LocalDropZone(tmp, settle_seconds=0)
+            path = Path(tmp) / "inbox" / "groot.csv"
+            path.write_text("\n".join(lines), encoding="utf-8")
+            os.utime(path, (0, 0))
+            client = InformatClient(sandbox.config(max_requests_per_second=rps * 0.97))
+            started = time.perf_counter()
+            outcome = handle_drops(zone, client, INSTELLINGEN, "bench", 200, 8)[0]
+            elapsed = time.perf_counter() - started
+        stats = sandbox.stats()
+        calls = stats.get("POST leerlingen/preregistrations/*", 0)
+        line("rows pushed", f"{outcome.counts['pushed']:,} in {elapsed:.1f} s")
+        line("rows per second", f"{outcome.counts['pushed'] / elapsed:,.0f}")
+        line("429 answers", str(stats.get("429", 0)))
+        line("ratio to the rate-limit ceiling (target >= 0.80)", f"{calls / elapsed / rps:.2f}")
+    finally:
+        sandbox.stop()
+
+
+# ---------------------------------------------------------------------- PDFs
+
+
+def pdfs() -> None:
+    from informat_devtools.s3 import LocalS3
+
+    from informat_airflow.pdf import PdfJobsTrigger
+    from informat_pipelines.pdf_archive import (
+        ArchiveSettings,
+        Boto3Store,
+        archive_ready,
+        request_jobs,
+    )
+
+    delay = 20.0 if QUICK else 40.0
+    poke = 30.0
+    print(f"\nPDF archive: generation delay {delay:.0f} s; baseline: one sensor per PDF, poke "
+          f"mode every {poke:.0f} s")  # fmt: skip
+    sandbox = Sandbox(1300 if not QUICK else 400, pdf_delay=delay)
+    s3 = LocalS3().start()
+    try:
+        groups = {"SG-Noord": "990011", "SG-Zuid": "990013", "Internaat-De-Linde": "990015"}
+        from informat_client import ToegangsgroepConfig
+
+        config = sandbox.config(
+            toegangsgroepen={n: ToegangsgroepConfig(n, i) for n, i in groups.items()}
+        )
+        client = InformatClient(config)
+        # every PDF is asked with regenerate, so each one takes the generation delay
+        invoices = [
+            i["invoiceId"]
+            for year in ("2026-27", "2025-26")
+            for i in client.iter_invoices("SG-Noord", year)
+        ]
+        count = min(len(invoices), 300 if QUICK else 1000)
+        chosen = invoices[:count]
+        settings = ArchiveSettings(batch_size=200)
+
+        # project: request in batches, wait in triggers (event loop, no worker), archive
+        os.environ["AIRFLOW_CONN_INFORMAT_DEFAULT"] = json.dumps(
+            {"conn_type": "informat", "host": sandbox.url, "login": "sandbox-client",
+             "password": sandbox.secret, "extra": json.dumps({"toegangsgroepen": groups})}
+        )  # fmt: skip
+        store = Boto3Store(s3.client(), "informat-archive")
+        worker_seconds = 0.0
+        polls = 0
+        started = time.perf_counter()
+        batches = [
+            chosen[i : i + settings.batch_size] for i in range(0, count, settings.batch_size)
+        ]
+        jobs_per_batch = []
+        t0 = time.perf_counter()
+        for batch in batches:
+            jobs_per_batch.append(
+                request_jobs(client, "SG-Noord", "2026-27", batch, regenerate=True)
+            )
+        worker_seconds += time.perf_counter() - t0
+
+        async def wait_all():
+            triggers = [
+                PdfJobsTrigger(
+                    "informat_default",
+                    "SG-Noord",
+                    "990011",
+                    list(jobs),
+                    time.time() + 600,
+                    {"batch_size": 200},
+                )
+                for jobs in jobs_per_batch
+            ]
+
+            async def first(trigger):
+                async for event in trigger.run():
+                    return event.payload
+
+            return await asyncio.gather(*(first(t) for t in triggers))
+
+        events = asyncio.run(wait_all())
+        archived = 0
+        t0 = time.perf_counter()
+        for jobs, event in zip(jobs_per_batch, events, strict=True):
+            polls += event["polls"]
+            outcome = archive_ready(client, store, settings, "SG-Noord", "bench", jobs,
+                                    event["results"], "990011")  # fmt: skip
+            archived += len(outcome.archived)
+        worker_seconds += time.perf_counter() - t0
+        project_elapsed = time.perf_counter() - started
+
+        # baseline: a sensor per PDF in poke mode, each holding a worker slot while it waits
+        jobs = request_jobs(client, "SG-Noord", "2026-27", chosen, regenerate=True)
+        lock = threading.Lock()
+        base = {"polls": 0, "slot_seconds": 0.0}
+
+        def sensor(job_id: str) -> None:
+            begun = time.perf_counter()
+            local = InformatClient(config)
+            while True:
+                status = local.get_pdf_job("SG-Noord", job_id)["status"]
+                with lock:
+                    base["polls"] += 1
+                if status != "pending":
+                    break
+                time.sleep(poke)
+            with lock:
+                base["slot_seconds"] += time.perf_counter() - begun
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=sensor, args=(j,)) for j in jobs]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        base_elapsed = time.perf_counter() - started
+        line("PDFs archived (project)", f"{archived} of {count}")
+        line("status polls: project / baseline", f"{polls} / {base['polls']} = "
+             f"{polls / base['polls']:.2f}")  # fmt: skip
+        line("worker-slot seconds while waiting: project / baseline",
+             f"0 / {base['slot_seconds']:,.0f} (waiting happens in the triggerer)")  # fmt: skip
+        line("worker-slot seconds in all (requests + archiving)", f"{worker_seconds:.1f}")
+        line("PDFs per minute: project / baseline (wait only)",
+             f"{archived / project_elapsed * 60:,.0f} / {count / base_elapsed * 60:,.0f} = "
+             f"{(archived / project_elapsed) / (count / base_elapsed):.2f}")  # fmt: skip
+        line("bound: the sandbox's generation delay", f"{delay:.0f} s; project took "
+             f"{project_elapsed:.0f} s")  # fmt: skip
+    finally:
+        s3.stop()
+        sandbox.stop()
+
+
+def dag_parse() -> None:
+    print("\nDAG files: parse time after Airflow itself is imported")
+    probe = (
+        "import sys, time; sys.path.insert(0, 'dags'); import airflow.sdk;"
+        "import glob, importlib, os;"
+        "t = time.perf_counter();"
+        "[importlib.import_module(os.path.basename(p)[:-3]) for p in sorted(glob.glob('dags/*.py'))];"
+        "print(time.perf_counter() - t)"
+    )
+    base = "import sys, time; import airflow.sdk; t = time.perf_counter(); print(time.perf_counter() - t)"
+    dags = float(
+        subprocess.run(
+            [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    empty = float(
+        subprocess.run(
+            [sys.executable, "-c", base], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout
+    )
+    line("all DAG files together", f"{dags:.3f} s (an empty module: {empty:.6f} s)")
+
+
+def main() -> None:
+    chosen = sys.argv[1:] or ["dag_parse", "extraction", "csv_push", "pdfs", "memory"]
+    print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
+    for name in chosen:
+        globals()[name]()
+    _ = resource  # peak memory figures come from the probes' own getrusage
+
+
+if __name__ == "__main__":
+    main()
