@@ -17,6 +17,9 @@ $(VENV)/.local-installed: $(BIN)/python requirements.txt requirements-local.txt 
 
 $(VENV)/.dev-installed: $(VENV)/.local-installed requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	# only for its copy of the Compose specification's JSON schema (tests read the file; the
+	# package's own old dependencies are not installed and it is never imported)
+	$(BIN)/pip install --quiet --no-deps docker-compose==1.29.2
 	touch $@
 
 ## run: the whole project on the embedded default (SQLite, sandbox, local S3); Ctrl-C stops it

@@ -29,9 +29,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="the sandbox's date")
     parser.add_argument("--pdf-delay", type=float, default=2.0, help="seconds until a PDF is ready")
     parser.add_argument("--secret-file", type=Path, help="write a generated secret here (0600)")
+    parser.add_argument(
+        "--container",
+        action="store_true",
+        help="allow a non-loopback --host: inside a container, whose port the host publishes "
+        "on 127.0.0.1 only",
+    )
     args = parser.parse_args(argv)
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        parser.error("the sandbox binds a loopback address only")
+    if args.host not in ("127.0.0.1", "localhost", "::1") and not args.container:
+        parser.error("the sandbox binds a loopback address only (inside a container: --container)")
     secret = os.environ.get("INFORMAT_SANDBOX_CLIENT_SECRET") or secrets.token_urlsafe(24)
     if args.secret_file and not os.environ.get("INFORMAT_SANDBOX_CLIENT_SECRET"):
         args.secret_file.parent.mkdir(parents=True, exist_ok=True)
