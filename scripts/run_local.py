@@ -254,6 +254,9 @@ def main() -> int:
             ),
         )  # fmt: skip
         _airflow(env, "connections", "import", "--overwrite", str(conns_file))
+        _airflow(
+            env, "pools", "set", "informat_api", "4", "Concurrent extractions against Informat"
+        )
         conns_file.unlink()
 
         base = f"http://{HOST}:{airflow_port}"
