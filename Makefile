@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench check-run clean
+.PHONY: run test lint format bench check-run e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+$(VENV)/.e2e-installed: $(VENV)/.dev-installed requirements-e2e.txt
+	$(BIN)/pip install --quiet -r requirements-e2e.txt
+	touch $@
+
+## e2e: the production topology natively (PostgreSQL, Redis, CeleryExecutor), every DAG end to end
+e2e: $(VENV)/.e2e-installed
+	$(BIN)/python scripts/e2e.py
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

@@ -181,11 +181,20 @@ class ArchivePdfsOperator(BaseOperator):
         return client, store, ArchiveSettings.from_mapping(self.settings), number
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from informat_client import InformatForbiddenError
         from informat_pipelines.pdf_archive import plan
 
         client, store, settings, _ = self._parts()
-        with client:
-            todo = plan(client, store, settings, self.toegangsgroep, self.schooljaar)
+        try:
+            with client:
+                todo = plan(client, store, settings, self.toegangsgroep, self.schooljaar)
+        except InformatForbiddenError as exc:
+            # not carried over or not granted: the rollover DAG alerts the admins about it
+            raise AirflowSkipException(
+                f"{self.toegangsgroep} {self.schooljaar}: no access to its invoices ({exc})"
+            ) from None
         summary = {
             "toegangsgroep": self.toegangsgroep,
             "schooljaar": self.schooljaar,

@@ -1,0 +1,409 @@
+"""`make e2e`: the production topology natively, end to end, without Docker.
+
+PostgreSQL 15 and Redis from Debian's packages (installed where missing), Airflow with the
+CeleryExecutor as separate processes (api-server, scheduler, dag-processor, triggerer, a Celery
+worker), the Informat sandbox, a local S3 endpoint and an SMTP server, all on 127.0.0.1. It
+triggers each DAG through Airflow's REST API, waits, and checks what the DAG did; while a PDF wait
+is deferred it kills and restarts the scheduler and the triggerer. It stops everything it started
+and exits non-zero on any difference.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "include"))
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def ensure_packages() -> None:
+    missing = [
+        p
+        for p, path in (
+            ("postgresql-15", PG_BIN / "postgres"),
+            ("redis-server", Path("/usr/bin/redis-server")),
+        )
+        if not path.exists()
+    ]
+    if missing:
+        print(f"e2e: installing {', '.join(missing)} from Debian's packages", flush=True)
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-q"], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing],
+            check=True,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+
+
+class Stack:
+    def __init__(self, work: Path) -> None:
+        self.work = work
+        self.procs: dict[str, subprocess.Popen] = {}
+        self.stoppers: list = []
+        self.pg_port, self.redis_port, self.api_port = free_port(), free_port(), free_port()
+        self.failures: list[str] = []
+
+    # ------------------------------------------------------------- services
+    def start_postgres(self) -> None:
+        data = self.work / "pg"
+        data.mkdir()
+        run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
+        if run_as:
+            shutil.chown(self.work, "postgres")
+            shutil.chown(data, "postgres")
+        subprocess.run(
+            [*run_as, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust", "-U", "airflow"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        self.procs["postgres"] = subprocess.Popen(
+            [*run_as, str(PG_BIN / "postgres"), "-D", str(data), "-p", str(self.pg_port),
+             "-c", f"listen_addresses={HOST}", "-k", str(self.work)],
+            stdout=open(self.work / "postgres.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )  # fmt: skip
+        for _ in range(100):
+            ok = subprocess.run(
+                [str(PG_BIN / "pg_isready"), "-h", HOST, "-p", str(self.pg_port)],
+                capture_output=True,
+            )
+            if ok.returncode == 0:
+                break
+            time.sleep(0.2)
+        subprocess.run(
+            [str(PG_BIN.parent / "bin" / "createdb"), "-h", HOST, "-p", str(self.pg_port), "-U",
+             "airflow", "airflow"],
+            check=True,
+        )  # fmt: skip
+
+    def start_redis(self) -> None:
+        self.procs["redis"] = subprocess.Popen(
+            ["redis-server", "--port", str(self.redis_port), "--bind", HOST, "--save", "",
+             "--appendonly", "no"],
+            stdout=open(self.work / "redis.log", "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+            start_new_session=True,
+        )  # fmt: skip
+
+    def start_stand_ins(self) -> None:
+        from informat_devtools.mailcatcher import MailCatcher
+        from informat_devtools.s3 import LocalS3
+
+        from informat_sandbox.app import SandboxState
+        from informat_sandbox.server import SandboxServer
+
+        self.secret = secrets.token_urlsafe(16)
+        self.sandbox = SandboxServer(
+            SandboxState(client_secret=self.secret, students=400, pdf_delay=25.0)
+        ).start()
+        self.s3 = LocalS3().start()
+        self.mail = MailCatcher().start()
+        self.stoppers += [self.sandbox.stop, self.s3.stop, self.mail.stop]
+
+    # --------------------------------------------------------------- airflow
+    def env(self) -> dict[str, str]:
+        from informat_sandbox.data import INSTELLINGEN
+
+        home = self.work / "airflow"
+        home.mkdir(exist_ok=True)
+        self.password = secrets.token_urlsafe(10)
+        (home / "passwords.json").write_text(json.dumps({"admin": self.password}))
+        self.dropzone = self.work / "dropzone"
+        db = f"postgresql+psycopg2://airflow@{HOST}:{self.pg_port}/airflow"
+        conn = lambda **f: json.dumps(f)  # noqa: E731
+        env = {
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": db,
+            "AIRFLOW__CELERY__BROKER_URL": f"redis://{HOST}:{self.redis_port}/0",
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql://airflow@{HOST}:{self.pg_port}/airflow",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
+            "AIRFLOW__API__HOST": HOST,
+            "AIRFLOW__API__PORT": str(self.api_port),
+            "AIRFLOW__API__BASE_URL": f"http://{HOST}:{self.api_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://{HOST}:{self.api_port}/execution/",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
+            "INFORMAT_DROP_ZONE": "local",
+            "AIRFLOW_CONN_INFORMAT_DEFAULT": conn(
+                conn_type="informat",
+                host=self.sandbox.url,
+                login="sandbox-client",
+                password=self.secret,
+                extra=json.dumps(
+                    {
+                        "instellingsnummers": [n for n, _, _ in INSTELLINGEN],
+                        "toegangsgroepen": {
+                            "SG-Noord": {
+                                "instellingsnummer": "990011",
+                                "admins": ["noord@example.org"],
+                            },
+                            "SG-Zuid": {
+                                "instellingsnummer": "990013",
+                                "admins": ["zuid@example.org"],
+                            },
+                        },
+                    }
+                ),
+            ),  # fmt: skip
+            "AIRFLOW_CONN_INFORMAT_S3": conn(
+                conn_type="aws",
+                login="local-access-key",
+                password="local-secret-key",
+                extra=json.dumps(self.s3.connection_extra()),
+            ),  # fmt: skip
+            "AIRFLOW_CONN_SMTP_DEFAULT": conn(
+                conn_type="smtp",
+                host=HOST,
+                port=self.mail.port,
+                extra=json.dumps(
+                    {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}
+                ),
+            ),  # fmt: skip
+            "AIRFLOW_CONN_INFORMAT_DROPZONE": conn(
+                conn_type="fs", extra=json.dumps({"path": str(self.dropzone)})
+            ),
+            "AIRFLOW_CONN_INFORMAT_PSEUDONYMISATION": conn(
+                conn_type="generic", password=secrets.token_urlsafe(16)
+            ),
+            "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS": json.dumps(
+                {"poll_initial": 2, "poll_max": 4, "timeout": 600}
+            ),
+            "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS": json.dumps({"empty_instellingen": ["990016"]}),
+            "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS": json.dumps(
+                {"fallback_contact": "secretariaat@example.org"}
+            ),
+            "AIRFLOW_VAR_INFORMAT_ROLLOVER_SETTINGS": json.dumps(
+                {"fallback_recipients": ["datateam@example.org"]}
+            ),
+            "PYTHONPATH": str(ROOT / "include"),
+        }
+        return env
+
+    def airflow(self, env, *args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "airflow", *args], env=env, check=True,
+            stdout=open(self.work / "cli.log", "a"), stderr=subprocess.STDOUT,  # noqa: SIM115
+        )  # fmt: skip
+
+    def start_component(self, env, name: str, *args: str) -> None:
+        self.procs[name] = subprocess.Popen(
+            [sys.executable, "-m", "airflow", *args],
+            env=env,
+            stdout=open(self.work / f"{name}.log", "a"),  # noqa: SIM115
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def stop(self) -> None:
+        for name in list(self.procs)[::-1]:
+            proc = self.procs.pop(name)
+            if proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGTERM)
+                    proc.wait(timeout=20)
+                except (subprocess.TimeoutExpired, ProcessLookupError):
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        for stop in self.stoppers:
+            stop()
+
+    # ------------------------------------------------------------------ API
+    def api(self, method: str, path: str, **kwargs):
+        answer = requests.request(
+            method,
+            f"http://{HOST}:{self.api_port}/api/v2{path}",
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+            **kwargs,
+        )
+        answer.raise_for_status()
+        return answer.json() if answer.content else None
+
+    def login(self) -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            try:
+                answer = requests.post(
+                    f"http://{HOST}:{self.api_port}/auth/token",
+                    json={"username": "admin", "password": self.password},
+                    timeout=5,
+                )
+                if answer.status_code in (200, 201):
+                    self.token = answer.json()["access_token"]
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(2)
+        raise TimeoutError("Airflow's API did not come up")
+
+    def wait_for_dags(self, dag_ids: list[str]) -> None:
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:
+            known = {d["dag_id"] for d in self.api("GET", "/dags", params={"limit": 100})["dags"]}
+            if set(dag_ids) <= known:
+                return
+            time.sleep(3)
+        raise TimeoutError(f"DAGs not parsed: {set(dag_ids) - known}")
+
+    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
+        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+        run = self.api(
+            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
+        )
+        return run["dag_run_id"]
+
+    def state(self, dag_id: str, run_id: str) -> str:
+        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+
+    def wait(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = self.state(dag_id, run_id)
+            if state in ("success", "failed"):
+                return state
+            time.sleep(3)
+        return "timeout"
+
+    def check(self, condition: bool, what: str) -> None:
+        print(f"e2e: {'ok  ' if condition else 'FAIL'} {what}", flush=True)
+        if not condition:
+            self.failures.append(what)
+
+
+def main() -> int:
+    ensure_packages()
+    work = Path(tempfile.mkdtemp(prefix="informat-e2e-"))
+    os.chmod(work, 0o755)  # noqa: S103 - the postgres user must reach its data folder
+    stack = Stack(work)
+    started = time.monotonic()
+    try:
+        stack.start_postgres()
+        stack.start_redis()
+        stack.start_stand_ins()
+        env = stack.env()
+        from informat_pipelines.dropzone import LocalDropZone
+
+        LocalDropZone(stack.dropzone)
+        stack.airflow(env, "db", "migrate")
+        stack.airflow(env, "pools", "set", "informat_api", "4", "Informat")
+        for name, args in (
+            ("api-server", ["api-server"]),
+            ("scheduler", ["scheduler"]),
+            ("dag-processor", ["dag-processor"]),
+            ("triggerer", ["triggerer"]),
+            ("worker", ["celery", "worker", "--concurrency", "4"]),
+        ):
+            stack.start_component(env, name, *args)
+        stack.login()
+        dags = [
+            "informat_connection_check", "informat_toegangsgroep_rollover",
+            "informat_inschrijvingen_push", "informat_daily_extract", "informat_pdf_archive",
+        ]  # fmt: skip
+        stack.wait_for_dags(dags)
+        print(f"e2e: topology up in {time.monotonic() - started:.0f} s", flush=True)
+
+        # the PDF archive first: its wait is the one to survive restarts
+        pdf_run = stack.trigger("informat_pdf_archive")
+        deadline = time.monotonic() + 300
+        deferred = False
+        while time.monotonic() < deadline and not deferred:
+            tis = stack.api("GET", f"/dags/informat_pdf_archive/dagRuns/{pdf_run}/taskInstances")
+            deferred = any(t["state"] == "deferred" for t in tis["task_instances"])
+            time.sleep(1)
+        stack.check(deferred, "PDF archive: a task deferred to the triggerer")
+        stack.kill("scheduler")
+        stack.kill("triggerer")
+        time.sleep(3)
+        stack.start_component(env, "scheduler", "scheduler")
+        stack.start_component(env, "triggerer", "triggerer")
+
+        check_run = stack.trigger("informat_connection_check")
+        rollover_run = stack.trigger("informat_toegangsgroep_rollover")
+        template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
+        drop = stack.dropzone / "inbox" / "sjabloon.csv"
+        drop.write_bytes(template)
+        os.utime(drop, (0, 0))
+        push_run = stack.trigger("informat_inschrijvingen_push")
+        extract_run = stack.trigger("informat_daily_extract")
+
+        stack.check(stack.wait("informat_connection_check", check_run) == "success",
+                    "connection check succeeded")  # fmt: skip
+        stack.check(stack.wait("informat_toegangsgroep_rollover", rollover_run) == "success",
+                    "rollover check succeeded")  # fmt: skip
+        mails = stack.mail.wait_for(1, timeout=30)
+        stack.check(any("SG-Zuid" in m.subject and m.recipients == ["zuid@example.org"] for m in mails),
+                    "rollover alert mailed to the SG-Zuid admins")  # fmt: skip
+        stack.check(stack.wait("informat_inschrijvingen_push", push_run) == "success",
+                    "CSV push succeeded")  # fmt: skip
+        pushed = stack.sandbox.state.group.instellingen["990011"].preregistrations
+        stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
+        stack.check(bool(list((stack.dropzone / "outbox").glob("*.rapport.csv"))),
+                    "CSV answered with a per-row report")  # fmt: skip
+        stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
+                    "daily extraction succeeded")  # fmt: skip
+        clean = stack.s3.client().list_objects_v2(Bucket="informat-data", Prefix="clean/students/")
+        stack.check(len(clean.get("Contents", [])) >= 5, "students landed in clean/ (validated)")
+
+        state = stack.wait("informat_pdf_archive", pdf_run, timeout=900)
+        stack.check(state == "success", "PDF archive succeeded across scheduler/triggerer restarts")
+        archive = stack.s3.client()
+        manifests = [
+            json.loads(archive.get_object(Bucket="informat-archive", Key=o["Key"])["Body"].read())
+            for o in archive.list_objects_v2(Bucket="informat-archive").get("Contents", [])
+            if o["Key"].endswith("manifest.json")
+        ]
+        entries = sum(len(m["archived"]) for m in manifests)
+        downloads = stack.sandbox.state.stats["pdf_downloads"]
+        stack.check(entries > 0 and downloads == entries,
+                    f"every PDF archived once ({entries} in manifests, {downloads} downloads)")  # fmt: skip
+    except Exception as exc:
+        stack.failures.append(f"{type(exc).__name__}: {exc}")
+        print(f"e2e: FAIL {type(exc).__name__}: {exc} (logs in {work})", flush=True)
+    finally:
+        stack.stop()
+    print(f"e2e: {len(stack.failures)} difference(s) in {time.monotonic() - started:.0f} s",
+          flush=True)  # fmt: skip
+    if not stack.failures:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if stack.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
