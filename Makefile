@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench check-run e2e clean
+.PHONY: run test check lint format bench check-run e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,11 @@ run: $(VENV)/.local-installed
 check-run: $(VENV)/.local-installed
 	$(BIN)/python scripts/run_local.py --check
 
-## test: lint, format check and the whole test suite
-test: $(VENV)/.dev-installed
+## test: lint, format check, the whole test suite, then the production topology end to end
+test: check e2e
+
+## check: lint, format check and the test suite (the quick loop while developing)
+check: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import resource
 import secrets
 import socket
 import subprocess
@@ -132,7 +131,7 @@ def extraction() -> None:
 
 
 MEMORY_PROBE = """
-import json, resource, sys, tempfile, time
+import json, sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, {include!r})
 from informat_client import InformatClient, InformatConfig
@@ -143,13 +142,17 @@ config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_sec
                                  read_timeout=300)
 client = InformatClient(config)
 next(iter(client.iter_employees("990011")))  # warm up: token, connection
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def hwm():  # this process's own peak (getrusage would carry the parent's across exec)
+    for row in open("/proc/self/status"):
+        if row.startswith("VmHWM:"):
+            return int(row.split()[1])
+base = hwm()
 rows = 0
 with tempfile.TemporaryDirectory() as tmp:
     for number in {numbers!r}:
         rows += land(client.iter_students(number, "2026-27"), ENTITIES["students"], number,
                      Path(tmp), ExtractSettings(), b"key").rows
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+peak = hwm()
 print(json.dumps({{"rows": rows, "base_kb": base, "peak_kb": peak}}))
 """
 
@@ -373,11 +376,10 @@ def dag_parse() -> None:
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or ["dag_parse", "extraction", "csv_push", "pdfs", "memory"]
+    chosen = sys.argv[1:] or ["dag_parse", "memory", "extraction", "csv_push", "pdfs"]
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
     for name in chosen:
         globals()[name]()
-    _ = resource  # peak memory figures come from the probes' own getrusage
 
 
 if __name__ == "__main__":

@@ -282,11 +282,18 @@ class Stack:
             time.sleep(3)
         raise TimeoutError(f"DAGs not parsed: {set(dag_ids) - known}")
 
-    def trigger(self, dag_id: str, conf: dict | None = None) -> str:
+    def trigger(self, dag_id: str) -> str:
+        """Unpause the DAG. A scheduled DAG then gets its latest scheduled run, which is the one
+        to follow (a manual run would wait behind it: max_active_runs); an unscheduled DAG gets
+        a manual run through the API."""
         self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        run = self.api(
-            "POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf or {}}
-        )
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            runs = self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
+            if runs:
+                return runs[-1]["dag_run_id"]
+            time.sleep(1)
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
         return run["dag_run_id"]
 
     def state(self, dag_id: str, run_id: str) -> str:

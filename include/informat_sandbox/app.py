@@ -76,6 +76,7 @@ class PdfJob:
     toegangsgroep: str
     invoice_id: str
     created_at: float
+    schooljaar: str | None = None
     generated_at: datetime | None = None
     failed: bool = False
     polls: int = 0
@@ -449,7 +450,9 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         invoice = _find_invoice(group, invoice_id)
         if invoice is None:
             raise ApiError(404, "Unknown invoice", "INVOICE_UNKNOWN")
-        job = PdfJob(secrets.token_hex(8), name, invoice_id, time.monotonic())
+        job = PdfJob(
+            secrets.token_hex(8), name, invoice_id, time.monotonic(), invoice.get("schoolYear")
+        )
         job.failed = invoice_id in state.faults.pdf_failed_invoices
         regenerate = request.query_params.get("regenerate", "").lower() == "true"
         if invoice.get("pdfGeneratedAt") and not regenerate:
@@ -464,7 +467,7 @@ def create_app(state: SandboxState | None = None) -> FastAPI:
         job = state.pdf_jobs.get(job_id)
         if job is None:
             raise ApiError(404, "Unknown PDF job", "PDF_JOB_UNKNOWN")
-        accessgroup(client, job.toegangsgroep, None)
+        accessgroup(client, job.toegangsgroep, job.schooljaar)
         return job
 
     @app.get(API_PREFIXES["rekeningen"] + "/pdf-jobs/{job_id}")
