@@ -32,6 +32,30 @@ def set_connection(monkeypatch, conn_id: str, **fields) -> None:
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(fields))
 
 
+def set_smtp_connection(monkeypatch, port: int) -> None:
+    """smtp_default pointing at a MailCatcher on 127.0.0.1 (plain SMTP, no TLS)."""
+    set_connection(
+        monkeypatch,
+        "smtp_default",
+        conn_type="smtp",
+        host="127.0.0.1",
+        port=port,
+        extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
+    )
+
+
+def set_s3_connection(monkeypatch, s3) -> None:
+    """informat_s3 pointing at a LocalS3 (moto's server) on 127.0.0.1."""
+    set_connection(
+        monkeypatch,
+        "informat_s3",
+        conn_type="aws",
+        login="local-access-key",
+        password="local-secret-key",
+        extra=s3.connection_extra(),
+    )
+
+
 def load_dag(dag_id: str):
     from airflow.dag_processing.dagbag import DagBag
 

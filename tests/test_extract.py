@@ -14,7 +14,14 @@ import pytest
 from informat_devtools.mailcatcher import MailCatcher
 from informat_devtools.s3 import LocalS3
 
-from .airflow_support import load_dag, migrate_db, set_connection, task_states
+from .airflow_support import (
+    load_dag,
+    migrate_db,
+    set_connection,
+    set_s3_connection,
+    set_smtp_connection,
+    task_states,
+)
 from .conftest import CLIENT_ID
 
 NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one empty
@@ -56,26 +63,12 @@ def env(sandbox, client_secret, s3, pool, monkeypatch):
             "page_size": 100,
         },
     )
-    set_connection(
-        monkeypatch,
-        "informat_s3",
-        conn_type="aws",
-        login="local-access-key",
-        password="local-secret-key",
-        extra=s3.connection_extra(),
-    )
+    set_s3_connection(monkeypatch, s3)
     set_connection(
         monkeypatch, "informat_pseudonymisation", conn_type="generic", password="test-hash-key"
     )
     mail = MailCatcher().start()
-    set_connection(
-        monkeypatch,
-        "smtp_default",
-        conn_type="smtp",
-        host="127.0.0.1",
-        port=mail.port,
-        extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
-    )
+    set_smtp_connection(monkeypatch, mail.port)
     monkeypatch.setenv(
         "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS",
         json.dumps({"empty_instellingen": ["990016"], "alert_recipients": ["data@example.org"]}),

@@ -25,7 +25,14 @@ from informat_pipelines.inschrijvingen import (
     validate,
 )
 
-from .airflow_support import ROOT, load_dag, migrate_db, set_connection, task_states
+from .airflow_support import (
+    ROOT,
+    load_dag,
+    migrate_db,
+    set_connection,
+    set_smtp_connection,
+    task_states,
+)
 from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
 
 HEADER = list(COLUMNS)
@@ -307,14 +314,7 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
         make_csv([row(1), row(2, geslacht="?"), row(3, naam="=cmd|' /C calc'!A0")]),
     )
     with MailCatcher() as mail:
-        set_connection(
-            monkeypatch,
-            "smtp_default",
-            conn_type="smtp",
-            host="127.0.0.1",
-            port=mail.port,
-            extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
-        )
+        set_smtp_connection(monkeypatch, mail.port)
         dag = load_dag("informat_inschrijvingen_push")
         assert type(dag.get_task("wait_for_drop")).__name__ == "FileSensor"
         dag_run = dag.test()

@@ -23,7 +23,14 @@ from informat_pipelines.pdf_archive import (
     status,
 )
 
-from .airflow_support import load_dag, migrate_db, set_connection, task_states
+from .airflow_support import (
+    load_dag,
+    migrate_db,
+    set_connection,
+    set_s3_connection,
+    set_smtp_connection,
+    task_states,
+)
 from .conftest import CLIENT_ID
 
 FAST = {"poll_initial": 0.05, "poll_max": 0.2, "poll_jitter": 0.1, "timeout": 20}
@@ -285,23 +292,9 @@ def dag_env(small_sandbox, client_secret, s3, bucket, monkeypatch):
         password=client_secret,
         extra={"toegangsgroepen": {GROUP: "990015"}},
     )
-    set_connection(
-        monkeypatch,
-        "informat_s3",
-        conn_type="aws",
-        login="local-access-key",
-        password="local-secret-key",
-        extra=s3.connection_extra(),
-    )
+    set_s3_connection(monkeypatch, s3)
     mail = MailCatcher().start()
-    set_connection(
-        monkeypatch,
-        "smtp_default",
-        conn_type="smtp",
-        host="127.0.0.1",
-        port=mail.port,
-        extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
-    )
+    set_smtp_connection(monkeypatch, mail.port)
     monkeypatch.setenv(
         "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS",
         json.dumps({**FAST, "alert_recipients": ["archief@example.org"]}),

@@ -12,7 +12,7 @@ import pytest
 import requests
 from informat_devtools.mailcatcher import MailCatcher
 
-from .airflow_support import load_dag, migrate_db, set_connection
+from .airflow_support import load_dag, migrate_db, set_connection, set_smtp_connection
 from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
 
 FALLBACK = "datateam@example.org"
@@ -69,14 +69,7 @@ def airflow_env(sandbox, client_secret, mail, webhook, monkeypatch):
             },
         },
     )
-    set_connection(
-        monkeypatch,
-        "smtp_default",
-        conn_type="smtp",
-        host="127.0.0.1",
-        port=mail.port,
-        extra={"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"},
-    )
+    set_smtp_connection(monkeypatch, mail.port)
     set_connection(
         monkeypatch,
         "informat_alerts_webhook",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 DEFAULT_BUCKETS = ("informat-data", "informat-archive")
@@ -27,11 +28,13 @@ class LocalS3:
         self.port = self._server._server.server_port  # the port actually bound
         client = self.client()
         for bucket in buckets:
-            client.create_bucket(
-                Bucket=bucket,
-                CreateBucketConfiguration={"LocationConstraint": REGION},
-                ObjectLockEnabledForBucket=bucket.endswith("archive"),
-            )
+            # moto keeps its state per process: an earlier endpoint may have made the bucket
+            with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+                client.create_bucket(
+                    Bucket=bucket,
+                    CreateBucketConfiguration={"LocationConstraint": REGION},
+                    ObjectLockEnabledForBucket=bucket.endswith("archive"),
+                )
         return self
 
     def stop(self) -> None:
