@@ -44,6 +44,19 @@ def set_smtp_connection(monkeypatch, port: int) -> None:
     )
 
 
+def set_informat_connection(monkeypatch, sandbox, password: str, extra: dict) -> None:
+    """informat_default pointing at a sandbox server, with ``extra`` as its extra."""
+    set_connection(
+        monkeypatch,
+        "informat_default",
+        conn_type="informat",
+        host=sandbox.url,
+        login="sandbox-client",
+        password=password,
+        extra=extra,
+    )
+
+
 def set_s3_connection(monkeypatch, s3) -> None:
     """informat_s3 pointing at a LocalS3 (moto's server) on 127.0.0.1."""
     set_connection(

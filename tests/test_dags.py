@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from .airflow_support import ROOT, load_dag, migrate_db, set_connection, task_states
-from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
+from .airflow_support import (
+    ROOT,
+    load_dag,
+    migrate_db,
+    set_informat_connection,
+    task_states,
+)
+from .conftest import INSTELLINGSNUMMERS
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +69,11 @@ def test_dag_files_import_no_heavy_library_at_parse_time():
 
 def test_connection_check_dag_against_the_sandbox(sandbox, client_secret, monkeypatch):
     migrate_db()
-    set_connection(
+    set_informat_connection(
         monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={
+        sandbox,
+        client_secret,
+        {
             "instellingsnummers": list(INSTELLINGSNUMMERS),
             "toegangsgroepen": {"SG-Noord": "990011", "SG-Zuid": "990013"},
         },
@@ -88,14 +91,8 @@ def test_connection_check_dag_against_the_sandbox(sandbox, client_secret, monkey
 
 def test_connection_check_dag_fails_on_refused_credentials(sandbox, monkeypatch):
     migrate_db()
-    set_connection(
-        monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password="not-the-secret",
-        extra={"instellingsnummers": ["990011"]},
+    set_informat_connection(
+        monkeypatch, sandbox, "not-the-secret", {"instellingsnummers": ["990011"]}
     )
     dag = load_dag("informat_connection_check")
     for task in dag.tasks:

@@ -18,11 +18,11 @@ from .airflow_support import (
     load_dag,
     migrate_db,
     set_connection,
+    set_informat_connection,
     set_s3_connection,
     set_smtp_connection,
     task_states,
 )
-from .conftest import CLIENT_ID
 
 NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one empty
 
@@ -50,14 +50,11 @@ def env(sandbox, client_secret, s3, pool, monkeypatch):
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     sandbox.reset(students=1500, today="2026-11-28")
-    set_connection(
+    set_informat_connection(
         monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={
+        sandbox,
+        client_secret,
+        {
             "instellingsnummers": [*NUMBERS, "990019"],  # the last one: no scope
             "toegangsgroepen": {"SG-Noord": "990011"},
             "page_size": 100,

@@ -30,10 +30,11 @@ from .airflow_support import (
     load_dag,
     migrate_db,
     set_connection,
+    set_informat_connection,
     set_smtp_connection,
     task_states,
 )
-from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
+from .conftest import INSTELLINGSNUMMERS
 
 HEADER = list(COLUMNS)
 
@@ -292,14 +293,8 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     migrate_db()
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
-    set_connection(
-        monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={"instellingsnummers": list(INSTELLINGSNUMMERS)},
+    set_informat_connection(
+        monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
     )
     monkeypatch.setenv(
         "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS",

@@ -26,12 +26,11 @@ from informat_pipelines.pdf_archive import (
 from .airflow_support import (
     load_dag,
     migrate_db,
-    set_connection,
+    set_informat_connection,
     set_s3_connection,
     set_smtp_connection,
     task_states,
 )
-from .conftest import CLIENT_ID
 
 FAST = {"poll_initial": 0.05, "poll_max": 0.2, "poll_jitter": 0.1, "timeout": 20}
 GROUP = "Internaat-De-Linde"  # one instelling: the smallest toegangsgroep
@@ -222,14 +221,11 @@ def test_poll_intervals_grow_to_the_cap_with_jitter():
 
 def trigger_env(monkeypatch, sandbox, client_secret):
     migrate_db()
-    set_connection(
+    set_informat_connection(
         monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={"toegangsgroepen": {GROUP: "990015", "SG-Noord": "990011"}},
+        sandbox,
+        client_secret,
+        {"toegangsgroepen": {GROUP: "990015", "SG-Noord": "990011"}},
     )
 
 
@@ -283,14 +279,8 @@ def test_trigger_times_out_on_a_pdf_that_is_never_ready(
 @pytest.fixture
 def dag_env(small_sandbox, client_secret, s3, bucket, monkeypatch):
     trigger_env(monkeypatch, small_sandbox, client_secret)
-    set_connection(
-        monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=small_sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={"toegangsgroepen": {GROUP: "990015"}},
+    set_informat_connection(
+        monkeypatch, small_sandbox, client_secret, {"toegangsgroepen": {GROUP: "990015"}}
     )
     set_s3_connection(monkeypatch, s3)
     mail = MailCatcher().start()

@@ -12,8 +12,14 @@ import pytest
 import requests
 from informat_devtools.mailcatcher import MailCatcher
 
-from .airflow_support import load_dag, migrate_db, set_connection, set_smtp_connection
-from .conftest import CLIENT_ID, INSTELLINGSNUMMERS
+from .airflow_support import (
+    load_dag,
+    migrate_db,
+    set_connection,
+    set_informat_connection,
+    set_smtp_connection,
+)
+from .conftest import INSTELLINGSNUMMERS
 
 FALLBACK = "datateam@example.org"
 
@@ -50,14 +56,11 @@ def airflow_env(sandbox, client_secret, mail, webhook, monkeypatch):
     migrate_db()
     mail.clear()
     webhook[1].clear()
-    set_connection(
+    set_informat_connection(
         monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password=client_secret,
-        extra={
+        sandbox,
+        client_secret,
+        {
             "instellingsnummers": list(INSTELLINGSNUMMERS),
             "toegangsgroepen": {
                 "SG-Noord": {
@@ -137,14 +140,11 @@ def test_toegangsgroep_going_inactive_is_reported_by_the_next_watch(airflow_env,
 def test_check_failure_is_worded_as_such_and_reaches_the_data_team(
     airflow_env, mail, monkeypatch, sandbox
 ):
-    set_connection(
+    set_informat_connection(
         monkeypatch,
-        "informat_default",
-        conn_type="informat",
-        host=sandbox.url,
-        login=CLIENT_ID,
-        password="revoked-secret",
-        extra={"toegangsgroepen": {"SG-Noord": {"instellingsnummer": "990011", "admins": []}}},
+        sandbox,
+        "revoked-secret",
+        {"toegangsgroepen": {"SG-Noord": {"instellingsnummer": "990011", "admins": []}}},
     )
     run(airflow_env, "2026-11-28")
     failure = mail.wait_for(1)[0]

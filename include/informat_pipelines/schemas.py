@@ -40,18 +40,23 @@ class Entity:
         return [c.name for c in self.columns]
 
 
+# the columns every person (a student, a member of staff) starts with
+PERSON = (
+    Column("personId", "persoonId", "string", False),
+    Column("pPersoon", "pPersoon", "int", False),
+    Column("lastName", "naam", "string"),
+    Column("firstName", "voornaam", "string"),
+    Column("dateOfBirth", "geboortedatum", "date"),
+    Column("sex", "geslacht", "string"),
+    Column("insz", "rijksregisternr", "string"),
+)
+
 STUDENTS = Entity(
     "students",
     "instelling",
     "personId",
     (
-        Column("personId", "persoonId", "string", False),
-        Column("pPersoon", "pPersoon", "int", False),
-        Column("lastName", "naam", "string"),
-        Column("firstName", "voornaam", "string"),
-        Column("dateOfBirth", "geboortedatum", "date"),
-        Column("sex", "geslacht", "string"),
-        Column("insz", "rijksregisternr", "string"),
+        *PERSON,
         Column("foreignRegistrationNo", "buitenlandsIdNr", "string"),
         Column("nationalityCode", "nationaliteit", "string"),
         Column("placeOfBirth", "geboorteplaats", "string"),
@@ -85,13 +90,7 @@ EMPLOYEES = Entity(
     "instelling",
     "personId",
     (
-        Column("personId", "persoonId", "string", False),
-        Column("pPersoon", "pPersoon", "int", False),
-        Column("lastName", "naam", "string"),
-        Column("firstName", "voornaam", "string"),
-        Column("dateOfBirth", "geboortedatum", "date"),
-        Column("sex", "geslacht", "string"),
-        Column("insz", "rijksregisternr", "string"),
+        *PERSON,
         Column("staffNo", "stamboeknr", "string"),
         Column("email", "email", "string"),
         Column("instituteNo", "instelnr", "string", False),
