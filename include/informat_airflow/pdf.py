@@ -19,9 +19,9 @@ class PdfJobsTrigger(BaseTrigger):
     Intervals grow from ``poll_initial`` by ``poll_factor`` up to ``poll_max``, with jitter; a
     poll round asks about jobs still pending only, in the order they were requested, and stops
     at the first one still pending (a full sweep every ``full_sweep_every`` rounds). Secrets are
-    fetched in the triggerer, never serialised into the trigger. ``carry`` is handed back untouched in the event: the
-    operator's own state travels with the trigger rather than in ``defer(kwargs=...)``, which
-    ``dag.test()`` does not pass on.
+    fetched in the triggerer, never serialised into the trigger. ``carry`` is handed back
+    untouched in the event: the operator's own state travels with the trigger rather than in
+    ``defer(kwargs=...)``, which ``dag.test()`` does not pass on.
     """
 
     def __init__(
