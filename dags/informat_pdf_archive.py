@@ -36,20 +36,6 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
 `download_attempts`, and `alert_recipients` (list).
 """
 
-SETTING_KEYS = (
-    "batch_size",
-    "poll_initial",
-    "poll_max",
-    "poll_factor",
-    "poll_jitter",
-    "timeout",
-    "retention_warn_days",
-    "object_lock_days",
-    "download_attempts",
-    "manifest_every",
-    "full_sweep_every",
-)
-
 
 @dag(
     dag_id="informat_pdf_archive",
@@ -85,8 +71,11 @@ def informat_pdf_archive():
         params = context["params"]
         config = InformatHook(params["informat_conn_id"]).get_config()
         current = schooljaar_for(run_day(context))
+        from informat_pipelines.pdf_archive import ArchiveSettings
+
         settings = Variable.get("informat_pdf_archive_settings", default={}, deserialize_json=True)
-        archive_settings = {k: v for k, v in settings.items() if k in SETTING_KEYS}
+        fields = ArchiveSettings.__dataclass_fields__
+        archive_settings = {k: v for k, v in settings.items() if k in fields}
         return [
             {
                 "toegangsgroep": name,
@@ -115,7 +104,8 @@ def informat_pdf_archive():
 
         params = get_current_context()["params"]
         raw = Variable.get("informat_pdf_archive_settings", default={}, deserialize_json=True)
-        settings = ArchiveSettings.from_mapping({k: v for k, v in raw.items() if k in SETTING_KEYS})
+        fields = ArchiveSettings.__dataclass_fields__
+        settings = ArchiveSettings.from_mapping({k: v for k, v in raw.items() if k in fields})
         store = Boto3Store(S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn(), params["bucket"])
         rows, unreadable = [], []
         with InformatHook(params["informat_conn_id"]).get_conn() as client:

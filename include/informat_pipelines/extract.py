@@ -26,6 +26,7 @@ from informat_client import InformatClient, insz
 from informat_client.masking import get_logger
 
 from .schemas import ENTITIES, Entity
+from .settings import known_values
 
 log = get_logger(__name__)
 
@@ -41,10 +42,7 @@ class ExtractSettings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown extraction settings: {unknown}")
+        values = known_values(cls, values, "extraction")
         if "empty_instellingen" in values:
             values["empty_instellingen"] = tuple(values["empty_instellingen"])
         settings = cls(**values)

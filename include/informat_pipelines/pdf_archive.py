@@ -24,6 +24,8 @@ from typing import IO, Any, Protocol
 from informat_client import InformatClient, InformatError, InformatGoneError
 from informat_client.masking import get_logger
 
+from .settings import known_values
+
 log = get_logger(__name__)
 
 
@@ -44,10 +46,7 @@ class ArchiveSettings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ArchiveSettings:
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown PDF archive settings: {unknown}")
+        values = known_values(cls, values, "PDF archive")
         settings = cls(**values)
         if settings.poll_initial <= 0 or settings.poll_max < settings.poll_initial:
             raise ValueError("poll_initial must be positive and at most poll_max")

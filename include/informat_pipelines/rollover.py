@@ -28,6 +28,8 @@ from informat_client import (
 from informat_client.masking import get_logger
 from informat_client.schooljaar import schooljaar_for, shift
 
+from .settings import known_values
+
 log = get_logger(__name__)
 
 PAYMENT_JOURNALS = ("Extern", "Extern_Dubieus")
@@ -60,10 +62,7 @@ class Settings:
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> Settings:
-        values = dict(values or {})
-        unknown = sorted(set(values) - set(cls.__dataclass_fields__))
-        if unknown:
-            raise ValueError(f"unknown rollover settings: {unknown}")
+        values = known_values(cls, values, "rollover")
         if isinstance(values.get("fallback_recipients"), str):
             values["fallback_recipients"] = [
                 v.strip() for v in values["fallback_recipients"].split(",") if v.strip()

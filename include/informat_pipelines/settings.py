@@ -1,0 +1,16 @@
+"""Settings of the pipelines come from JSON (an Airflow Variable): a typo must not pass silently."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+def known_values(cls: type, values: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
+    """A copy of ``values``, refused with the unknown keys named when any is not a field of the
+    settings dataclass ``cls``."""
+    values = dict(values or {})
+    unknown = sorted(set(values) - set(cls.__dataclass_fields__))
+    if unknown:
+        raise ValueError(f"unknown {what} settings: {unknown}")
+    return values
