@@ -229,13 +229,9 @@ def csv_push() -> None:
 def pdfs() -> None:
     from informat_devtools.s3 import LocalS3
 
-    from informat_airflow.pdf import PdfJobsTrigger
-    from informat_pipelines.pdf_archive import (
-        ArchiveSettings,
-        Boto3Store,
-        archive_ready,
-        request_jobs,
-    )
+    from informat_airflow.triggers import PdfJobsTrigger
+    from informat_pipelines.archive_store import Boto3Store
+    from informat_pipelines.pdf_archive import ArchiveSettings, archive_ready, request_jobs
 
     delay = 20.0 if QUICK else 40.0
     poke = 30.0

@@ -42,6 +42,7 @@ def informat_connection_check():
     def check_instelling(instellingsnummer: str) -> dict:
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
+        from informat_client.masking import get_logger
         from informat_client.schooljaar import schooljaar_for
         from informat_pipelines.connection_check import check_instelling
 
@@ -50,7 +51,7 @@ def informat_connection_check():
         with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
             result = check_instelling(client, instellingsnummer, schooljaar)
         for api, state in result["apis"].items():
-            print(f"instelling {instellingsnummer}, {api}: {state}")
+            get_logger(__name__).info("instelling %s, %s: %s", instellingsnummer, api, state)
         if not result["ok"]:
             raise RuntimeError(f"instelling {instellingsnummer}: {result['apis']}")
         return result
@@ -59,6 +60,7 @@ def informat_connection_check():
     def check_toegangsgroepen() -> dict:
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
+        from informat_client.masking import get_logger
         from informat_client.schooljaar import schooljaar_for
         from informat_pipelines.connection_check import check_toegangsgroepen
 
@@ -67,7 +69,9 @@ def informat_connection_check():
         with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
             result = check_toegangsgroepen(client, schooljaar)
         for name, state in result["toegangsgroepen"].items():
-            print(f"toegangsgroep {name}, schooljaar {schooljaar}: {state}")
+            get_logger(__name__).info(
+                "toegangsgroep %s, schooljaar %s: %s", name, schooljaar, state
+            )
         return result
 
     check_instelling.expand(instellingsnummer=instellingsnummers())

@@ -9,6 +9,7 @@ from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_con
 
 HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
+SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
 ASSETS = {name: Asset(f"s3://{BUCKET}/clean/{name}", group="informat") for name in ENTITY_NAMES}
@@ -88,130 +89,42 @@ def informat_daily_extract():
 
     @task(pool=POOL)
     def extract(unit: dict) -> dict:
-        import json
-        from datetime import date
-
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from airflow.sdk import BaseHook, Variable
-        from botocore.exceptions import ClientError
 
         from informat_airflow.hooks import InformatHook
-        from informat_client import InformatForbiddenError
-        from informat_pipelines.extract import ExtractSettings, extract_one
+        from informat_airflow.settings import connection_secret, from_variable
+        from informat_pipelines.extract import ExtractSettings, extract_partition
 
         params = get_current_context()["params"]
-        settings = ExtractSettings.from_mapping(
-            {
-                k: v
-                for k, v in Variable.get(
-                    "informat_extract_settings", default={}, deserialize_json=True
-                ).items()
-                if k != "alert_recipients"
-            }
-        )
+        settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         key = None
         if settings.insz_mode == "pseudonymise":
-            key = BaseHook.get_connection(params["pseudonymisation_conn_id"]).password.encode()
+            key = connection_secret(params["pseudonymisation_conn_id"])
         s3 = S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn()
-        try:
-            body = s3.get_object(Bucket=params["bucket"], Key="state/last_good_counts.json")
-            last_good = json.loads(body["Body"].read()).get(f"{unit['entity']}/{unit['key']}")
-        except ClientError:
-            last_good = None
-        try:
-            with InformatHook(params["informat_conn_id"]).get_conn() as client:
-                return extract_one(
-                    client, s3, params["bucket"], unit["entity"], unit["key"], unit["schooljaar"],
-                    date.fromisoformat(unit["day"]), settings, key, last_good, params["ref_date"],
-                )  # fmt: skip
-        except InformatForbiddenError as exc:
-            print(f"SKIPPED {unit['entity']} {unit['key']}: no access ({exc})")
-            return {**unit, "rows": 0, "success": True, "skipped": str(exc), "failed": []}
+        with InformatHook(params["informat_conn_id"]).get_conn() as client:
+            return extract_partition(
+                client, s3, params["bucket"], unit, settings, key, params["ref_date"]
+            )
 
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
-        import json
-
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from airflow.sdk import Variable
-        from botocore.exceptions import ClientError
 
         from informat_airflow import notify
-        from informat_pipelines.extract import new_last_good, report_html
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.extract import ExtractSettings
+        from informat_pipelines.extract_report import alert_mail, write_report
 
         params = get_current_context()["params"]
-        outcomes = [o for o in outcomes if o]
-        done = {(o["entity"], o["key"]) for o in outcomes}
-        errored = [u for u in units if (u["entity"], u["key"]) not in done]
-        day = units[0]["day"] if units else "none"
+        settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn()
-        bucket = params["bucket"]
-        quarantined = [o for o in outcomes if not o["success"]]
-        summary = {
-            "date": day,
-            "partitions": len(units),
-            "valid": sum(1 for o in outcomes if o["success"] and not o.get("skipped")),
-            "skipped": sum(1 for o in outcomes if o.get("skipped")),
-            "quarantined": len(quarantined),
-            "errored": [f"{u['entity']} {u['key']}" for u in errored],
-            "rows": {
-                f"{o['entity']}/{o['key']}": o["rows"] for o in outcomes if not o.get("skipped")
-            },
-            "outcomes": outcomes,
-        }
-        s3.put_object(
-            Bucket=bucket,
-            Key=f"reports/date={day}/summary.json",
-            Body=json.dumps(summary, indent=1).encode(),
-            ContentType="application/json",
-        )
-        from datetime import date
-
-        s3.put_object(
-            Bucket=bucket,
-            Key=f"reports/date={day}/report.html",
-            Body=report_html(
-                [o for o in outcomes if not o.get("skipped")], date.fromisoformat(day)
-            ).encode(),
-            ContentType="text/html; charset=utf-8",
-        )
-        try:
-            body = s3.get_object(Bucket=bucket, Key="state/last_good_counts.json")
-            previous = json.loads(body["Body"].read())
-        except ClientError:
-            previous = {}
-        s3.put_object(
-            Bucket=bucket,
-            Key="state/last_good_counts.json",
-            Body=json.dumps(
-                new_last_good(previous, [o for o in outcomes if not o.get("skipped")])
-            ).encode(),
-        )
-        problems = [
-            f"{o['entity']} instelling/toegangsgroep {o['key']}: {'; '.join(o['failed'])}"
-            for o in quarantined
-        ] + [f"{u['entity']} {u['key']}: extraction failed (see its task log)" for u in errored]
-        recipients = Variable.get(
-            "informat_extract_settings", default={}, deserialize_json=True
-        ).get("alert_recipients")
-        if problems and recipients:
-            items = "".join(
-                f"<li>{o['entity']} {o['key']}: {o['rows']} rows, {len(o['failed'])} failed "
-                "expectation(s)</li>"
-                for o in quarantined
-            ) + "".join(f"<li>{u['entity']} {u['key']}: extraction failed</li>" for u in errored)
-            notify.send_mail(
-                params["smtp_conn_id"],
-                tuple(recipients),
-                f"[Informat] Extraction {day}: {len(quarantined)} partition(s) quarantined, "
-                f"{len(errored)} failed",
-                f"<html><body><p>Not published to clean/:</p><ul>{items}</ul><p>Details: "
-                f"s3://{bucket}/reports/date={day}/report.html</p></body></html>",
-            )
-        print(json.dumps({k: v for k, v in summary.items() if k != "outcomes"}, indent=1))
-        if problems:
-            raise RuntimeError("Data quality: not published to clean/:\n" + "\n".join(problems))
-        return {k: v for k, v in summary.items() if k != "outcomes"}
+        run = write_report(s3, params["bucket"], units, outcomes)
+        if run.problems and settings.alert_recipients:
+            subject, body = alert_mail(run, params["bucket"])
+            notify.send_mail(params["smtp_conn_id"], settings.alert_recipients, subject, body)
+        if run.problems:
+            raise RuntimeError("Data quality: not published to clean/:\n" + "\n".join(run.problems))
+        return run.brief
 
     def mark(entity: str):
         @task(task_id=f"asset_{entity}", outlets=[ASSETS[entity]], trigger_rule="all_done")

@@ -11,6 +11,7 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 DROP_ZONE = os.environ.get("INFORMAT_DROP_ZONE", "s3")  # "s3" or "local"
 BUCKET = os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data")
 PREFIX = os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen")
+SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
 DOC = f"""
 ### Inschrijvingen push from a CSV drop
@@ -76,55 +77,25 @@ def informat_inschrijvingen_push():
     @task
     def push_drops() -> list[dict]:
         from dataclasses import asdict
-
-        from airflow.sdk import Variable
+        from functools import partial
 
         from informat_airflow import notify
+        from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
-        from informat_pipelines.inschrijvingen import handle_drops, summary_mail
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.inschrijvingen import PushSettings, handle_drops, tell_schools
 
         context = get_current_context()
         params = context["params"]
-        settings = Variable.get(
-            "informat_inschrijvingen_settings", default={}, deserialize_json=True
-        )
-        if DROP_ZONE == "local":
-            from airflow.providers.standard.hooks.filesystem import FSHook
-
-            from informat_pipelines.dropzone import LocalDropZone
-
-            zone = LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
-        else:
-            from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-            from informat_pipelines.dropzone import S3DropZone
-
-            zone = S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), BUCKET, PREFIX)
+        settings = from_variable(SETTINGS_VARIABLE, PushSettings)
+        zone = drop_zone(DROP_ZONE, BUCKET, PREFIX)
         hook = InformatHook(params["informat_conn_id"])
         with hook.get_conn() as client:
             outcomes = handle_drops(
-                zone,
-                client,
-                hook.get_config().instellingsnummers,
-                context["run_id"],
-                batch_size=int(settings.get("batch_size", 100)),
-                concurrency=int(settings.get("concurrency", 4)),
-            )
-        contacts = settings.get("contacts", {})
-        fallback = settings.get("fallback_contact")
-        for outcome in outcomes:
-            to = sorted({contacts[n] for n in outcome.instellingsnummers if n in contacts})
-            to = to or ([fallback] if fallback else [])
-            if not outcome.accepted:
-                subject = f"[Informat] Bestand {outcome.name} niet verwerkt"
-                body = f"<html><body><p>{outcome.message}</p></body></html>"
-            else:
-                subject, body = summary_mail(outcome.name, outcome.counts, outcome.report)
-            if to:
-                notify.send_mail(params["smtp_conn_id"], tuple(to), subject, body)
-            else:
-                print(f"WARNING: no contact for {outcome.name}: set contacts or fallback_contact")
-            print(f"{outcome.name}: {outcome.message}; {outcome.counts}; report {outcome.report}")
+                zone, client, hook.get_config().instellingsnummers, context["run_id"],
+                batch_size=settings.batch_size, concurrency=settings.concurrency,
+            )  # fmt: skip
+        tell_schools(outcomes, settings, partial(notify.send_mail, params["smtp_conn_id"]))
         return [asdict(o) for o in outcomes]
 
     _wait_for_drop() >> push_drops()

@@ -1,4 +1,5 @@
-"""Wiring only: the logic lives in informat_pipelines.pdf_archive and informat_airflow.pdf."""
+"""Wiring only: the logic lives in informat_pipelines.pdf_archive, .pdf_retention and
+informat_airflow.operators."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.pdf import ArchivePdfsOperator
+from informat_airflow.operators import ArchivePdfsOperator
+
+SETTINGS_VARIABLE = "informat_pdf_archive_settings"
 
 DOC = """
 ### PDF generation and archive
@@ -61,96 +64,48 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
 def informat_pdf_archive():
     @task
     def targets() -> list[dict]:
-        from airflow.sdk import Variable
-
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
-        from informat_client.schooljaar import schooljaar_for, shift
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.pdf_archive import ArchiveSettings, targets
 
         context = get_current_context()
         params = context["params"]
-        config = InformatHook(params["informat_conn_id"]).get_config()
-        current = schooljaar_for(run_day(context))
-        from informat_pipelines.pdf_archive import ArchiveSettings
-
-        settings = Variable.get("informat_pdf_archive_settings", default={}, deserialize_json=True)
-        fields = ArchiveSettings.__dataclass_fields__
-        archive_settings = {k: v for k, v in settings.items() if k in fields}
-        return [
-            {
-                "toegangsgroep": name,
-                "schooljaar": year,
-                "informat_conn_id": params["informat_conn_id"],
-                "aws_conn_id": params["aws_conn_id"],
-                "bucket": params["bucket"],
-                "settings": archive_settings,
-            }
-            for name in sorted(config.toegangsgroepen)
-            for year in (shift(current, -1), current)
-        ]
+        settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
+        groups = InformatHook(params["informat_conn_id"]).get_config().toegangsgroepen
+        return targets(sorted(groups), run_day(context), settings, params)
 
     @task(trigger_rule="all_done")
     def retention_guard(targets: list[dict]) -> list[dict]:
         from dataclasses import asdict
 
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-        from airflow.sdk import Variable
 
         from informat_airflow import notify
         from informat_airflow.hooks import InformatHook
-        from informat_client import InformatError
-        from informat_pipelines.pdf_archive import ArchiveSettings, Boto3Store, format_status
-        from informat_pipelines.pdf_archive import status as archive_status
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.archive_store import Boto3Store
+        from informat_pipelines.pdf_archive import ArchiveSettings
+        from informat_pipelines.pdf_retention import guard
 
         params = get_current_context()["params"]
-        raw = Variable.get("informat_pdf_archive_settings", default={}, deserialize_json=True)
-        fields = ArchiveSettings.__dataclass_fields__
-        settings = ArchiveSettings.from_mapping({k: v for k, v in raw.items() if k in fields})
+        settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
         store = Boto3Store(S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn(), params["bucket"])
-        rows, unreadable = [], []
         with InformatHook(params["informat_conn_id"]).get_conn() as client:
-            for target in targets:
-                try:
-                    rows.append(
-                        archive_status(
-                            client, store, settings, target["toegangsgroep"], target["schooljaar"]
-                        )
-                    )
-                except InformatError as exc:
-                    unreadable.append(f"{target['toegangsgroep']} {target['schooljaar']}: {exc}")
-        print(format_status(rows))
-        for line in unreadable:
-            print(f"not listed: {line}")
-        at_risk = sum(len(r.at_risk) for r in rows)
-        lost = sum(len(r.lost) for r in rows)
-        recipients = tuple(raw.get("alert_recipients") or ())
-        if (at_risk or lost) and recipients:
-            lines = [
-                f"{r.toegangsgroep} {r.schooljaar}: {len(r.at_risk)} PDF(s) older than "
-                f"{settings.retention_warn_days} days not archived; {len(r.lost)} lost "
-                f"(already deleted by Informat). At risk: {', '.join(r.at_risk[:50]) or '-'}; "
-                f"lost: {', '.join(r.lost[:50]) or '-'}"
-                for r in rows
-                if r.at_risk or r.lost
-            ]
-            body = "".join(f"<p>{line}</p>" for line in lines)
-            notify.send_mail(
-                params["smtp_conn_id"],
-                recipients,
-                f"[Informat] PDF archive: {at_risk} at risk, {lost} lost",
-                f"<html><body>{body}<p>The archive keeps what Informat deletes after a year. "
-                "Run informat_pdf_archive now, or regenerate the lost PDFs in Informat.</p>"
-                "</body></html>",
-            )
-        elif at_risk or lost:
-            print("WARNING: PDFs at risk or lost, but no alert_recipients are configured")
+            rows, mail = guard(client, store, settings, targets)
+        if mail:
+            notify.send_mail(params["smtp_conn_id"], settings.alert_recipients, *mail)
         return [asdict(r) for r in rows]
 
     @task(trigger_rule="none_failed")  # a skipped toegangsgroep (no access) is no failure
     def archive_complete() -> None:
         """The run's outcome: it succeeds only when every archive task did (the retention guard
         runs whatever happened, so it cannot be the last task)."""
-        print("every PDF of every toegangsgroep and schooljaar in scope is archived and verified")
+        from informat_client.masking import get_logger
+
+        get_logger(__name__).info(
+            "every PDF of every toegangsgroep and schooljaar in scope is archived and verified"
+        )
 
     planned = targets()
     archived = ArchivePdfsOperator.partial(task_id="archive_pdfs").expand_kwargs(planned)

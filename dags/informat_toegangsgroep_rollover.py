@@ -1,10 +1,14 @@
-"""Wiring only: the logic lives in informat_pipelines.rollover and rollover_messages."""
+"""Wiring only: the logic lives in informat_pipelines.rollover, rollover_messages and
+rollover_alerts."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
+SETTINGS_VARIABLE = "informat_rollover_settings"
+STATE_DESCRIPTION = "Findings of informat_toegangsgroep_rollover (open problems and their history)"
 
 DOC = """
 ### Toegangsgroep rollover checks and alerts
@@ -60,82 +64,37 @@ The run's summary (every toegangsgroep with its state) is the `alert` task's log
 def informat_toegangsgroep_rollover():
     @task
     def check_toegangsgroepen() -> dict:
-        from dataclasses import asdict
         from datetime import date
-
-        from airflow.sdk import Variable
 
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
-        from informat_pipelines.rollover import Settings, check_all
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.rollover import Settings
+        from informat_pipelines.rollover_alerts import check
 
         context = get_current_context()
         params = context["params"]
         today = date.fromisoformat(params["today"]) if params["today"] else run_day(context)
-        settings = Settings.from_mapping(
-            Variable.get("informat_rollover_settings", default=None, deserialize_json=True)
-        )
+        settings = from_variable(SETTINGS_VARIABLE, Settings)
         hook = InformatHook(params["informat_conn_id"])
-        config = hook.get_config()
-        if not config.toegangsgroepen:
-            raise ValueError(
-                f"connection {params['informat_conn_id']!r} lists no toegangsgroepen in its extra"
-            )
         with hook.get_conn() as client:
-            reports = check_all(client, config.toegangsgroepen.values(), today, settings)
-        return {
-            "today": today.isoformat(),
-            "settings": asdict(settings),
-            "admins": {name: list(g.admins) for name, g in config.toegangsgroepen.items()},
-            "reports": [asdict(r) for r in reports],
-        }
+            return check(client, hook.get_config().toegangsgroepen, today, settings)
 
     @task
     def alert(checked: dict) -> list[dict]:
-        from datetime import date
+        from functools import partial
 
         from informat_airflow import notify, state
-        from informat_pipelines.rollover import (
-            Finding,
-            GroupReport,
-            Settings,
-            format_summary,
-            reconcile,
-            summary_rows,
-        )
-        from informat_pipelines.rollover_messages import compose
+        from informat_pipelines.rollover_alerts import deliver
 
         params = get_current_context()["params"]
-        settings = Settings.from_mapping(checked["settings"])
-        reports = [
-            GroupReport(**{**r, "findings": [Finding(**f) for f in r["findings"]]})
-            for r in checked["reports"]
-        ]
-        today = date.fromisoformat(checked["today"])
-        previous = state.load(params["state_variable"])
-        new_state, notifications = reconcile(previous, reports, today, settings)
-        mails, orphaned = compose(
-            notifications, checked["admins"], settings.fallback_recipients, settings.language
+        new_state, rows = deliver(
+            checked,
+            state.load(params["state_variable"]),
+            partial(notify.send_mail, params["smtp_conn_id"]),
+            partial(notify.post_webhook, params["webhook_conn_id"]),
         )
-        for notification in orphaned:
-            print(
-                f"WARNING: nobody to tell about {notification.finding.kind} of "
-                f"{notification.finding.toegangsgroep}: no admins and no fallback_recipients"
-            )
-        for mail in mails:
-            notify.send_mail(params["smtp_conn_id"], mail.recipients, mail.subject, mail.html)
-        if mails:
-            notify.post_webhook(
-                params["webhook_conn_id"], "\n\n".join(f"{m.subject}\n{m.text}" for m in mails)
-            )
-        state.save(
-            params["state_variable"],
-            new_state,
-            "Findings of informat_toegangsgroep_rollover (open problems and their history)",
-        )
-        rows = summary_rows(new_state)
-        print(f"Toegangsgroepen on {today}: {len(notifications)} notification(s) sent\n")
-        print(format_summary(rows))
+        state.save(params["state_variable"], new_state, STATE_DESCRIPTION)
         return rows
 
     alert(check_toegangsgroepen())

@@ -12,16 +12,15 @@ import pytest
 from informat_devtools.mailcatcher import MailCatcher
 from informat_devtools.s3 import LocalS3
 
+from informat_pipelines.archive_store import Boto3Store, manifest_key
 from informat_pipelines.pdf_archive import (
     ArchiveSettings,
-    Boto3Store,
     archive_ready,
-    manifest_key,
     plan,
     poll_intervals,
     request_jobs,
-    status,
 )
+from informat_pipelines.pdf_retention import status
 
 from .airflow_support import (
     load_dag,
@@ -240,7 +239,7 @@ def run_trigger(trigger) -> dict:
 def test_trigger_polls_a_batch_until_ready_and_serialises(
     client, small_sandbox, client_secret, monkeypatch
 ):
-    from informat_airflow.pdf import PdfJobsTrigger
+    from informat_airflow.triggers import PdfJobsTrigger
 
     trigger_env(monkeypatch, small_sandbox, client_secret)
     year = small_sandbox.state.schooljaar
@@ -250,7 +249,7 @@ def test_trigger_polls_a_batch_until_ready_and_serialises(
         "informat_default", GROUP, "990015", list(jobs), time.time() + 20, FAST
     )
     classpath, kwargs = trigger.serialize()
-    assert classpath == "informat_airflow.pdf.PdfJobsTrigger"
+    assert classpath == "informat_airflow.triggers.PdfJobsTrigger"
     assert client_secret not in json.dumps(kwargs)  # no secret stored with the trigger
     event = run_trigger(PdfJobsTrigger(**kwargs))
     assert event["status"] == "done" and set(event["results"]) == set(jobs)
@@ -261,7 +260,7 @@ def test_trigger_polls_a_batch_until_ready_and_serialises(
 def test_trigger_times_out_on_a_pdf_that_is_never_ready(
     client, small_sandbox, client_secret, monkeypatch
 ):
-    from informat_airflow.pdf import PdfJobsTrigger
+    from informat_airflow.triggers import PdfJobsTrigger
 
     trigger_env(monkeypatch, small_sandbox, client_secret)
     small_sandbox.set_faults(pdf_never_ready=True)

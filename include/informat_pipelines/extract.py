@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from informat_client import InformatClient, insz
+from informat_client import InformatClient, InformatForbiddenError, insz
 from informat_client.masking import get_logger
 
 from .schemas import ENTITIES, Entity
@@ -39,12 +39,14 @@ class ExtractSettings:
     row_count_band: float = 0.5  # a run may differ this much (share) from the last good run
     empty_instellingen: tuple[str, ...] = ()
     batch_rows: int = 5000
+    alert_recipients: tuple[str, ...] = ()  # the data team, told of quarantined partitions
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
         values = known_values(cls, values, "extraction")
-        if "empty_instellingen" in values:
-            values["empty_instellingen"] = tuple(values["empty_instellingen"])
+        for name in ("empty_instellingen", "alert_recipients"):
+            if name in values:
+                values[name] = tuple(values[name] or ())
         settings = cls(**values)
         if settings.insz_mode not in INSZ_MODES:
             raise ValueError(f"insz_mode must be one of {INSZ_MODES}")
@@ -377,37 +379,26 @@ def extract_one(
     return outcome
 
 
-# ----------------------------------------------------------------- the run
+def extract_partition(
+    client: InformatClient,
+    s3: Any,
+    bucket: str,
+    unit: Mapping[str, str],
+    settings: ExtractSettings,
+    pseudonymisation_key: bytes | None,
+    ref_date: str | None = None,
+) -> dict[str, Any]:
+    """One planned partition (``entity``, ``key``, ``schooljaar``, ``day``) end to end, against
+    the last good count of that partition; one outside the client's scopes is skipped."""
+    from .extract_report import read_last_good
 
-
-def report_html(outcomes: list[dict[str, Any]], day: dt.date) -> str:
-    import html
-
-    rows = "".join(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>".format(
-            html.escape(o["entity"]),
-            html.escape(o["key"]),
-            html.escape(o.get("schooljaar", "")),
-            o["rows"],
-            "ok" if o["success"] else "<b>quarantine</b>",
-            html.escape("; ".join(o["failed"])) or "-",
-        )
-        for o in outcomes
-    )
-    return (
-        "<html><head><meta charset='utf-8'><title>Informat extraction "
-        f"{day}</title></head><body><h1>Informat extraction {day}</h1>"
-        "<table border='1' cellpadding='4'><tr><th>entity</th><th>instelling / toegangsgroep</th>"
-        "<th>schooljaar</th><th>rows</th><th>result</th><th>failed expectations</th></tr>"
-        f"{rows}</table></body></html>"
-    )
-
-
-def new_last_good(
-    previous: Mapping[str, int], outcomes: Iterable[dict[str, Any]]
-) -> dict[str, int]:
-    counts = dict(previous)
-    for o in outcomes:
-        if o["success"]:
-            counts[f"{o['entity']}/{o['key']}"] = o["rows"]
-    return counts
+    last_good = read_last_good(s3, bucket).get(f"{unit['entity']}/{unit['key']}")
+    try:
+        return extract_one(
+            client, s3, bucket, unit["entity"], unit["key"], unit["schooljaar"],
+            dt.date.fromisoformat(unit["day"]), settings, pseudonymisation_key, last_good,
+            ref_date,
+        )  # fmt: skip
+    except InformatForbiddenError as exc:
+        log.warning("SKIPPED %s %s: no access (%s)", unit["entity"], unit["key"], exc)
+        return {**unit, "rows": 0, "success": True, "skipped": str(exc), "failed": []}

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import random
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import IO, Any, Protocol
+from datetime import UTC, date, datetime, timedelta
+from typing import IO, Any
 
 from informat_client import InformatClient, InformatError, InformatGoneError
 from informat_client.masking import get_logger
+from informat_client.schooljaar import schooljaar_for, shift
 
+from .archive_store import Manifest, ObjectStore, manifest_key, pdf_key
 from .settings import known_values
 
 log = get_logger(__name__)
@@ -43,10 +44,13 @@ class ArchiveSettings:
     download_attempts: int = 3
     manifest_every: int = 50  # write the manifest after this many archived PDFs
     full_sweep_every: int = 4  # every Nth poll round asks about every pending job
+    alert_recipients: tuple[str, ...] = ()  # told of PDFs at risk or lost
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ArchiveSettings:
         values = known_values(cls, values, "PDF archive")
+        if "alert_recipients" in values:
+            values["alert_recipients"] = tuple(values["alert_recipients"] or ())
         settings = cls(**values)
         if settings.poll_initial <= 0 or settings.poll_max < settings.poll_initial:
             raise ValueError("poll_initial must be positive and at most poll_max")
@@ -63,124 +67,6 @@ class ArchiveError(Exception):
 
 class ChecksumMismatch(ArchiveError):
     pass
-
-
-# --------------------------------------------------------------------- store
-
-
-class ObjectStore(Protocol):
-    def head(self, key: str) -> dict[str, Any] | None: ...
-
-    def put_pdf(
-        self,
-        key: str,
-        body: IO[bytes],
-        sha256_hex: str,
-        metadata: Mapping[str, str],
-        retain_until: datetime | None,
-    ) -> None: ...
-
-    def read(self, key: str) -> bytes: ...
-
-    def put_json(self, key: str, value: Any) -> None: ...
-
-    def get_json(self, key: str) -> Any | None: ...
-
-
-class Boto3Store:
-    """An S3-compatible bucket through a boto3 client (in Airflow: ``S3Hook(...).get_conn()``, so
-    the connection's ``endpoint_url`` and checksum settings apply)."""
-
-    def __init__(self, client: Any, bucket: str) -> None:
-        self.client = client
-        self.bucket = bucket
-
-    def head(self, key: str) -> dict[str, Any] | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            answer = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return {
-            "size": answer["ContentLength"],
-            "sha256_b64": answer.get("ChecksumSHA256"),
-            "metadata": answer.get("Metadata", {}),
-        }
-
-    def put_pdf(self, key, body, sha256_hex, metadata, retain_until) -> None:
-        extra: dict[str, Any] = {}
-        if retain_until is not None:
-            extra = {"ObjectLockMode": "GOVERNANCE", "ObjectLockRetainUntilDate": retain_until}
-        self.client.put_object(
-            Bucket=self.bucket,
-            Key=key,
-            Body=body,
-            ContentType="application/pdf",
-            ChecksumAlgorithm="SHA256",
-            ChecksumSHA256=base64.b64encode(bytes.fromhex(sha256_hex)).decode(),
-            Metadata=dict(metadata),
-            **extra,
-        )
-
-    def read(self, key: str) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-
-    def put_json(self, key: str, value: Any) -> None:
-        body = json.dumps(value, indent=1, sort_keys=True).encode()
-        self.client.put_object(
-            Bucket=self.bucket, Key=key, Body=body, ContentType="application/json"
-        )
-
-    def get_json(self, key: str) -> Any | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return json.loads(body)
-
-
-def pdf_key(settings: ArchiveSettings, toegangsgroep: str, schooljaar: str, invoice_id: str) -> str:
-    return f"{settings.prefix}/{toegangsgroep}/{schooljaar}/{invoice_id}.pdf"
-
-
-def manifest_key(settings: ArchiveSettings, toegangsgroep: str, schooljaar: str) -> str:
-    return f"{settings.prefix}/{toegangsgroep}/{schooljaar}/manifest.json"
-
-
-@dataclass
-class Manifest:
-    """What is archived and verified, per invoice, kept in the archive beside the PDFs."""
-
-    key: str
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    lost: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dirty: int = 0
-
-    @classmethod
-    def load(cls, store: ObjectStore, key: str) -> Manifest:
-        body = store.get_json(key) or {}
-        return cls(key, dict(body.get("archived", {})), dict(body.get("lost", {})))
-
-    def add(self, invoice_id: str, entry: dict[str, Any]) -> None:
-        self.entries[invoice_id] = entry
-        self.lost.pop(invoice_id, None)
-        self.dirty += 1
-
-    def mark_lost(self, invoice_id: str, reason: str, when: str) -> None:
-        self.lost.setdefault(invoice_id, {"reason": reason, "first_seen": when})
-        self.dirty += 1
-
-    def save(self, store: ObjectStore) -> None:
-        if self.dirty:
-            store.put_json(self.key, {"version": 1, "archived": self.entries, "lost": self.lost})
-            self.dirty = 0
 
 
 # ---------------------------------------------------------------------- plan
@@ -440,66 +326,29 @@ def archive_ready(
     return outcome
 
 
-# ----------------------------------------------------------------- reporting
-
-
-@dataclass
-class Status:
-    toegangsgroep: str
-    schooljaar: str
-    invoices: int
-    archived: int
-    missing: int
-    at_risk: list[str]  # made by Informat longer ago than the warning age, not archived
-    lost: list[str]
-
-
-def status(
-    client: InformatClient,
-    store: ObjectStore,
+def targets(
+    toegangsgroepen: Iterable[str],
+    day: date,
     settings: ArchiveSettings,
-    toegangsgroep: str,
-    schooljaar: str,
-    now: datetime | None = None,
-) -> Status:
-    """How many invoices, how many archived, how many missing; which are at risk or lost."""
-    now = now or datetime.now()
-    invoices = {
-        str(i["invoiceId"]): i.get("pdfGeneratedAt")
-        for i in client.iter_invoices(toegangsgroep, schooljaar)
-    }
-    manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
-    threshold = now - timedelta(days=settings.retention_warn_days)
-    missing = [i for i in invoices if i not in manifest.entries]
-    at_risk = [
-        i
-        for i in missing
-        if invoices[i]
-        and datetime.fromisoformat(invoices[i]).replace(tzinfo=None) < threshold
-        and i not in manifest.lost
+    params: Mapping[str, Any],
+) -> list[dict[str, Any]]:
+    """The archive tasks of a run: every toegangsgroep for the schooljaar of ``day`` and the one
+    before (Informat keeps a PDF a year, so last year's PDFs still leave from there), each with
+    the connection ids and bucket of ``params`` and the settings as a dict."""
+    current = schooljaar_for(day)
+    as_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
+    return [
+        {
+            "toegangsgroep": name,
+            "schooljaar": year,
+            "informat_conn_id": params["informat_conn_id"],
+            "aws_conn_id": params["aws_conn_id"],
+            "bucket": params["bucket"],
+            "settings": as_dict,
+        }
+        for name in toegangsgroepen
+        for year in (shift(current, -1), current)
     ]
-    return Status(
-        toegangsgroep,
-        schooljaar,
-        len(invoices),
-        sum(1 for i in invoices if i in manifest.entries),
-        len(missing),
-        sorted(at_risk),
-        sorted(i for i in manifest.lost if i in invoices and i not in manifest.entries),
-    )
-
-
-def format_status(rows: Iterable[Status]) -> str:
-    lines = [
-        "toegangsgroep | schooljaar | invoices | archived | missing | at risk | lost",
-        "--- | --- | --- | --- | --- | --- | ---",
-    ]
-    for row in rows:
-        lines.append(
-            f"{row.toegangsgroep} | {row.schooljaar} | {row.invoices} | {row.archived} | "
-            f"{row.missing} | {len(row.at_risk)} | {len(row.lost)}"
-        )
-    return "\n".join(lines)
 
 
 def safe_error(exc: BaseException) -> str:

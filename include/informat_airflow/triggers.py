@@ -1,0 +1,148 @@
+"""Triggers of the project: waiting for Informat's asynchronous work in the triggerer, without
+holding a worker slot."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+
+class PdfJobsTrigger(BaseTrigger):
+    """Polls a batch of Informat PDF jobs until each is ready or failed, or the deadline passes.
+
+    Intervals grow from ``poll_initial`` by ``poll_factor`` up to ``poll_max``, with jitter; a
+    poll round asks about jobs still pending only, in the order they were requested, and stops
+    at the first one still pending (a full sweep every ``full_sweep_every`` rounds). Secrets are
+    fetched in the triggerer, never serialised into the trigger. ``carry`` is handed back
+    untouched in the event: the operator's own state travels with the trigger rather than in
+    ``defer(kwargs=...)``, which ``dag.test()`` does not pass on.
+
+    It yields one event, a dict whose ``status`` is ``done`` (every job ready or failed),
+    ``timeout`` (the deadline passed with jobs still ``pending``) or ``error`` (Informat or the
+    connection failed; ``message`` says why). ``results`` maps each finished job id to Informat's
+    answer, ``polls`` counts the requests made, ``carry`` is handed back as it came.
+
+    :param informat_conn_id: the ``informat`` connection, read in the triggerer.
+    :param toegangsgroep: the toegangsgroep whose PDF jobs these are.
+    :param instellingsnummer: the instelling the calls carry (``InstituteNo``).
+    :param job_ids: the jobs, in the order they were requested.
+    :param deadline: epoch seconds after which the trigger stops waiting.
+    :param settings: the archive settings (``ArchiveSettings`` as a dict): poll intervals.
+    :param carry: the operator's state, returned untouched in the event.
+    """
+
+    def __init__(
+        self,
+        informat_conn_id: str,
+        toegangsgroep: str,
+        instellingsnummer: str,
+        job_ids: list[str],
+        deadline: float,
+        settings: dict[str, Any],
+        carry: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.informat_conn_id = informat_conn_id
+        self.toegangsgroep = toegangsgroep
+        self.instellingsnummer = instellingsnummer
+        self.job_ids = list(job_ids)
+        self.deadline = deadline
+        self.settings = settings
+        self.carry = carry or {}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "informat_airflow.triggers.PdfJobsTrigger",
+            {
+                "informat_conn_id": self.informat_conn_id,
+                "toegangsgroep": self.toegangsgroep,
+                "instellingsnummer": self.instellingsnummer,
+                "job_ids": self.job_ids,
+                "deadline": self.deadline,
+                "settings": self.settings,
+                "carry": self.carry,
+            },
+        )
+
+    async def _client(self):
+        from airflow.providers.common.compat.connection import get_async_connection
+
+        from informat_airflow.hooks import InformatHook, config_from_connection
+        from informat_client import InformatClient
+
+        conn = await get_async_connection(self.informat_conn_id, hook=InformatHook)
+        return InformatClient(config_from_connection(conn, self.informat_conn_id))
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        from informat_client import InformatError
+        from informat_pipelines.pdf_archive import ArchiveSettings, job_outcome, poll_intervals
+
+        settings = ArchiveSettings.from_mapping(self.settings)
+        pending = list(self.job_ids)
+        results: dict[str, dict[str, Any]] = {}
+        polls = 0
+        try:
+            client = await self._client()
+        except Exception as exc:
+            message = f"no Informat client: {exc}"
+            yield TriggerEvent({"status": "error", "message": message, "carry": self.carry})
+            return
+        intervals = poll_intervals(settings)
+        rounds = 0
+        try:
+            while pending:
+                rounds += 1
+                # Jobs of a batch were asked for in order and Informat works through them in
+                # order: a round stops at the first job still pending (the ones behind it are
+                # pending too), so each job costs about one poll. Every few rounds a full sweep
+                # keeps one stuck job from hiding the others.
+                sweep = rounds % settings.full_sweep_every == 0
+                still = []
+                for index, job_id in enumerate(pending):
+                    job = await asyncio.to_thread(
+                        client.get_pdf_job,
+                        self.toegangsgroep,
+                        job_id,
+                        instellingsnummer=self.instellingsnummer,
+                    )
+                    polls += 1
+                    if job_outcome(job) == "pending":
+                        still.append(job_id)
+                        if not sweep:
+                            still.extend(pending[index + 1 :])
+                            break
+                    else:
+                        results[job_id] = job
+                pending = still
+                if not pending:
+                    break
+                left = self.deadline - time.time()
+                if left <= 0:
+                    break
+                await asyncio.sleep(min(next(intervals), left))
+        except InformatError as exc:
+            yield TriggerEvent(
+                {
+                    "status": "error",
+                    "message": str(exc),
+                    "results": results,
+                    "polls": polls,
+                    "carry": self.carry,
+                }
+            )
+            return
+        finally:
+            client.close()
+        yield TriggerEvent(
+            {
+                "status": "timeout" if pending else "done",
+                "results": results,
+                "pending": pending,
+                "polls": polls,
+                "carry": self.carry,
+            }
+        )

@@ -1,0 +1,134 @@
+"""The Rekeningen API: toegangsgroepen, their users and journals, invoices, PDFs and payments.
+Every call works per toegangsgroep; the instellingsnummer its calls carry comes from the
+connection's configuration of that toegangsgroep."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urljoin
+
+from .answers import STREAM_ERRORS
+from .config import REKENINGEN
+from .errors import InformatBadResponseError, InformatConfigError
+from .transport import Transport
+
+
+class RekeningenCalls(Transport):
+    """The Rekeningen API's calls, on the shared transport."""
+
+    def _instelling_for(self, toegangsgroep: str, instellingsnummer: str | None) -> str:
+        if instellingsnummer:
+            return instellingsnummer
+        group = self.config.toegangsgroepen.get(toegangsgroep)
+        if group is None:
+            raise InformatConfigError(
+                f"toegangsgroep {toegangsgroep!r} is not in the informat connection's "
+                "configuration (extra 'toegangsgroepen'), so no instellingsnummer is known for it",
+                api=REKENINGEN,
+            )
+        return group.instellingsnummer
+
+    def iter_accessgroups(
+        self, instellingsnummer: str, schooljaar: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        call = self._call("accessgroups", instellingsnummer)
+        return self._iter_listing(call, {"schoolYear": schooljaar})
+
+    def iter_accessgroup_users(
+        self, toegangsgroep: str, *, instellingsnummer: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        call = self._call("accessgroup_users", number, {"toegangsgroep": toegangsgroep})
+        return self._iter_listing(call)
+
+    def iter_accessgroup_journals(
+        self, toegangsgroep: str, *, instellingsnummer: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        call = self._call("accessgroup_journals", number, {"toegangsgroep": toegangsgroep})
+        return self._iter_listing(call)
+
+    def iter_invoices(
+        self, toegangsgroep: str, schooljaar: str, *, instellingsnummer: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        call = self._call("invoices", number, {"toegangsgroep": toegangsgroep})
+        return self._iter_listing(call, {"schoolYear": schooljaar})
+
+    def request_pdf(
+        self,
+        toegangsgroep: str,
+        invoice_id: str,
+        *,
+        schooljaar: str | None = None,
+        instellingsnummer: str | None = None,
+        regenerate: bool = False,
+    ) -> dict[str, Any]:
+        """Ask Informat for an invoice's PDF; answers the job (``jobId``, ``status``). With
+        ``regenerate`` Informat makes it anew (for a PDF it has already deleted).
+        Not repeated on a 5xx: a second request would start a second job."""
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        call = self._call(
+            "request_pdf", number, {"toegangsgroep": toegangsgroep, "invoice_id": invoice_id}
+        )
+        params = {"schoolYear": schooljaar, "regenerate": "true" if regenerate else None}
+        return self._get_json(call, params=params)
+
+    def get_pdf_job(
+        self, toegangsgroep: str, job_id: str, *, instellingsnummer: str | None = None
+    ) -> dict[str, Any]:
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        return self._get_json(self._call("pdf_job", number, {"job_id": job_id}))
+
+    @contextmanager
+    def download_pdf(
+        self,
+        toegangsgroep: str,
+        job_id: str,
+        *,
+        download_url: str | None = None,
+        instellingsnummer: str | None = None,
+        chunk_size: int = 64 * 1024,
+    ) -> Iterator[Iterator[bytes]]:
+        """The PDF as a stream of chunks: ``with client.download_pdf(g, job) as chunks: ...``.
+        A PDF that Informat has already deleted raises :class:`InformatGoneError` (410)."""
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        url = None
+        if download_url:
+            url = urljoin(self.config.base_urls[REKENINGEN], download_url)
+        call = self._call("pdf_download", number, {"job_id": job_id}, url=url)
+        response = self._retrying(
+            lambda: self._send(call, stream=True, accept="application/pdf"), call
+        )
+        try:
+            content_type = response.headers.get("Content-Type", "")
+            if "pdf" not in content_type and "octet-stream" not in content_type:
+                raise call.error(
+                    InformatBadResponseError, f"expected a PDF but got '{content_type}'"
+                )
+
+            def chunks() -> Iterator[bytes]:
+                try:
+                    yield from response.iter_content(chunk_size=chunk_size)
+                except STREAM_ERRORS:
+                    raise call.error(
+                        InformatBadResponseError, "the PDF download was cut off"
+                    ) from None
+
+            yield chunks()
+        finally:
+            response.close()
+
+    def register_payment(
+        self,
+        toegangsgroep: str,
+        payment: Mapping[str, Any],
+        *,
+        instellingsnummer: str | None = None,
+    ) -> dict[str, Any]:
+        """Register a payment; never repeated after a 5xx or a timeout (it may have been booked)."""
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        call = self._call("register_payment", number, {"toegangsgroep": toegangsgroep})
+        return self._get_json(call, json=dict(payment))

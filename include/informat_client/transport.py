@@ -1,0 +1,411 @@
+"""The transport under every Informat call: OAuth2 client credentials with a token cache per
+scope set, one renewal on 401, retries with tenacity (bounded in attempts and time, Retry-After
+honoured), client-side pacing, and typed errors. The endpoints live in one module per API
+(``leerlingen``, ``personeel``, ``rekeningen``); ``InformatClient`` puts them together.
+
+It is thread-safe: the token cache is locked and the HTTP session's pool is sized for concurrent
+callers.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+import tenacity
+from requests.adapters import HTTPAdapter
+
+from . import masking
+from .answers import (
+    Call,
+    TruncatedError,
+    error_details,
+    json_body,
+    retry_after_seconds,
+)
+from .config import API_TITLES, LISTINGS, InformatConfig
+from .errors import (
+    InformatAuthError,
+    InformatBadResponseError,
+    InformatConfigError,
+    InformatConnectionError,
+    InformatError,
+    InformatForbiddenError,
+    InformatGoneError,
+    InformatNotFoundError,
+    InformatRateLimitError,
+    InformatRequestError,
+    InformatServerError,
+)
+from .listings import page_records, stream_records
+from .ratelimit import RateLimiter
+
+log = masking.get_logger(__name__)
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+
+class Transport:
+    """What every call goes through; the endpoint classes add the calls of one API each."""
+
+    def __init__(
+        self,
+        config: InformatConfig,
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        on_secret: Callable[[str], None] | None = None,
+        pool_size: int = 16,
+    ) -> None:
+        self.config = config
+        self._sleep = sleep
+        self._on_secret = on_secret
+        self._tokens: dict[frozenset[str], _Token] = {}
+        self._token_lock = threading.Lock()
+        self._stats_lock = threading.Lock()
+        self.stats = {"requests": 0, "retries": 0, "token_requests": 0, "token_renewals": 0}
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        self._session = session
+        self._limiter = (
+            RateLimiter(config.max_requests_per_second, sleep=sleep)
+            if config.max_requests_per_second
+            else None
+        )
+        masking.register_secret(config.client_secret)
+        if on_secret:
+            on_secret(config.client_secret)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ tokens
+
+    def _count(self, key: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self.stats[key] += n
+
+    def _scopes(self, api: str, instellingsnummer: str) -> frozenset[str]:
+        if self.config.scopes:
+            return frozenset(self.config.scopes)
+        template = self.config.scope_templates[api]
+        return frozenset({template.format(instellingsnummer=instellingsnummer)})
+
+    def _token(self, scopes: frozenset[str], call: Call, *, renew: bool = False) -> str:
+        with self._token_lock:
+            cached = self._tokens.get(scopes)
+            margin = self.config.token_refresh_margin
+            if cached and not renew and cached.expires_at - margin > time.monotonic():
+                return cached.value
+            if renew:
+                self._count("token_renewals")
+            try:
+                token = self._retrying(lambda: self._fetch_token(scopes, call), call)
+            except InformatError as exc:
+                exc.retryable = False  # retried here already: the call around it must not repeat it
+                raise
+            self._tokens[scopes] = token
+            return token.value
+
+    def _fetch_token(self, scopes: frozenset[str], call: Call) -> _Token:
+        token_call = Call(
+            name="token",
+            api=call.api,
+            method="POST",
+            url=self.config.token_url,
+            instellingsnummer=call.instellingsnummer,
+            label="token request",
+        )
+        self._count("token_requests")
+        if self._limiter is not None:
+            self._limiter.acquire()
+        try:
+            response = self._session.post(
+                self.config.token_url,
+                data={
+                    "client_id": self.config.client_id,
+                    "client_secret": self.config.client_secret,
+                    "grant_type": "client_credentials",
+                    "scope": " ".join(sorted(scopes)),
+                },
+                headers={"Accept": "application/json", "User-Agent": self.config.user_agent},
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+            )
+        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
+            raise token_call.error(
+                InformatConnectionError,
+                f"the identity server did not answer ({type(exc).__name__})",
+            ) from None
+        if response.status_code != 200:
+            message, codes = error_details(response)
+            status = response.status_code
+            if status == 429 or status >= 500:
+                cls = InformatRateLimitError if status == 429 else InformatServerError
+                raise token_call.error(
+                    cls,
+                    "the identity server is not available",
+                    status=status,
+                    codes=codes,
+                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+                )
+            if "invalid_scope" in codes:
+                raise token_call.error(
+                    InformatForbiddenError,
+                    f"scope not granted to this client: {' '.join(sorted(scopes))}",
+                    status=status,
+                    codes=codes,
+                )
+            raise token_call.error(
+                InformatAuthError,
+                f"the identity server refused the client credentials ({message})",
+                status=status,
+                codes=codes,
+            )
+        body = json_body(response, token_call)
+        if not isinstance(body, Mapping) or not body.get("access_token"):
+            raise token_call.error(InformatBadResponseError, "token answer has no access_token")
+        value = str(body["access_token"])
+        masking.register_secret(value)
+        if self._on_secret:
+            self._on_secret(value)
+        lifetime = float(body.get("expires_in") or 3600)
+        log.info(
+            "%s: new access token for %d scope(s), valid %.0f s",
+            API_TITLES.get(call.api, call.api),
+            len(scopes),
+            lifetime,
+        )
+        return _Token(value=value, expires_at=time.monotonic() + lifetime)
+
+    def _forget_token(self, scopes: frozenset[str], value: str) -> None:
+        with self._token_lock:
+            cached = self._tokens.get(scopes)
+            if cached and cached.value == value:
+                del self._tokens[scopes]
+
+    # ----------------------------------------------------------------- retries
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        backoff = tenacity.wait_random_exponential(
+            multiplier=self.config.backoff_initial, max=self.config.backoff_max
+        )(state)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            # honour Retry-After, with a little jitter so that parallel callers spread out
+            return retry_after + min(backoff, 1.0) * 0.25
+        return backoff
+
+    def _before_sleep(self, state: tenacity.RetryCallState) -> None:
+        self._count("retries")
+        exc = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s; attempt %d of %d, retrying in %.1f s",
+            exc,
+            state.attempt_number,
+            self.config.max_attempts,
+            wait,
+        )
+
+    def _retrying(self, fn: Callable[[], Any], call: Call, *, retry_on_all: bool = True) -> Any:
+        """Run ``fn`` with exponential backoff and jitter, bounded in attempts and total time.
+
+        Only retryable errors are repeated (429, 5xx, timeouts, connection errors, a cut-off
+        body). With ``retry_on_all=False`` (a POST that is not idempotent) only 429 is repeated:
+        Informat refused that request before doing anything.
+        """
+
+        def should_retry(exc: BaseException) -> bool:
+            if not isinstance(exc, InformatError) or not exc.retryable:
+                return False
+            return retry_on_all or isinstance(exc, InformatRateLimitError)
+
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(should_retry),
+            stop=(
+                tenacity.stop_after_attempt(self.config.max_attempts)
+                | tenacity.stop_after_delay(self.config.max_retry_seconds)
+            ),
+            wait=self._wait,
+            sleep=self._sleep,
+            before_sleep=self._before_sleep,
+            reraise=True,
+        )
+        return retrying(fn)
+
+    # ---------------------------------------------------------------- requests
+
+    def _call(
+        self,
+        name: str,
+        instellingsnummer: str,
+        path_args: Mapping[str, Any] | None = None,
+        *,
+        url: str | None = None,
+    ) -> Call:
+        try:
+            api, method, template = self.config.paths[name]
+        except KeyError:
+            raise InformatConfigError(f"unknown call {name!r}") from None
+        path = template.format(**(path_args or {}))
+        return Call(
+            name=name,
+            api=api,
+            method=method,
+            url=url or self.config.url(api, path),
+            instellingsnummer=instellingsnummer,
+            label=f"{method} /{template}",
+        )
+
+    def _send(
+        self,
+        call: Call,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        stream: bool = False,
+        accept: str = "application/json",
+    ) -> requests.Response:
+        """One request with one token renewal on 401; raises a typed error for a non-2xx answer."""
+        scopes = self._scopes(call.api, call.instellingsnummer)
+        token = self._token(scopes, call)
+        response = self._request(
+            call, token, params=params, json=json, stream=stream, accept=accept
+        )
+        if response.status_code == 401:
+            response.close()
+            self._forget_token(scopes, token)
+            log.info("%s: token refused (401), asking a new one once", call.label)
+            token = self._token(scopes, call, renew=True)
+            response = self._request(
+                call, token, params=params, json=json, stream=stream, accept=accept
+            )
+            if response.status_code == 401:
+                message, codes = error_details(response)
+                response.close()
+                raise call.error(
+                    InformatAuthError,
+                    f"token refused again after one renewal ({message})",
+                    status=401,
+                    codes=codes,
+                )
+        if response.status_code >= 300:
+            self._raise_for_status(call, response)
+        return response
+
+    def _request(
+        self,
+        call: Call,
+        token: str,
+        *,
+        params: Mapping[str, Any] | None,
+        json: Any,
+        stream: bool,
+        accept: str,
+    ) -> requests.Response:
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "InstituteNo": call.instellingsnummer,
+            "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "Accept": accept,
+            "User-Agent": self.config.user_agent,
+        }
+        if self._limiter is not None:
+            self._limiter.acquire()
+        self._count("requests")
+        started = time.monotonic()
+        try:
+            response = self._session.request(
+                call.method,
+                call.url,
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                json=json,
+                headers=headers,
+                stream=stream,
+                timeout=(self.config.connect_timeout, self.config.read_timeout),
+            )
+        except requests.exceptions.Timeout:
+            raise call.error(InformatConnectionError, "no answer in time (timeout)") from None
+        except requests.exceptions.ChunkedEncodingError:
+            raise call.error(TruncatedError, "the answer was cut off before its end") from None
+        except requests.exceptions.ConnectionError as exc:
+            reason = type(exc.__context__ or exc).__name__
+            raise call.error(InformatConnectionError, f"no connection ({reason})") from None
+        log.debug(
+            "%s instelling %s: HTTP %d in %.3f s",
+            call.label,
+            call.instellingsnummer,
+            response.status_code,
+            time.monotonic() - started,
+        )
+        return response
+
+    def _raise_for_status(self, call: Call, response: requests.Response) -> None:
+        status = response.status_code
+        message, codes = error_details(response)
+        response.close()
+        kwargs: dict[str, Any] = {"status": status, "codes": codes}
+        if status == 429:
+            kwargs["retry_after"] = retry_after_seconds(response.headers.get("Retry-After"))
+            raise call.error(InformatRateLimitError, f"too many requests ({message})", **kwargs)
+        if status >= 500:
+            kwargs["retry_after"] = retry_after_seconds(response.headers.get("Retry-After"))
+            raise call.error(InformatServerError, f"Informat failed ({message})", **kwargs)
+        if status == 403:
+            raise call.error(InformatForbiddenError, f"refused ({message})", **kwargs)
+        if status == 404:
+            raise call.error(InformatNotFoundError, f"not found ({message})", **kwargs)
+        if status == 410:
+            raise call.error(InformatGoneError, f"no longer available ({message})", **kwargs)
+        raise call.error(InformatRequestError, message, **kwargs)
+
+    def _get_json(self, call: Call, **kwargs: Any) -> Any:
+        def attempt() -> Any:
+            response = self._send(call, **kwargs)
+            try:
+                return json_body(response, call)
+            finally:
+                response.close()
+
+        idempotent = call.method == "GET" or call.name in {
+            "save_preregistration",
+            "update_preregistration",
+        }
+        return self._retrying(attempt, call, retry_on_all=idempotent)
+
+    def _iter_listing(
+        self, call: Call, params: Mapping[str, Any] | None = None
+    ) -> Iterator[dict[str, Any]]:
+        list_key, page_key = LISTINGS[call.name]
+        params = params or {}
+        if self.config.page_size:
+            yield from page_records(
+                lambda page: self._get_json(call, params=page),
+                call,
+                params,
+                list_key,
+                page_key,
+                self.config.page_size,
+            )
+            return
+        response = self._retrying(lambda: self._send(call, params=params, stream=True), call)
+        yield from stream_records(response, call, list_key)

@@ -1,0 +1,87 @@
+"""Delivering the rollover checks' outcome: reconcile today's findings with what was announced
+before, send each mail and the optional webhook message, and give back the new state and the
+run's summary. The channels are passed in, so this runs (and is tested) without Airflow."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+from informat_client import InformatClient, ToegangsgroepConfig
+from informat_client.masking import get_logger
+
+from .rollover import (
+    Finding,
+    GroupReport,
+    Settings,
+    check_all,
+    format_summary,
+    reconcile,
+    summary_rows,
+)
+from .rollover_messages import compose
+
+log = get_logger(__name__)
+
+SendMail = Callable[[tuple[str, ...], str, str], None]
+
+
+def check(
+    client: InformatClient,
+    groups: Mapping[str, ToegangsgroepConfig],
+    today: date,
+    settings: Settings,
+) -> dict[str, Any]:
+    """Check every toegangsgroep; the result is plain JSON (it travels between two tasks)."""
+    if not groups:
+        raise ValueError("the informat connection lists no toegangsgroepen in its extra")
+    reports = check_all(client, groups.values(), today, settings)
+    return {
+        "today": today.isoformat(),
+        "settings": asdict(settings),
+        "admins": {name: list(g.admins) for name, g in groups.items()},
+        "reports": [asdict(r) for r in reports],
+    }
+
+
+def _reports(checked: Mapping[str, Any]) -> Iterable[GroupReport]:
+    return [
+        GroupReport(**{**r, "findings": [Finding(**f) for f in r["findings"]]})
+        for r in checked["reports"]
+    ]
+
+
+def deliver(
+    checked: Mapping[str, Any],
+    previous: Mapping[str, Any] | None,
+    send_mail: SendMail,
+    post_webhook: Callable[[str], Any],
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Send what today's findings warrant (new problems, reminders, "opgelost") and return the
+    new state and the summary rows (every toegangsgroep with its state)."""
+    settings = Settings.from_mapping(checked["settings"])
+    today = date.fromisoformat(checked["today"])
+    new_state, notifications = reconcile(previous, _reports(checked), today, settings)
+    mails, orphaned = compose(
+        notifications, checked["admins"], settings.fallback_recipients, settings.language
+    )
+    for notification in orphaned:
+        log.warning(
+            "nobody to tell about %s of %s: no admins and no fallback_recipients",
+            notification.finding.kind,
+            notification.finding.toegangsgroep,
+        )
+    for mail in mails:
+        send_mail(mail.recipients, mail.subject, mail.html)
+    if mails:
+        post_webhook("\n\n".join(f"{m.subject}\n{m.text}" for m in mails))
+    rows = summary_rows(new_state)
+    log.info(
+        "Toegangsgroepen on %s: %d notification(s) sent\n%s",
+        today,
+        len(notifications),
+        format_summary(rows),
+    )
+    return new_state, rows

@@ -1,0 +1,118 @@
+"""The sandbox's control plane (``/_sandbox/...``): faults, reset, statistics, counts and
+changes a school's administrator would make in Informat. No authentication: the sandbox binds
+127.0.0.1 only."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..faults import Faults
+from ..state import State, error, json_body
+
+router = APIRouter(prefix="/_sandbox")
+
+
+@router.get("/health")
+async def health(state: State):
+    return {"status": "ok", "schooljaar": state.schooljaar}
+
+
+@router.get("/faults")
+async def get_faults(state: State):
+    return state.faults.as_dict()
+
+
+@router.put("/faults")
+async def put_faults(request: Request, state: State):
+    """Replace the faults in force (fields left out are switched off)."""
+    body = await json_body(request)
+    try:
+        faults = Faults.from_dict(body)
+    except (TypeError, ValueError) as exc:
+        return error(400, str(exc), "FAULTS_INVALID")
+    with state.lock:
+        state.faults = faults
+        state.rng = random.Random(state.seed)
+    return faults.as_dict()
+
+
+@router.post("/reset")
+async def reset(request: Request, state: State):
+    body = await json_body(request, empty_ok=True)
+    changes: dict[str, Any] = {}
+    if "today" in body:
+        changes["today"] = date.fromisoformat(body["today"]) if body["today"] else None
+    for key in ("seed", "students"):
+        if key in body:
+            changes[key] = int(body[key])
+    for key in ("pdf_delay", "token_lifetime"):
+        if key in body:
+            changes[key] = float(body[key])
+    await asyncio.to_thread(state.reset, **changes)
+    return {"status": "reset", "schooljaar": state.schooljaar}
+
+
+@router.get("/stats")
+async def stats(state: State):
+    with state.lock:
+        return dict(state.stats)
+
+
+@router.get("/counts")
+async def counts(state: State):
+    """What the sandbox holds, for tests and benchmarks to compare against."""
+    group = state.group
+    return {
+        "schooljaren": list(group.schooljaren),
+        "instellingen": {
+            number: {
+                "students": len(inst.students),
+                "registrations": len(inst.registrations),
+                "employees": len(inst.employees),
+                "preregistrations": len(inst.preregistrations),
+            }
+            for number, inst in group.instellingen.items()
+        },
+        "toegangsgroepen": {
+            name: {
+                "invoices": {year: len(items) for year, items in g.invoices.items()},
+                "carried_over": sorted(g.carried_over),
+                "active": g.active,
+                "payments": len(g.payments),
+            }
+            for name, g in group.toegangsgroepen.items()
+        },
+    }
+
+
+@router.put("/accessgroups/{name}")
+async def put_accessgroup(request: Request, name: str, state: State):
+    """Change a toegangsgroep: ``carried_over`` (list of schooljaren), ``active``,
+    ``users``, ``journals``."""
+    group = state.group.toegangsgroepen.get(name)
+    if group is None:
+        return error(404, f"Unknown toegangsgroep {name}", "ACCESSGROUP_UNKNOWN")
+    body = await json_body(request)
+    with state.lock:
+        if "carried_over" in body:
+            group.carried_over = set(body["carried_over"])
+        if "carry_over" in body:
+            group.carried_over.add(body["carry_over"])
+        if "active" in body:
+            group.active = bool(body["active"])
+        if "users" in body:
+            group.users = list(body["users"])
+        if "journals" in body:
+            group.journals = list(body["journals"])
+    return {
+        "name": group.name,
+        "carried_over": sorted(group.carried_over),
+        "active": group.active,
+        "users": group.users,
+        "journals": group.journals,
+    }

@@ -1,0 +1,124 @@
+"""The sandbox's state and the shapes every route shares: errors as Informat answers them, the
+state object (reset as a whole), and the FastAPI dependency that hands it to a route."""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import threading
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.responses import JSONResponse
+
+from . import data as seed_data
+from .faults import Faults
+
+API_PREFIXES = {
+    "leerlingen": "/leerlingen/1",
+    "personeel": "/personeel",
+    "rekeningen": "/rekeningen/1",
+}
+SCOPE_PREFIX = {
+    "leerlingen": "api_informat_sas_leerlingen.leerlingen.",
+    "personeel": "api_informat_sas_personeel.personeel.",
+    "rekeningen": "api_informat_sas_rekeningen.rekeningen.",
+}
+
+
+def error(status: int, message: str, *codes: str, headers: dict[str, str] | None = None):
+    body = {"message": message, "errors": [{"code": c, "message": message} for c in codes]}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, *codes: str) -> None:
+        super().__init__(message)
+        self.response = error(status, message, *codes)
+
+
+@dataclass
+class TokenInfo:
+    client_id: str
+    scopes: frozenset[str]
+    expires_at: float
+    calls: int = 0
+
+
+@dataclass
+class PdfJob:
+    job_id: str
+    toegangsgroep: str
+    invoice_id: str
+    created_at: float
+    schooljaar: str | None = None
+    generated_at: datetime | None = None
+    failed: bool = False
+    polls: int = 0
+
+
+@dataclass
+class SandboxState:
+    """Everything the sandbox knows; reset as a whole by ``POST /_sandbox/reset``."""
+
+    seed: int = 42
+    students: int = seed_data.DEFAULT_STUDENTS
+    client_id: str = "sandbox-client"
+    client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
+    today: date | None = None
+    token_lifetime: float = 3600.0
+    pdf_delay: float = 2.0
+
+    def __post_init__(self) -> None:
+        self.lock = threading.RLock()
+        self.reset()
+
+    def reset(self, **changes: Any) -> None:
+        with self.lock:
+            for key, value in changes.items():
+                setattr(self, key, value)
+            self.group = seed_data.build(
+                seed=self.seed,
+                today=self.today,
+                students=self.students,
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+            )
+            self.faults = Faults()
+            self.rng = random.Random(self.seed)
+            self.tokens: dict[str, TokenInfo] = {}
+            self.pdf_jobs: dict[str, PdfJob] = {}
+            self.stats: Counter[str] = Counter()
+            self.window: deque[float] = deque()
+            self.changed_listings = 0
+
+    @property
+    def schooljaar(self) -> str:
+        return self.group.current_schooljaar
+
+
+def sandbox_state(request: Request) -> SandboxState:
+    """The state of the app serving ``request`` (FastAPI dependency)."""
+    return request.app.state.sandbox
+
+
+State = Annotated[SandboxState, Depends(sandbox_state)]
+
+
+async def json_body(request: Request, empty_ok: bool = False) -> dict[str, Any]:
+    raw = await request.body()
+    if not raw.strip():
+        if empty_ok:
+            return {}
+        raise ApiError(400, "A JSON body is required", "BODY_MISSING")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise ApiError(400, "The body is not valid JSON", "BODY_INVALID") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The body must be a JSON object", "BODY_INVALID")
+    return body
