@@ -14,6 +14,12 @@ instellingsnummer in the connection it reads one record of the Leerlingen and Pe
 for every toegangsgroep it reports whether Informat says it is active for the schooljaar of the
 run's date. The task fails, naming the instelling, API and Informat's error code, when anything
 is unreachable or refused. No personal data is logged: only counts and states.
+
+#### Als het faalt / When it fails
+A failed `check_instelling` names the instelling, the API and Informat's code: a refused scope
+means the intake form did not grant it; refused credentials mean the connection's login or
+password is wrong. Fix the connection and trigger the DAG again. Nobody else is told: it is run
+by hand, by the person setting up.
 """
 
 
@@ -22,7 +28,7 @@ is unreachable or refused. No personal data is logged: only counts and states.
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
-    tags=["informat", "setup"],
+    tags=["informat", "leerlingen", "personeel", "rekeningen", "setup"],
     doc_md=DOC,
     default_args={"owner": "data-team", "retries": 1, "retry_delay": timedelta(seconds=30)},
     params={"informat_conn_id": "informat_default"},

@@ -35,6 +35,15 @@ every run. Each clean entity is an Asset, updated only when all its partitions p
 
 Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise`, `keep`,
 `drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`.
+
+#### Als het faalt / When it fails
+- **`report` failed, "Data quality: not published"**: a partition was quarantined. Nothing wrong
+  reached `clean/`; the data team got a mail naming entity, instelling and expectations. Read
+  `reports/date=<day>/report.html`, fix the cause at the school or in Informat, then clear the
+  failed `extract` tasks of that day (a rerun of the day overwrites that day's objects).
+- **an `extract` task failed**: Informat unreachable or refused (the log names the instelling,
+  API and Informat's code); clear that task alone once Informat answers again.
+- An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
 """
 
 
@@ -44,7 +53,7 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    tags=["informat", "extract", "data-quality"],
+    tags=["informat", "leerlingen", "personeel", "rekeningen", "extract", "data-quality"],
     doc_md=DOC,
     default_args={
         "owner": "data-team",

@@ -37,6 +37,15 @@ many are archived and missing, and mails `alert_recipients` when PDFs made more 
 Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_size`,
 `poll_initial`, `poll_max`, `poll_jitter`, `timeout`, `retention_warn_days`, `object_lock_days`,
 `download_attempts`, and `alert_recipients` (list).
+
+#### Als het faalt / When it fails
+- **`archive_pdfs` failed, "not ready after … s"**: Informat did not make the PDFs in time. What
+  was ready is archived and in the manifest; the next run (or clearing the task) resumes there.
+- **"waiting for PDFs failed"** or a download/upload error: the log names the toegangsgroep and
+  the cause; clear the task once Informat or the archive answers again. Nothing half-written is
+  ever recorded in the manifest.
+- A skipped `archive_pdfs` means no access (not carried over): the rollover DAG alerts the
+  admins. The `retention_guard` mails `alert_recipients` about PDFs at risk or lost.
 """
 
 

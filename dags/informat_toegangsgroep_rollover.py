@@ -36,6 +36,14 @@ channel.
 Settings (JSON Variable `informat_rollover_settings`, all optional): `remind_after_days`,
 `language` (`nl` or `en`), `fallback_recipients`, `next_schooljaar_from` (`MM-DD`), `probe`.
 The run's summary (every toegangsgroep with its state) is the `alert` task's log and return value.
+
+#### Als het faalt / When it fails
+- A toegangsgroep not carried over is **not** a failure: it is a finding, mailed to its admins.
+- **`check_toegangsgroepen` failed**: the connection has no toegangsgroepen, or the settings
+  Variable is wrong (the error names the key). Informat unreachable or refusing the credentials
+  is reported as a check failure to the admins and `fallback_recipients`, not as a task failure.
+- **`alert` failed**: a mail could not be sent; the state was not saved, so a rerun of the task
+  sends again what was due (possibly twice, never lost).
 """
 
 

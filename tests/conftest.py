@@ -7,6 +7,7 @@ import os
 import secrets
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,10 +25,11 @@ os.environ.update(
 sys.path.insert(0, str(ROOT / "include"))
 
 import pytest  # noqa: E402
+from informat_devtools.s3 import LocalS3  # noqa: E402
 
 from informat_client import InformatClient, InformatConfig, ToegangsgroepConfig  # noqa: E402
 from informat_sandbox.app import SandboxState  # noqa: E402
-from informat_sandbox.data import INSTELLINGEN  # noqa: E402
+from informat_sandbox.data import DEFAULT_STUDENTS, INSTELLINGEN  # noqa: E402
 from informat_sandbox.server import SandboxServer  # noqa: E402
 
 CLIENT_ID = "sandbox-client"
@@ -57,7 +59,9 @@ def _fresh_sandbox(request):
     yield
     if "sandbox" in request.fixturenames:
         server = request.getfixturevalue("sandbox")
-        server.state.reset(token_lifetime=3600.0, pdf_delay=0.2, today=None)
+        server.state.reset(
+            token_lifetime=3600.0, pdf_delay=0.2, today=None, students=DEFAULT_STUDENTS
+        )
 
 
 class RecordingSleep:
@@ -105,3 +109,27 @@ def make_client(config, sleeps):
     yield make
     for c in made:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """A real S3 HTTP endpoint (moto's server) on 127.0.0.1."""
+    with LocalS3() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket(s3):
+    name = f"archive-{uuid.uuid4().hex[:10]}"
+    s3.client().create_bucket(
+        Bucket=name,
+        CreateBucketConfiguration={"LocationConstraint": "eu-west-1"},
+        ObjectLockEnabledForBucket=True,
+    )
+    return name
+
+
+@pytest.fixture
+def small_sandbox(sandbox):
+    sandbox.reset(students=120, today="2026-11-28", pdf_delay=0.2)
+    return sandbox

@@ -12,7 +12,7 @@ from informat_client import InformatClient, ToegangsgroepConfig
 from informat_pipelines.rollover import Settings, check_all, reconcile, summary_rows
 from informat_pipelines.rollover_messages import compose, render
 
-from .conftest import TOEGANGSGROEPEN
+from ..conftest import TOEGANGSGROEPEN
 
 TODAY = date(2026, 11, 28)
 
@@ -193,3 +193,27 @@ def test_settings_are_validated():
         "a@x.be",
         "b@x.be",
     )
+
+
+def test_deliver_sends_through_the_given_channels_and_returns_the_new_state(client):
+    from informat_pipelines.rollover_alerts import check, deliver
+
+    checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
+    mails, posts = [], []
+    state, rows = deliver(checked, None, lambda *m: mails.append(m), posts.append)
+    assert [(to, "SG-Zuid" in subject) for to, subject, _ in mails] == [
+        (("zuid@example.org",), True)
+    ]
+    assert len(posts) == 1 and "SG-Zuid" in posts[0]
+    assert {r["toegangsgroep"]: r["state"] for r in rows}["SG-Zuid"] == "problem"
+    # the next day, from that state: nothing new to tell
+    mails.clear()
+    deliver({**checked, "today": (TODAY + timedelta(1)).isoformat()}, state, mails.append, print)
+    assert mails == []
+
+
+def test_check_refuses_a_connection_without_toegangsgroepen(client):
+    from informat_pipelines.rollover_alerts import check
+
+    with pytest.raises(ValueError, match="no toegangsgroepen"):
+        check(client, {}, TODAY, Settings())

@@ -12,7 +12,7 @@ import jsonschema
 import pytest
 import yaml
 
-from .airflow_support import ROOT
+from ..support.airflow import ROOT
 
 
 @pytest.fixture(scope="module")

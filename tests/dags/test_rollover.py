@@ -12,14 +12,14 @@ import pytest
 import requests
 from informat_devtools.mailcatcher import MailCatcher
 
-from .airflow_support import (
+from ..conftest import INSTELLINGSNUMMERS
+from ..support.airflow import (
     load_dag,
     migrate_db,
     set_connection,
     set_informat_connection,
     set_smtp_connection,
 )
-from .conftest import INSTELLINGSNUMMERS
 
 FALLBACK = "datateam@example.org"
 

@@ -10,7 +10,7 @@ import pytest
 
 from informat_client import InformatError, insz, masking
 
-from .test_client import preregistration
+from ..support.bodies import preregistration
 
 
 @pytest.fixture

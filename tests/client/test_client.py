@@ -16,6 +16,8 @@ from informat_client import (
     InformatRequestError,
 )
 
+from ..support.bodies import preregistration
+
 
 def schooljaar(sandbox) -> str:
     return sandbox.state.schooljaar
@@ -68,31 +70,6 @@ def test_employees_and_assignments(client, sandbox):
 def test_empty_instelling_answers_empty_lists(client, sandbox):
     assert list(client.iter_students("990016", schooljaar(sandbox))) == []
     assert list(client.iter_employees("990016")) == []
-
-
-def preregistration(number: str, year: str, **changes) -> dict:
-    body = {
-        "preRegistrationId": str(uuid.uuid4()),
-        "lastName": "Çelik",
-        "firstName": "Zoë",
-        "dateOfBirth": "2019-04-02",
-        "countryOfBirthCode": "BE",
-        "nationalityCode": "BE",
-        "sex": "V",
-        "isHomeless": False,
-        "migrating": False,
-        "isIndicatorPupil": False,
-        "schoolyear": year,
-        "institute": number,
-        "structure": "lager",
-        "locationId": "1",
-        "admgrpId": "L1",
-        "startDate": f"{year[:4]}-09-01",
-        "registrationStatus": "pending",
-        "relations": [{"lastName": "Çelik", "firstName": "Aylin", "type": "moeder"}],
-    }
-    body.update(changes)
-    return body
 
 
 def test_preregistration_save_is_idempotent_and_listed(client, sandbox):

@@ -12,9 +12,8 @@ import uuid
 import pyarrow.parquet as pq
 import pytest
 from informat_devtools.mailcatcher import MailCatcher
-from informat_devtools.s3 import LocalS3
 
-from .airflow_support import (
+from ..support.airflow import (
     load_dag,
     migrate_db,
     set_connection,
@@ -25,12 +24,6 @@ from .airflow_support import (
 )
 
 NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one empty
-
-
-@pytest.fixture(scope="module")
-def s3():
-    with LocalS3() as endpoint:
-        yield endpoint
 
 
 @pytest.fixture(scope="module")

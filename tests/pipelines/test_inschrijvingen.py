@@ -3,21 +3,15 @@ ledger, the drop zones' claims, and the DAG from drop to report and mail."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 import threading
 from datetime import date
 
 import pytest
-from informat_devtools.mailcatcher import MailCatcher
 from informat_devtools.s3 import LocalS3
 
 from informat_client import insz
 from informat_pipelines.dropzone import LocalDropZone, S3DropZone
 from informat_pipelines.inschrijvingen import (
-    COLUMNS,
     FileRejected,
     handle_drops,
     neutralise,
@@ -25,57 +19,8 @@ from informat_pipelines.inschrijvingen import (
     validate,
 )
 
-from .airflow_support import (
-    ROOT,
-    load_dag,
-    migrate_db,
-    set_connection,
-    set_informat_connection,
-    set_smtp_connection,
-    task_states,
-)
-from .conftest import INSTELLINGSNUMMERS
-
-HEADER = list(COLUMNS)
-
-
-def row(n: int, **changes) -> dict[str, str]:
-    born = date(2019, 1, 1 + n % 28)
-    values = {
-        "instellingsnummer": "990011",
-        "schooljaar": "2026-27",
-        "naam": f"Peeters-{n}",
-        "voornaam": "Zoë",
-        "geboortedatum": born.strftime("%d/%m/%Y"),
-        "geslacht": "V",
-        "rijksregisternummer": insz.format_dotted(insz.make(born, 2 + 2 * (n % 400))),
-        "geboorteland": "BE",
-        "nationaliteit": "be",
-        "thuisloos": "nee",
-        "trekkende_bevolking": "nee",
-        "indicatorleerling": "ja",
-        "structuur": "lager",
-        "vestiging": "1",
-        "administratieve_groep": "L1A",
-        "startdatum": "2026-09-01",
-        "status": "pending",
-        "ouder_naam": "Peeters",
-        "ouder_voornaam": "An",
-        "ouder_relatie": "moeder",
-    }
-    values.update(changes)
-    return values
-
-
-def make_csv(rows, delimiter=";", encoding="utf-8", bom=False, newline="\r\n") -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
-    writer.writerow(HEADER)
-    for values in rows:
-        writer.writerow([values.get(c, "") for c in HEADER])
-    data = out.getvalue().encode(encoding)
-    return (b"\xef\xbb\xbf" + data) if bom else data
-
+from ..conftest import INSTELLINGSNUMMERS
+from ..support.inschrijvingen import HEADER, drop, make_csv, read_report, row
 
 # --------------------------------------------------------------- hostile files
 
@@ -183,17 +128,6 @@ def test_fifty_thousand_rows_parse_and_validate():
 # ---------------------------------------------------------------- push & ledger
 
 
-def drop(zone_root, name: str, raw: bytes) -> None:
-    path = zone_root / "inbox" / name
-    path.write_bytes(raw)
-    os.utime(path, (0, 0))  # settled long ago
-
-
-def read_report(path: str) -> list[dict]:
-    with open(path, encoding="utf-8-sig") as handle:
-        return list(csv.DictReader(handle, delimiter=";"))
-
-
 def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     rows = [row(n) for n in range(1, 41)] + [row(99, geslacht="Q")]
@@ -286,50 +220,6 @@ def test_s3_claim_is_taken_by_one_run_only_and_a_redrop_is_a_new_drop():
         assert zone.finish(claimed[0], ok=True).endswith(f"processed/{claimed[0].run}/a.csv")
 
 
-# ------------------------------------------------------------------------ DAG
-
-
-def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
-    migrate_db()
-    monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
-    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
-    set_informat_connection(
-        monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
-    )
-    monkeypatch.setenv(
-        "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS",
-        json.dumps({"contacts": {"990011": "secretariaat@example.org"}}),
-    )
-    LocalDropZone(tmp_path)
-    template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
-    drop(tmp_path, "sjabloon.csv", template)
-    drop(
-        tmp_path,
-        "school.csv",
-        make_csv([row(1), row(2, geslacht="?"), row(3, naam="=cmd|' /C calc'!A0")]),
-    )
-    with MailCatcher() as mail:
-        set_smtp_connection(monkeypatch, mail.port)
-        dag = load_dag("informat_inschrijvingen_push")
-        assert type(dag.get_task("wait_for_drop")).__name__ == "FileSensor"
-        dag_run = dag.test()
-        assert str(dag_run.state) == "success", task_states(dag_run)
-        mails = mail.wait_for(2)
-    assert {tuple(m.recipients) for m in mails} == {("secretariaat@example.org",)}
-    school = next(m for m in mails if "school.csv" in m.subject)
-    assert "2 doorgestuurd, 1 geweigerd, 0 mislukt" in school.subject
-    assert "Peeters" not in school.text  # counts only, no personal data
-    reports = sorted((tmp_path / "outbox").glob("school.*.rapport.csv"))
-    rows = read_report(str(reports[0]))
-    assert [r["status"] for r in rows] == ["doorgestuurd", "geweigerd", "doorgestuurd"]
-    assert sorted(p.name for p in (tmp_path / "processed").rglob("*.csv")) == [
-        "school.csv",
-        "sjabloon.csv",
-    ]
-    assert list((tmp_path / "inbox").iterdir()) == []
-    assert len(sandbox.state.group.instellingen["990011"].preregistrations) == 3
-
-
 def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "k.csv", make_csv([row(1), row(2)]))
@@ -338,3 +228,26 @@ def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path
     outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r")
     assert [o.name for o in outcome] == ["k.csv"] and outcome[0].counts["pushed"] == 2
     assert (tmp_path / "processed" / "run-r" / "k.csv").exists()
+
+
+def test_schools_are_told_per_file_with_counts_and_escaped_messages():
+    from informat_pipelines.inschrijvingen import FileOutcome, PushSettings, tell_schools
+
+    settings = PushSettings.from_mapping(
+        {"contacts": {"990011": "a@example.org"}, "fallback_contact": "data@example.org"}
+    )
+    counts = {"pushed": 2, "already_pushed": 0, "rejected": 1, "failed": 0}
+    outcomes = [
+        FileOutcome("a.csv", "r", True, "verwerkt", counts, ["990011"], "outbox/a", "p/a.csv"),
+        FileOutcome("b.csv", "r", False, "Kolom <x> onbekend", {}, [], "outbox/b", "f/b.csv"),
+    ]
+    sent = []
+    tell_schools(outcomes, settings, lambda to, subject, body: sent.append((to, subject, body)))
+    assert [(to, subject) for to, subject, _ in sent] == [
+        (("a@example.org",), "[Informat] Inschrijvingen uit a.csv: 2 doorgestuurd, "
+         "1 geweigerd, 0 mislukt"),
+        (("data@example.org",), "[Informat] Bestand b.csv niet verwerkt"),
+    ]  # fmt: skip
+    assert "Kolom &lt;x&gt; onbekend" in sent[1][2]
+    with pytest.raises(ValueError, match="unknown inschrijvingen settings"):
+        PushSettings.from_mapping({"contact": "typo@example.org"})

@@ -25,7 +25,7 @@ from informat_client import (
     InformatServerError,
 )
 
-from .test_client import preregistration
+from ..support.bodies import preregistration
 
 
 def year(sandbox) -> str:

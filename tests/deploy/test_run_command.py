@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 
-from .airflow_support import ROOT
+from ..support.airflow import ROOT
 
 
 def free_port() -> int:

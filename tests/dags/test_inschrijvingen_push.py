@@ -1,0 +1,63 @@
+"""The inschrijvingen push DAG with dag.test(): from a dropped file to Informat, the report and
+the mail."""
+
+from __future__ import annotations
+
+import json
+
+from informat_devtools.mailcatcher import MailCatcher
+
+from informat_pipelines.dropzone import LocalDropZone
+
+from ..conftest import INSTELLINGSNUMMERS
+from ..support.airflow import (
+    ROOT,
+    load_dag,
+    migrate_db,
+    set_connection,
+    set_informat_connection,
+    set_smtp_connection,
+    task_states,
+)
+from ..support.inschrijvingen import drop, make_csv, read_report, row
+
+
+def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
+    migrate_db()
+    monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
+    set_informat_connection(
+        monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
+    )
+    monkeypatch.setenv(
+        "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS",
+        json.dumps({"contacts": {"990011": "secretariaat@example.org"}}),
+    )
+    LocalDropZone(tmp_path)
+    template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
+    drop(tmp_path, "sjabloon.csv", template)
+    drop(
+        tmp_path,
+        "school.csv",
+        make_csv([row(1), row(2, geslacht="?"), row(3, naam="=cmd|' /C calc'!A0")]),
+    )
+    with MailCatcher() as mail:
+        set_smtp_connection(monkeypatch, mail.port)
+        dag = load_dag("informat_inschrijvingen_push")
+        assert type(dag.get_task("wait_for_drop")).__name__ == "FileSensor"
+        dag_run = dag.test()
+        assert str(dag_run.state) == "success", task_states(dag_run)
+        mails = mail.wait_for(2)
+    assert {tuple(m.recipients) for m in mails} == {("secretariaat@example.org",)}
+    school = next(m for m in mails if "school.csv" in m.subject)
+    assert "2 doorgestuurd, 1 geweigerd, 0 mislukt" in school.subject
+    assert "Peeters" not in school.text  # counts only, no personal data
+    reports = sorted((tmp_path / "outbox").glob("school.*.rapport.csv"))
+    rows = read_report(str(reports[0]))
+    assert [r["status"] for r in rows] == ["doorgestuurd", "geweigerd", "doorgestuurd"]
+    assert sorted(p.name for p in (tmp_path / "processed").rglob("*.csv")) == [
+        "school.csv",
+        "sjabloon.csv",
+    ]
+    assert list((tmp_path / "inbox").iterdir()) == []
+    assert len(sandbox.state.group.instellingen["990011"].preregistrations) == 3

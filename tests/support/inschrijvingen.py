@@ -1,0 +1,62 @@
+"""Building and reading the CSV files of the inschrijvingen tests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import date
+
+from informat_client import insz
+from informat_pipelines.inschrijvingen import COLUMNS
+
+HEADER = list(COLUMNS)
+
+
+def row(n: int, **changes) -> dict[str, str]:
+    born = date(2019, 1, 1 + n % 28)
+    values = {
+        "instellingsnummer": "990011",
+        "schooljaar": "2026-27",
+        "naam": f"Peeters-{n}",
+        "voornaam": "Zoë",
+        "geboortedatum": born.strftime("%d/%m/%Y"),
+        "geslacht": "V",
+        "rijksregisternummer": insz.format_dotted(insz.make(born, 2 + 2 * (n % 400))),
+        "geboorteland": "BE",
+        "nationaliteit": "be",
+        "thuisloos": "nee",
+        "trekkende_bevolking": "nee",
+        "indicatorleerling": "ja",
+        "structuur": "lager",
+        "vestiging": "1",
+        "administratieve_groep": "L1A",
+        "startdatum": "2026-09-01",
+        "status": "pending",
+        "ouder_naam": "Peeters",
+        "ouder_voornaam": "An",
+        "ouder_relatie": "moeder",
+    }
+    values.update(changes)
+    return values
+
+
+def make_csv(rows, delimiter=";", encoding="utf-8", bom=False, newline="\r\n") -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline)
+    writer.writerow(HEADER)
+    for values in rows:
+        writer.writerow([values.get(c, "") for c in HEADER])
+    data = out.getvalue().encode(encoding)
+    return (b"\xef\xbb\xbf" + data) if bom else data
+
+
+def drop(zone_root, name: str, raw: bytes) -> None:
+    path = zone_root / "inbox" / name
+    path.write_bytes(raw)
+    os.utime(path, (0, 0))  # settled long ago
+
+
+def read_report(path: str) -> list[dict]:
+    with open(path, encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
