@@ -36,6 +36,7 @@ class Call:
     url: str
     instellingsnummer: str
     label: str  # "GET /students"
+    toegangsgroep: str | None = None  # Rekeningen: whose scope the call needs
 
     def error(self, cls: type[InformatError], reason: str, **kwargs: Any) -> InformatError:
         return cls(
@@ -61,31 +62,41 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def error_details(response: requests.Response) -> tuple[str, tuple[str, ...]]:
-    """Informat's message and error codes from an error answer, whatever shape it has."""
+def _lower_keys(value: Any) -> Any:
+    return {str(k).lower(): v for k, v in value.items()} if isinstance(value, Mapping) else value
+
+
+def error_details(response: requests.Response) -> tuple[str, tuple[str, ...], dict[str, str]]:
+    """Informat's message, error codes and each code's own message, from an error answer of
+    whatever shape. Key casing varies between Informat's API's: keys are read case-insensitively.
+    """
     content_type = response.headers.get("Content-Type", "")
     if "json" not in content_type:
         kind = "an HTML page" if "html" in content_type else f"'{content_type or 'no type'}'"
-        return f"Informat answered {kind} instead of a JSON error", ()
+        return f"Informat answered {kind} instead of a JSON error", (), {}
     try:
-        body = response.json()
+        body = _lower_keys(response.json())
     except ValueError:
-        return "Informat answered an unreadable JSON error", ()
+        return "Informat answered an unreadable JSON error", (), {}
     if not isinstance(body, Mapping):
-        return "Informat answered an unexpected JSON error", ()
+        return "Informat answered an unexpected JSON error", (), {}
     message = str(body.get("message") or body.get("error_description") or body.get("error") or "")
     codes: list[str] = []
-    for item in body.get("errors") or []:
+    messages: dict[str, str] = {}
+    for item in body.get("errors") or body.get("validationerrors") or []:
+        item = _lower_keys(item)
         if isinstance(item, Mapping):
             if item.get("code"):
                 codes.append(str(item["code"]))
+                if item.get("message"):
+                    messages[str(item["code"])] = str(item["message"])
             if not message and item.get("message"):
                 message = str(item["message"])
     if body.get("code"):
         codes.insert(0, str(body["code"]))
     if isinstance(body.get("error"), str) and not codes:
         codes.append(body["error"])
-    return message or "no message", tuple(codes)
+    return message or "no message", tuple(codes), messages
 
 
 class ResponseReader:

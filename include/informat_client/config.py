@@ -33,13 +33,26 @@ HOST_PREFIXES = MappingProxyType(
 )
 HOST_TOKEN_PATH = "connect/token"  # noqa: S105 - a path
 
+# Scope families (public code): each granted per instellingsnummer as "<family>.<number>".
+# Pre-registrations have their own family beside the students'. The Rekeningen scope is handed out
+# by Informat as a literal string per toegangsgroep (documented): it is configured, not derived;
+# the template below is only the sandbox's (modelled) fallback for a toegangsgroep without one.
+LEERLINGEN_SCOPE = "leerlingen"
+VOORINSCHRIJVINGEN_SCOPE = "voorinschrijvingen"
+PERSONEEL_SCOPE = "personeel"
+REKENINGEN_SCOPE = "rekeningen"
 DEFAULT_SCOPE_TEMPLATES = MappingProxyType(
     {
-        LEERLINGEN: "api_informat_sas_leerlingen.leerlingen.{instellingsnummer}",
-        PERSONEEL: "api_informat_sas_personeel.personeel.{instellingsnummer}",
-        REKENINGEN: "api_informat_sas_rekeningen.rekeningen.{instellingsnummer}",
+        LEERLINGEN_SCOPE: "api_informat_sas_leerlingen.leerlingen.{instellingsnummer}",
+        VOORINSCHRIJVINGEN_SCOPE: (
+            "api_informat_sas_leerlingen.voorinschrijvingen.{instellingsnummer}"
+        ),
+        PERSONEEL_SCOPE: "api_informat_sas_personeel.personeel.{instellingsnummer}",
+        REKENINGEN_SCOPE: "api_informat_sas_rekeningen.rekeningen.{instellingsnummer}",  # modelled
     }
 )
+# the families asked per instelling in one combined token request (Rekeningen is per toegangsgroep)
+INSTELLING_SCOPES = (LEERLINGEN_SCOPE, VOORINSCHRIJVINGEN_SCOPE, PERSONEEL_SCOPE)
 
 # call name -> (api, HTTP method, path template relative to the API's base URL)
 DEFAULT_PATHS = MappingProxyType(
@@ -47,13 +60,13 @@ DEFAULT_PATHS = MappingProxyType(
         "students": (LEERLINGEN, "GET", "students"),
         "student": (LEERLINGEN, "GET", "students/{person_id}"),
         "registrations": (LEERLINGEN, "GET", "registrations"),
-        "preregistrations": (LEERLINGEN, "GET", "preregistrations"),
         "save_preregistration": (LEERLINGEN, "POST", "preregistrations/save"),
-        "update_preregistration": (
+        "preregistration_status": (
             LEERLINGEN,
-            "POST",
-            "preregistrations/{pre_registration_id}/update",
+            "GET",
+            "preregistrations/{pre_registration_id}/status",
         ),
+        "delete_preregistration": (LEERLINGEN, "DELETE", "preregistrations/{pre_registration_id}"),
         "employees": (PERSONEEL, "GET", "employees"),
         "employee": (PERSONEEL, "GET", "employees/{employee_id}"),
         "assignments": (PERSONEEL, "GET", "employees/assignments"),
@@ -71,19 +84,43 @@ DEFAULT_PATHS = MappingProxyType(
         "register_payment": (REKENINGEN, "POST", "accessgroups/{toegangsgroep}/payments"),
     }
 )
+# the scope family of each call, where it is not its API's own
+CALL_SCOPES = MappingProxyType(
+    {
+        "save_preregistration": VOORINSCHRIJVINGEN_SCOPE,
+        "preregistration_status": VOORINSCHRIJVINGEN_SCOPE,
+        "delete_preregistration": VOORINSCHRIJVINGEN_SCOPE,
+    }
+)
+# headers a call needs beyond the common ones (public code: the employee listings ask version 2)
+CALL_HEADERS = MappingProxyType(
+    {
+        "employees": {"Api-Version": "2"},
+        "employee": {"Api-Version": "2"},
+        "assignments": {"Api-Version": "2"},
+    }
+)
 
-# listing call -> (key of the list in the answer, record key used for keyset paging)
+# listing call -> (key of the list in the answer, or None for a bare JSON array; record key used
+# for keyset paging, an option for API's that page)
 LISTINGS = MappingProxyType(
     {
         "students": ("students", "pPersoon"),
-        "registrations": ("registrations", "pInschrijving"),
-        "preregistrations": ("preregistrations", "preRegistrationId"),
-        "employees": ("employees", "pPersoon"),
-        "assignments": ("assignments", "pOpdracht"),
+        "registrations": ("registrations", "pInschr"),
+        "employees": (None, "pPersoon"),
+        "assignments": (None, "id"),
         "accessgroups": ("accessgroups", "name"),
         "accessgroup_users": ("users", "userId"),
         "accessgroup_journals": ("journals", "code"),
         "invoices": ("invoices", "invoiceId"),
+    }
+)
+# single answers wrapped in an object (public code): call -> key of the record
+WRAPPED = MappingProxyType(
+    {
+        "student": "student",
+        "save_preregistration": "preRegistrationStatus",
+        "preregistration_status": "preRegistrationStatus",
     }
 )
 
@@ -97,6 +134,8 @@ class ToegangsgroepConfig:
     instellingsnummer: str
     admins: tuple[str, ...] = ()
     payments: bool = False
+    # the Rekeningen scope as Informat handed it out for this toegangsgroep (a literal string)
+    scope: str | None = None
 
     @classmethod
     def from_value(cls, name: str, value: Any) -> ToegangsgroepConfig:
@@ -105,7 +144,7 @@ class ToegangsgroepConfig:
         if not isinstance(value, Mapping) or "instellingsnummer" not in value:
             raise ValueError(
                 f"toegangsgroep {name!r}: expected an instellingsnummer or an object with "
-                "'instellingsnummer' (and optionally 'admins', 'payments')"
+                "'instellingsnummer' (and optionally 'admins', 'payments', 'scope')"
             )
         admins = value.get("admins") or ()
         if isinstance(admins, str):
@@ -115,6 +154,7 @@ class ToegangsgroepConfig:
             instellingsnummer=str(value["instellingsnummer"]),
             admins=tuple(admins),
             payments=bool(value.get("payments", False)),
+            scope=str(value["scope"]) if value.get("scope") else None,
         )
 
 
@@ -129,6 +169,10 @@ class InformatConfig:
     )
     # Explicit scopes: when set, one token is asked for with all of them for every call.
     scopes: tuple[str, ...] = ()
+    # the scope families granted per instelling; with combine_scopes one token request asks the
+    # whole cross product (families x instellingsnummers), as public clients do
+    scope_families: tuple[str, ...] = INSTELLING_SCOPES
+    combine_scopes: bool = True
     paths: Mapping[str, tuple[str, str, str]] = field(default_factory=lambda: dict(DEFAULT_PATHS))
     instellingsnummers: tuple[str, ...] = ()
     toegangsgroepen: Mapping[str, ToegangsgroepConfig] = field(default_factory=dict)
@@ -156,6 +200,9 @@ class InformatConfig:
             raise ValueError("page_size must be positive")
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        unknown = [f for f in self.scope_families if f not in INSTELLING_SCOPES]
+        if unknown:
+            raise ValueError(f"unknown scope families {unknown}; known: {list(INSTELLING_SCOPES)}")
 
     def url(self, api: str, path: str) -> str:
         return self.base_urls[api].rstrip("/") + "/" + path.lstrip("/")
@@ -183,7 +230,8 @@ class InformatConfig:
 
         host: base URL below which all API's live (the sandbox); empty for Informat's own hosts.
         extra: ``instellingsnummers`` (list), ``toegangsgroepen`` (object: name -> instellingsnummer
-        or {instellingsnummer, admins, payments}), ``scopes`` (list), ``base_urls`` (per API),
+        or {instellingsnummer, admins, payments, scope}), ``scopes`` (list), ``scope_families``
+        (list), ``combine_scopes`` (bool), ``base_urls`` (per API),
         ``token_url``, ``page_size``, ``connect_timeout``, ``read_timeout``, ``max_attempts``,
         ``max_retry_seconds``, ``paths`` (per call name: path template).
         """
@@ -203,6 +251,8 @@ class InformatConfig:
             "max_retry_seconds",
             "max_requests_per_second",
             "paths",
+            "scope_families",
+            "combine_scopes",
         }
         unknown = sorted(set(extra) - known)
         if unknown:
@@ -221,6 +271,10 @@ class InformatConfig:
             "toegangsgroepen": groups,
             "scopes": tuple(extra.get("scopes") or ()),
         }
+        if extra.get("scope_families") is not None:
+            kwargs["scope_families"] = tuple(extra["scope_families"])
+        if extra.get("combine_scopes") is not None:
+            kwargs["combine_scopes"] = bool(extra["combine_scopes"])
         for key in ("page_size", "max_attempts"):
             if extra.get(key) is not None:
                 kwargs[key] = int(extra[key])

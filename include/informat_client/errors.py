@@ -3,6 +3,8 @@ the HTTP status and Informat's own error codes. They never carry a token or pers
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .config import API_TITLES
 from .masking import mask
 
@@ -22,6 +24,7 @@ class InformatError(Exception):
         status: int | None = None,
         codes: tuple[str, ...] = (),
         retry_after: float | None = None,
+        messages: Mapping[str, str] | None = None,
     ) -> None:
         self.reason = mask(reason)
         self.api = api
@@ -29,6 +32,8 @@ class InformatError(Exception):
         self.call = call
         self.status = status
         self.codes = tuple(codes)
+        # Informat's own message per code, as it answered it (what the code means there)
+        self.messages = {code: mask(text) for code, text in (messages or {}).items()}
         self.retry_after = retry_after
         super().__init__(self._describe())
 

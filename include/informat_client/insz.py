@@ -30,11 +30,13 @@ def is_valid(value: str | None) -> bool:
     return cc in (check_digits(first, False), check_digits(first, True))
 
 
-def make(birth_date: date, sequence: int) -> str:
-    """Build a synthetic INSZ with valid check digits (for the sandbox and tests only)."""
+def make(birth_date: date, sequence: int, *, bis: bool = False) -> str:
+    """Build a synthetic INSZ with valid check digits (for the sandbox and tests only); ``bis``
+    makes a bisnummer (month + 40: sex unknown at the time it was given)."""
     if not 1 <= sequence <= 998:
         raise ValueError("sequence must be 1..998")
-    first = f"{birth_date:%y%m%d}{sequence:03d}"
+    month = birth_date.month + (40 if bis else 0)
+    first = f"{birth_date:%y}{month:02d}{birth_date:%d}{sequence:03d}"
     return first + f"{check_digits(first, birth_date.year >= 2000):02d}"
 
 

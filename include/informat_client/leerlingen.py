@@ -1,5 +1,5 @@
 """The Leerlingen API: students, registrations (inschrijvingen) and pre-registrations
-(voorinschrijvingen)."""
+(voorinschrijvingen), as public client code calls them (Leerlingen guide v1.24)."""
 
 from __future__ import annotations
 
@@ -19,16 +19,15 @@ class LeerlingenCalls(Transport):
         schooljaar: str,
         *,
         ref_date: str | None = None,
-        last_name: str | None = None,
-        first_name: str | None = None,
+        changed_since: str | None = None,
     ) -> Iterator[dict[str, Any]]:
+        """The students of an instelling (``{"students": [...]}``), streamed.
+
+        :param ref_date: ``YYYY-MM-DD``; Informat clamps it to the schooljaar.
+        :param changed_since: ISO-8601 with offset: only students changed since then (delta).
+        """
         call = self._call("students", instellingsnummer)
-        params = {
-            "schoolYear": schooljaar,
-            "refdate": ref_date,
-            "lastName": last_name,
-            "firstName": first_name,
-        }
+        params = {"schoolYear": schooljaar, "refdate": ref_date, "changedSince": changed_since}
         return self._iter_listing(call, params)
 
     def get_student(
@@ -39,42 +38,53 @@ class LeerlingenCalls(Transport):
         *,
         ref_date: str | None = None,
     ) -> dict[str, Any]:
+        """One student, unwrapped from ``{"student": {...}}``."""
         call = self._call("student", instellingsnummer, {"person_id": person_id})
-        return self._get_json(call, params={"schoolYear": schooljaar, "refDate": ref_date})
+        return self._get_record(call, params={"schoolYear": schooljaar, "refdate": ref_date})
 
     def iter_registrations(
-        self, instellingsnummer: str, schooljaar: str
+        self, instellingsnummer: str, schooljaar: str, *, changed_since: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        call = self._call("registrations", instellingsnummer)
-        return self._iter_listing(call, {"schoolYear": schooljaar})
+        """The registrations of an instelling (``{"registrations": [...]}``), streamed.
 
-    def iter_preregistrations(
-        self, instellingsnummer: str, schooljaar: str
-    ) -> Iterator[dict[str, Any]]:
-        call = self._call("preregistrations", instellingsnummer)
-        return self._iter_listing(call, {"schoolYear": schooljaar})
+        :param changed_since: ``YYYY-MM-DD``: only registrations changed since then (delta).
+        """
+        call = self._call("registrations", instellingsnummer)
+        return self._iter_listing(call, {"schoolYear": schooljaar, "changedSince": changed_since})
 
     def save_preregistration(
         self, instellingsnummer: str, preregistration: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Create a voorinschrijving. Retried like a GET: its ``preRegistrationId`` makes it
-        idempotent, so a repeat never creates a second one."""
+        """Save a voorinschrijving: creates it, or changes it while it is still ``open`` (saving
+        again with the same ``preRegistrationId``). Answers ``{"preRegistrationId", "status"}``.
+        Retried like a GET: its ``preRegistrationId`` makes it idempotent."""
         if not preregistration.get("preRegistrationId"):
             raise InformatConfigError(
                 "a voorinschrijving needs its own preRegistrationId (the idempotency key)"
             )
         call = self._call("save_preregistration", instellingsnummer)
-        return self._get_json(call, json=dict(preregistration))
+        return self._get_record(call, json=dict(preregistration))
 
-    def update_preregistration(
-        self,
-        instellingsnummer: str,
-        pre_registration_id: str,
-        changes: Mapping[str, Any],
+    def get_preregistration_status(
+        self, instellingsnummer: str, pre_registration_id: str
     ) -> dict[str, Any]:
+        """``{"preRegistrationId", "status"}``: ``open``, ``geaccepteerd`` or ``geweigerd``."""
         call = self._call(
-            "update_preregistration",
+            "preregistration_status",
             instellingsnummer,
             {"pre_registration_id": pre_registration_id},
         )
-        return self._get_json(call, json=dict(changes))
+        return self._get_record(call)
+
+    def delete_preregistration(self, instellingsnummer: str, pre_registration_id: str) -> None:
+        """Delete a voorinschrijving still ``open``; refused (``MNA…``) once accepted or refused."""
+        call = self._call(
+            "delete_preregistration",
+            instellingsnummer,
+            {"pre_registration_id": pre_registration_id},
+        )
+
+        def attempt() -> None:
+            self._send(call).close()
+
+        self._retrying(attempt, call)

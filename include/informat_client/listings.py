@@ -17,10 +17,16 @@ log = masking.get_logger(__name__)
 
 
 def stream_records(
-    response: requests.Response, call: Call, list_key: str
+    response: requests.Response, call: Call, list_key: str | None
 ) -> Iterator[dict[str, Any]]:
     """A listing answered in one piece, parsed record by record: memory stays flat. A body cut
-    off or malformed part-way raises, so that no half list is ever taken for the whole."""
+    off or malformed part-way raises, so that no half list is ever taken for the whole.
+
+    ``list_key`` names the list in an object (``{"students": [...]}``); None reads a bare array
+    (the Personeel API's answers). A record that is not an object is a bad answer.
+    """
+    prefix_of_list = list_key or ""
+    what = f"'{list_key}' list" if list_key else "list"
     count = 0
     cut_off = "the answer was cut off after {count} record(s); nothing of it may be used"
     try:
@@ -31,12 +37,18 @@ def stream_records(
         def events() -> Iterator[tuple[str, str, Any]]:
             nonlocal seen
             for prefix, event, value in ijson.parse(reader, use_float=True):
-                if prefix == list_key and event == "start_array":
+                if prefix == prefix_of_list and event == "start_array":
                     seen = True
                 yield prefix, event, value
 
         try:
-            for record in ijson.items(events(), f"{list_key}.item"):
+            items = f"{list_key}.item" if list_key else "item"
+            for record in ijson.items(events(), items):
+                if not isinstance(record, dict):
+                    raise call.error(
+                        InformatBadResponseError,
+                        f"record {count + 1} of the {what} is not an object",
+                    )
                 count += 1
                 yield record
         except ijson.JSONError as exc:
@@ -50,7 +62,7 @@ def stream_records(
         except STREAM_ERRORS:
             raise call.error(InformatBadResponseError, cut_off.format(count=count)) from None
         if not seen:
-            raise call.error(InformatBadResponseError, f"the answer has no '{list_key}' list")
+            raise call.error(InformatBadResponseError, f"the answer has no {what}")
     finally:
         response.close()
     log.info("%s instelling %s: %d record(s)", call.label, call.instellingsnummer, count)
@@ -60,7 +72,7 @@ def page_records(
     get_page: Callable[[Mapping[str, Any]], Any],
     call: Call,
     params: Mapping[str, Any],
-    list_key: str,
+    list_key: str | None,
     page_key: str,
     page_size: int,
 ) -> Iterator[dict[str, Any]]:
@@ -71,9 +83,12 @@ def page_records(
     while True:
         page_params = {**params, "pageSize": page_size, "after": after}
         body = get_page(page_params)
-        if not isinstance(body, Mapping) or not isinstance(body.get(list_key), list):
-            raise call.error(InformatBadResponseError, f"the answer has no '{list_key}' list")
-        records = body[list_key]
+        if list_key is None:  # a bare array: a short page is the last one
+            body = {"records": body, "hasMore": isinstance(body, list) and len(body) >= page_size}
+        key = list_key or "records"
+        if not isinstance(body, Mapping) or not isinstance(body.get(key), list):
+            raise call.error(InformatBadResponseError, f"the answer has no '{key}' list")
+        records = body[key]
         pages += 1
         for record in records:
             key = record.get(page_key)

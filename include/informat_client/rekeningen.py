@@ -40,21 +40,33 @@ class RekeningenCalls(Transport):
         self, toegangsgroep: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
         number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call("accessgroup_users", number, {"toegangsgroep": toegangsgroep})
+        call = self._call(
+            "accessgroup_users",
+            number,
+            {"toegangsgroep": toegangsgroep},
+            toegangsgroep=toegangsgroep,
+        )
         return self._iter_listing(call)
 
     def iter_accessgroup_journals(
         self, toegangsgroep: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
         number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call("accessgroup_journals", number, {"toegangsgroep": toegangsgroep})
+        call = self._call(
+            "accessgroup_journals",
+            number,
+            {"toegangsgroep": toegangsgroep},
+            toegangsgroep=toegangsgroep,
+        )
         return self._iter_listing(call)
 
     def iter_invoices(
         self, toegangsgroep: str, schooljaar: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
         number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call("invoices", number, {"toegangsgroep": toegangsgroep})
+        call = self._call(
+            "invoices", number, {"toegangsgroep": toegangsgroep}, toegangsgroep=toegangsgroep
+        )
         return self._iter_listing(call, {"schoolYear": schooljaar})
 
     def request_pdf(
@@ -71,7 +83,10 @@ class RekeningenCalls(Transport):
         Not repeated on a 5xx: a second request would start a second job."""
         number = self._instelling_for(toegangsgroep, instellingsnummer)
         call = self._call(
-            "request_pdf", number, {"toegangsgroep": toegangsgroep, "invoice_id": invoice_id}
+            "request_pdf",
+            number,
+            {"toegangsgroep": toegangsgroep, "invoice_id": invoice_id},
+            toegangsgroep=toegangsgroep,
         )
         params = {"schoolYear": schooljaar, "regenerate": "true" if regenerate else None}
         return self._get_json(call, params=params)
@@ -80,7 +95,8 @@ class RekeningenCalls(Transport):
         self, toegangsgroep: str, job_id: str, *, instellingsnummer: str | None = None
     ) -> dict[str, Any]:
         number = self._instelling_for(toegangsgroep, instellingsnummer)
-        return self._get_json(self._call("pdf_job", number, {"job_id": job_id}))
+        call = self._call("pdf_job", number, {"job_id": job_id}, toegangsgroep=toegangsgroep)
+        return self._get_record(call)
 
     @contextmanager
     def download_pdf(
@@ -98,7 +114,9 @@ class RekeningenCalls(Transport):
         url = None
         if download_url:
             url = urljoin(self.config.base_urls[REKENINGEN], download_url)
-        call = self._call("pdf_download", number, {"job_id": job_id}, url=url)
+        call = self._call(
+            "pdf_download", number, {"job_id": job_id}, url=url, toegangsgroep=toegangsgroep
+        )
         response = self._retrying(
             lambda: self._send(call, stream=True, accept="application/pdf"), call
         )
@@ -130,5 +148,10 @@ class RekeningenCalls(Transport):
     ) -> dict[str, Any]:
         """Register a payment; never repeated after a 5xx or a timeout (it may have been booked)."""
         number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call("register_payment", number, {"toegangsgroep": toegangsgroep})
+        call = self._call(
+            "register_payment",
+            number,
+            {"toegangsgroep": toegangsgroep},
+            toegangsgroep=toegangsgroep,
+        )
         return self._get_json(call, json=dict(payment))

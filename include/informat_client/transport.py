@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import tenacity
@@ -28,7 +29,15 @@ from .answers import (
     json_body,
     retry_after_seconds,
 )
-from .config import API_TITLES, LISTINGS, InformatConfig
+from .config import (
+    API_TITLES,
+    CALL_HEADERS,
+    CALL_SCOPES,
+    LISTINGS,
+    REKENINGEN_SCOPE,
+    WRAPPED,
+    InformatConfig,
+)
 from .errors import (
     InformatAuthError,
     InformatBadResponseError,
@@ -70,6 +79,7 @@ class Transport:
         self._sleep = sleep
         self._on_secret = on_secret
         self._tokens: dict[frozenset[str], _Token] = {}
+        self._combined_refused = False  # the identity server refused the combined scope set
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats = {"requests": 0, "retries": 0, "token_requests": 0, "token_renewals": 0}
@@ -103,11 +113,47 @@ class Transport:
         with self._stats_lock:
             self.stats[key] += n
 
-    def _scopes(self, api: str, instellingsnummer: str) -> frozenset[str]:
-        if self.config.scopes:
-            return frozenset(self.config.scopes)
-        template = self.config.scope_templates[api]
-        return frozenset({template.format(instellingsnummer=instellingsnummer)})
+    def _scopes(self, call: Call) -> frozenset[str]:
+        """The scopes a token for ``call`` asks: the call's scope family for its instelling, or
+        (``combine_scopes``) every granted family for every instelling in one token; for the
+        Rekeningen API the toegangsgroep's literal scope from the configuration."""
+        config = self.config
+        if config.scopes:
+            return frozenset(config.scopes)
+        family = CALL_SCOPES.get(call.name, call.api)
+        if family == REKENINGEN_SCOPE:
+            return self._rekeningen_scopes(call)
+        templates = config.scope_templates
+        if (
+            config.combine_scopes
+            and not self._combined_refused
+            and family in config.scope_families
+            and call.instellingsnummer in config.instellingsnummers
+        ):
+            return frozenset(
+                templates[f].format(instellingsnummer=n)
+                for f in config.scope_families
+                for n in config.instellingsnummers
+            )
+        return frozenset({templates[family].format(instellingsnummer=call.instellingsnummer)})
+
+    def _rekeningen_scopes(self, call: Call) -> frozenset[str]:
+        groups = self.config.toegangsgroepen
+        group = groups.get(call.toegangsgroep or "")
+        if group is not None and group.scope:
+            return frozenset({group.scope})
+        if (
+            call.toegangsgroep is None
+        ):  # a call on no toegangsgroep: every literal of its instelling
+            literals = {
+                g.scope
+                for g in groups.values()
+                if g.scope and g.instellingsnummer == call.instellingsnummer
+            }
+            if literals:
+                return frozenset(literals)
+        template = self.config.scope_templates[REKENINGEN_SCOPE]
+        return frozenset({template.format(instellingsnummer=call.instellingsnummer)})
 
     def _token(self, scopes: frozenset[str], call: Call, *, renew: bool = False) -> str:
         with self._token_lock:
@@ -155,7 +201,7 @@ class Transport:
                 f"the identity server did not answer ({type(exc).__name__})",
             ) from None
         if response.status_code != 200:
-            message, codes = error_details(response)
+            message, codes, messages = error_details(response)
             status = response.status_code
             if status == 429 or status >= 500:
                 cls = InformatRateLimitError if status == 429 else InformatServerError
@@ -164,6 +210,7 @@ class Transport:
                     "the identity server is not available",
                     status=status,
                     codes=codes,
+                    messages=messages,
                     retry_after=retry_after_seconds(response.headers.get("Retry-After")),
                 )
             if "invalid_scope" in codes:
@@ -172,12 +219,14 @@ class Transport:
                     f"scope not granted to this client: {' '.join(sorted(scopes))}",
                     status=status,
                     codes=codes,
+                    messages=messages,
                 )
             raise token_call.error(
                 InformatAuthError,
                 f"the identity server refused the client credentials ({message})",
                 status=status,
                 codes=codes,
+                messages=messages,
             )
         body = json_body(response, token_call)
         if not isinstance(body, Mapping) or not body.get("access_token"):
@@ -261,12 +310,14 @@ class Transport:
         path_args: Mapping[str, Any] | None = None,
         *,
         url: str | None = None,
+        toegangsgroep: str | None = None,
     ) -> Call:
         try:
             api, method, template = self.config.paths[name]
         except KeyError:
             raise InformatConfigError(f"unknown call {name!r}") from None
-        path = template.format(**(path_args or {}))
+        # every path argument is one path segment, whatever characters it holds
+        path = template.format(**{k: quote(str(v), safe="") for k, v in (path_args or {}).items()})
         return Call(
             name=name,
             api=api,
@@ -274,6 +325,7 @@ class Transport:
             url=url or self.config.url(api, path),
             instellingsnummer=instellingsnummer,
             label=f"{method} /{template}",
+            toegangsgroep=toegangsgroep,
         )
 
     def _send(
@@ -286,8 +338,17 @@ class Transport:
         accept: str = "application/json",
     ) -> requests.Response:
         """One request with one token renewal on 401; raises a typed error for a non-2xx answer."""
-        scopes = self._scopes(call.api, call.instellingsnummer)
-        token = self._token(scopes, call)
+        scopes = self._scopes(call)
+        try:
+            token = self._token(scopes, call)
+        except InformatForbiddenError:
+            if len(scopes) < 2 or self.config.scopes:
+                raise
+            # not every family is granted for every instelling: ask per call from now on
+            log.info("combined scopes refused; asking one scope per call from now on")
+            self._combined_refused = True
+            scopes = self._scopes(call)
+            token = self._token(scopes, call)
         response = self._request(
             call, token, params=params, json=json, stream=stream, accept=accept
         )
@@ -300,13 +361,14 @@ class Transport:
                 call, token, params=params, json=json, stream=stream, accept=accept
             )
             if response.status_code == 401:
-                message, codes = error_details(response)
+                message, codes, messages = error_details(response)
                 response.close()
                 raise call.error(
                     InformatAuthError,
                     f"token refused again after one renewal ({message})",
                     status=401,
                     codes=codes,
+                    messages=messages,
                 )
         if response.status_code >= 300:
             self._raise_for_status(call, response)
@@ -328,6 +390,7 @@ class Transport:
             "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "Accept": accept,
             "User-Agent": self.config.user_agent,
+            **CALL_HEADERS.get(call.name, {}),
         }
         if self._limiter is not None:
             self._limiter.acquire()
@@ -361,9 +424,9 @@ class Transport:
 
     def _raise_for_status(self, call: Call, response: requests.Response) -> None:
         status = response.status_code
-        message, codes = error_details(response)
+        message, codes, messages = error_details(response)
         response.close()
-        kwargs: dict[str, Any] = {"status": status, "codes": codes}
+        kwargs: dict[str, Any] = {"status": status, "codes": codes, "messages": messages}
         if status == 429:
             kwargs["retry_after"] = retry_after_seconds(response.headers.get("Retry-After"))
             raise call.error(InformatRateLimitError, f"too many requests ({message})", **kwargs)
@@ -386,11 +449,23 @@ class Transport:
             finally:
                 response.close()
 
-        idempotent = call.method == "GET" or call.name in {
-            "save_preregistration",
-            "update_preregistration",
-        }
+        # a voorinschrijving carries its own id: saving it again changes nothing more
+        idempotent = call.method in ("GET", "DELETE") or call.name == "save_preregistration"
         return self._retrying(attempt, call, retry_on_all=idempotent)
+
+    def _get_record(self, call: Call, **kwargs: Any) -> dict[str, Any]:
+        """A single answer, unwrapped where Informat wraps it (``{"student": {...}}``)."""
+        body = self._get_json(call, **kwargs)
+        key = WRAPPED.get(call.name)
+        if key is not None:
+            body = (
+                {str(k).lower(): v for k, v in body.items()} if isinstance(body, Mapping) else body
+            )
+            body = body.get(key.lower()) if isinstance(body, Mapping) else None
+        if not isinstance(body, Mapping):
+            expected = f"an object under '{key}'" if key else "an object"
+            raise call.error(InformatBadResponseError, f"the answer is not {expected}")
+        return dict(body)
 
     def _iter_listing(
         self, call: Call, params: Mapping[str, Any] | None = None

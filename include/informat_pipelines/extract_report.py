@@ -54,7 +54,7 @@ def report_html(outcomes: list[dict[str, Any]], day: dt.date) -> str:
             html.escape(o.get("schooljaar", "")),
             o["rows"],
             "ok" if o["success"] else "<b>quarantine</b>",
-            html.escape("; ".join(o["failed"])) or "-",
+            html.escape("; ".join([*o["failed"], o.get("note") or ""]).strip("; ")) or "-",
         )
         for o in outcomes
     )
@@ -62,7 +62,7 @@ def report_html(outcomes: list[dict[str, Any]], day: dt.date) -> str:
         "<html><head><meta charset='utf-8'><title>Informat extraction "
         f"{day}</title></head><body><h1>Informat extraction {day}</h1>"
         "<table border='1' cellpadding='4'><tr><th>entity</th><th>instelling / toegangsgroep</th>"
-        "<th>schooljaar</th><th>rows</th><th>result</th><th>failed expectations</th></tr>"
+        "<th>schooljaar</th><th>rows</th><th>result</th><th>failed expectations / note</th></tr>"
         f"{rows}</table></body></html>"
     )
 

@@ -1,8 +1,14 @@
 """The one place where the API's keys become the project's column names and types.
 
-Each entity of the daily extraction has a schema: (column, API key, type). The types are names
-that :mod:`informat_pipelines.extract` maps to Arrow types: ``string``, ``int``, ``float``,
-``bool``, ``date``. Where the API nests (a registration's classes), ``key`` is a function.
+Each entity of the daily extraction has a schema: (column, API key, type). The keys are the ones
+the contract documents (``shared/informat-api.md``) and nothing else; what a record does not
+carry comes from the call that fetched it (``FROM_CALL``: the instellingsnummer or toegangsgroep
+of the partition, ``SCHOOLJAAR``: the schooljaar asked). The types are names that
+:mod:`informat_pipelines.extract` maps to Arrow types: ``string``, ``int``, ``float``, ``bool``,
+``date``, and ``insz`` (an INSZ or bisnummer: pseudonymised, kept or dropped by ``insz_mode``,
+with a ``<name>Valid`` column for its check digits). Where the API nests, ``key`` is a function.
+A ``required`` key missing from a record, or a value of the wrong type, sends the partition to
+quarantine with the key named.
 """
 
 from __future__ import annotations
@@ -11,12 +17,27 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+FROM_CALL = "<the partition's instelling or toegangsgroep>"
+SCHOOLJAAR = "<the schooljaar asked>"
+
 
 def _class_code(record: dict[str, Any]) -> str | None:
     for klas in record.get("inschrKlassen") or []:
-        if klas.get("groepType") == 0:
+        if isinstance(klas, dict) and klas.get("groepType") == 0:
             return klas.get("klasCode")
     return None
+
+
+def _school_email(record: dict[str, Any]) -> str | None:
+    for item in record.get("emailadressen") or []:
+        if isinstance(item, dict) and item.get("type") == "School":
+            return item.get("email")
+    return None
+
+
+def _main_function(record: dict[str, Any]) -> str | None:
+    ambt = record.get("hoofdAmbt")
+    return ambt.get("code") if isinstance(ambt, dict) else None
 
 
 @dataclass(frozen=True)
@@ -24,7 +45,12 @@ class Column:
     name: str
     key: str | Callable[[dict[str, Any]], Any]
     type: str
-    nullable: bool = True
+    required: bool = False  # the record must carry the key, with a value
+
+    @property
+    def insz_columns(self) -> tuple[str, str, str]:
+        """For an ``insz`` column: its hashed, kept and validity column names."""
+        return f"{self.name}Hash", self.name, f"{self.name}Valid"
 
 
 @dataclass(frozen=True)
@@ -33,55 +59,60 @@ class Entity:
     scope: str  # "instelling" or "toegangsgroep"
     id_column: str  # unique per partition
     columns: tuple[Column, ...]
-    has_insz: bool = False
 
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def has_insz(self) -> bool:
+        return any(c.type == "insz" for c in self.columns)
 
-# the columns every person (a student, a member of staff) starts with
-PERSON = (
-    Column("personId", "persoonId", "string", False),
-    Column("pPersoon", "pPersoon", "int", False),
-    Column("lastName", "naam", "string"),
-    Column("firstName", "voornaam", "string"),
-    Column("dateOfBirth", "geboortedatum", "date"),
-    Column("sex", "geslacht", "string"),
-    Column("insz", "rijksregisternr", "string"),
-)
 
 STUDENTS = Entity(
     "students",
     "instelling",
     "personId",
     (
-        *PERSON,
-        Column("foreignRegistrationNo", "buitenlandsIdNr", "string"),
-        Column("nationalityCode", "nationaliteit", "string"),
+        Column("personId", "persoonId", "string", True),
+        Column("pPersoon", "pPersoon", "int", True),
+        Column("lastName", "naam", "string"),
+        Column("firstName", "voornaam", "string"),
+        Column("dateOfBirth", "geboortedatum", "date"),
+        Column("sex", "geslacht", "string"),
+        Column("insz", "rijksregisternr", "insz"),
+        Column("bisnr", "bisnr", "insz"),
+        Column("nationalityCode", "nationaliteitCode", "string"),
+        Column("countryOfBirth", "geboorteland", "string"),
         Column("placeOfBirth", "geboorteplaats", "string"),
-        Column("instituteNo", "instelnr", "string", False),
-        Column("studentNo", "stamnr", "string"),
-        Column("grade", "leerjaar", "int"),
-        Column("degree", "graad", "int"),
-        Column("status", "status", "string"),
-        Column("isOkan", "isOkan", "bool"),
+        Column("isAtSchool", "llOpSchool", "bool"),
+        Column("registrationId", "inschrijvingsId", "string"),
+        Column("instituteNo", FROM_CALL, "string"),
     ),
-    has_insz=True,
 )
 REGISTRATIONS = Entity(
     "registrations",
     "instelling",
     "registrationId",
     (
-        Column("registrationId", "pInschrijving", "int", False),
-        Column("pPersoon", "pPersoon", "int", False),
+        Column("registrationId", "inschrijvingsId", "string", True),
+        Column("pInschr", "pInschr", "int", True),
+        Column("pPersoon", "pPersoon", "int", True),
         Column("personId", "persoonId", "string"),
-        Column("instituteNo", "instelnr", "string", False),
+        Column("instituteNo", "instelnr", "string", True),
+        Column("schoolYear", SCHOOLJAAR, "string"),
+        Column("mainStructure", "hfdstructuur", "string"),
         Column("studentNo", "stamnr", "string"),
-        Column("schoolYear", "schooljaar", "string"),
+        Column("locationCode", "vestCode", "string"),
         Column("startDate", "begindatum", "date"),
         Column("endDate", "einddatum", "date"),
+        Column("departmentCode", "afdCode", "string"),
+        Column("adminGroupNo", "nrAdmgrp", "string"),
+        Column("status", "status", "int"),
+        Column("degree", "graad", "int"),
+        Column("grade", "leerjaar", "int"),
+        Column("isOkan", "isOkan", "bool"),
+        Column("preRegistrationId", "preRegistrationId", "string"),
         Column("classCode", _class_code, "string"),
     ),
 )
@@ -90,20 +121,28 @@ EMPLOYEES = Entity(
     "instelling",
     "personId",
     (
-        *PERSON,
-        Column("staffNo", "stamboeknr", "string"),
-        Column("email", "email", "string"),
-        Column("instituteNo", "instelnr", "string", False),
+        Column("personId", "personId", "string", True),
+        Column("pPersoon", "pPersoon", "int", True),
+        Column("lastName", "naam", "string"),
+        Column("firstName", "voornaam", "string"),
+        Column("dateOfBirth", "geboortedatum", "date"),
+        Column("sex", "geslacht", "string"),
+        Column("insz", "rijksregisternr", "insz"),
+        Column("bisnr", "bisnr", "insz"),
+        Column("staffNo", "stamnr", "string"),
+        Column("email", _school_email, "string"),
+        Column("mainFunction", _main_function, "string"),
+        Column("isActive", "isActive", "bool"),
+        Column("instituteNo", FROM_CALL, "string"),
     ),
-    has_insz=True,
 )
 INVOICES = Entity(
     "invoices",
     "toegangsgroep",
     "invoiceId",
     (
-        Column("invoiceId", "invoiceId", "string", False),
-        Column("toegangsgroep", "toegangsgroep", "string"),
+        Column("invoiceId", "invoiceId", "string", True),
+        Column("toegangsgroep", FROM_CALL, "string"),
         Column("schoolYear", "schoolYear", "string"),
         Column("instituteNo", "instelnr", "string"),
         Column("debtorPersonId", "debtorPersonId", "string"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from informat_client import insz
@@ -37,7 +37,6 @@ PLACES = [
     "Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Aalst", "Kortrijk", "Hasselt",
     "Sint-Niklaas", "Oostende", "Genk", "Roeselare", "Brussel", "Istanbul", "Casablanca",
 ]  # fmt: skip
-NATIONALITIES = ["BE"] * 17 + ["NL", "TR", "MA", "PL", "RO", "CD", "FR"]
 FUNCTIONS = ["leraar", "directeur", "opvoeder", "secretariaatsmedewerker", "zorgcoördinator"]
 
 
@@ -50,6 +49,13 @@ class Instelling:
     employees: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
     preregistrations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # when a record last changed, per "students:<pPersoon>" / "registrations:<inschrijvingsId>":
+    # Informat knows it (changedSince reads it) but the records do not carry it
+    changed: dict[str, datetime] = field(default_factory=dict)
+
+    @property
+    def secundair(self) -> bool:
+        return self.name.startswith(("Middenschool", "Atheneum", "Technisch"))
 
 
 @dataclass
@@ -132,26 +138,75 @@ class _InszPool:
                 return number
 
 
+NATIONALITY_CODES = ["00150"] * 17 + ["00129", "00235", "00139", "00122", "00124", "00322", "00111"]
+STREETS = ["Kerkstraat", "Stationsstraat", "Dorpsstraat", "Molenstraat", "Nieuwstraat"]
+RELATION_TYPES = {"vader": 13, "moeder": 14}
+
+
+def _address(rng: random.Random, street: str) -> dict[str, Any]:
+    return {
+        "straat": street,
+        "nr": str(rng.randint(1, 250)),
+        "bus": rng.choice([None, None, None, "A", "2"]),
+        "postcode": str(rng.choice([9000, 2000, 8000, 3000, 2800, 9300])),
+        "gemeente": rng.choice(PLACES[:12]),
+        "isFacturatie": True,
+        "isAanschrijf": True,
+        "isVerblijf": True,
+    }
+
+
 def _person(rng: random.Random, pool: _InszPool, born: date, p_persoon: int) -> dict[str, Any]:
+    """The keys a student and an employee share, as the read API's answer them."""
     sex = rng.choice("MV")
-    first = rng.choice(FIRST_NAMES_M if sex == "M" else FIRST_NAMES_V)
     record: dict[str, Any] = {
         "pPersoon": p_persoon,
-        "persoonId": _guid(rng),
         "naam": rng.choice(LAST_NAMES),
-        "voornaam": first,
+        "voornaam": rng.choice(FIRST_NAMES_M if sex == "M" else FIRST_NAMES_V),
+        "initialen": None,
         "geboortedatum": born.isoformat(),
-        "geslacht": sex,
         "geboorteplaats": rng.choice(PLACES),
-        "nationaliteit": rng.choice(NATIONALITIES),
+        "nationaliteitCode": rng.choice(NATIONALITY_CODES),
+        "geslacht": sex,
     }
-    # about one in thirty has no Belgian INSZ (a newcomer with a foreign number instead)
+    # about one in thirty has no Belgian INSZ (a newcomer with a bisnummer instead)
     if rng.random() < 1 / 30:
         record["rijksregisternr"] = None
-        record["buitenlandsIdNr"] = f"F{rng.randrange(10**7, 10**8)}"
+        record["bisnr"] = insz.make(born, rng.randrange(1, 998), bis=True)
     else:
         record["rijksregisternr"] = pool.draw(rng, born, sex)
+        record["bisnr"] = None
     return record
+
+
+def _relations(rng: random.Random, student: dict[str, Any], pool: _InszPool) -> list[dict]:
+    relations = []
+    street = rng.choice(STREETS)
+    for index, (kind, names) in enumerate((("moeder", FIRST_NAMES_V), ("vader", FIRST_NAMES_M))):
+        born = date(int(student["geboortedatum"][:4]) - rng.randint(24, 45), rng.randint(1, 12), 1)
+        relations.append(
+            {
+                "pRelatie": student["pPersoon"] * 10 + index,
+                "relatieId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+                "type": RELATION_TYPES[kind],
+                "naam": student["naam"] if kind == "vader" else rng.choice(LAST_NAMES),
+                "voornaam": rng.choice(names),
+                "insz": pool.draw(rng, born, "V" if kind == "moeder" else "M"),
+                "geboortedatum": born.isoformat(),
+                "geslacht": "V" if kind == "moeder" else "M",
+                "nationaliteitCode": "00150",
+                "beroep": None,
+                "lpv": index == 0,
+                "ophalen": True,
+                "isOverleden": False,
+                "adressen": [_address(rng, street)],
+                "comnrs": [],  # documented, but not the keys of its items: left empty
+                "emails": [
+                    {"email": f"ouder{student['pPersoon']}{kind[0]}@example.org", "type": "Privé"}
+                ],
+            }
+        )
+    return relations
 
 
 def _schooljaar_bounds(schooljaar: str) -> tuple[date, date]:
@@ -162,43 +217,80 @@ def _schooljaar_bounds(schooljaar: str) -> tuple[date, date]:
 def _student(
     rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int, n: int
 ) -> dict[str, Any]:
-    secundair = inst.name.startswith(("Middenschool", "Atheneum", "Technisch"))
-    min_age, max_age = (11.5, 19.0) if secundair else (2.5, 12.5)
+    """A student with exactly the keys of the contract (no instellingsnummer: the call says it)."""
+    min_age, max_age = (11.5, 19.0) if inst.secundair else (2.5, 12.5)
     born = _birth_date(rng, today, min_age, max_age)
-    record = _person(rng, pool, born, p_persoon)
-    record.update(
-        {
-            "instelnr": inst.instellingsnummer,
-            "stamnr": f"{inst.instellingsnummer[-2:]}{n:05d}",
-            "leerjaar": rng.randint(1, 6),
-            "graad": rng.randint(1, 3) if secundair else None,
-            "status": "ingeschreven",
-            "isOkan": rng.random() < 0.02,
-        }
-    )
+    person = _person(rng, pool, born, p_persoon)
+    record = {
+        "pPersoon": p_persoon,
+        "persoonId": _guid(rng),
+        "naam": person["naam"],
+        "voornaam": person["voornaam"],
+        "voornaam2": None,
+        "nickname": None,
+        "initialen": None,
+        "geboortedatum": person["geboortedatum"],
+        "geboorteland": "België",
+        "geboorteplaats": person["geboorteplaats"],
+        "nationaliteitCode": person["nationaliteitCode"],
+        "rijksregisternr": person["rijksregisternr"],
+        "bisnr": person["bisnr"],
+        "geslacht": person["geslacht"],
+        "huisdokter": None,
+        "telefoonHuisdokter": None,
+        "llOpSchool": True,
+        "inschrijvingsId": _guid(rng),
+    }
+    relations = _relations(rng, record, pool)
+    record["adressen"] = [dict(relations[0]["adressen"][0])]
+    record["relaties"] = relations
+    record["comnrs"] = []
+    record["emails"] = [dict(relations[0]["emails"][0])]
     return record
 
 
 def _registration(
-    rng: random.Random, student: dict[str, Any], schooljaar: str, p_inschrijving: int
+    rng: random.Random, student: dict[str, Any], inst: Instelling, schooljaar: str, p_inschr: int
 ) -> dict[str, Any]:
-    start, end = _schooljaar_bounds(schooljaar)
-    klas = f"{student['leerjaar']}{rng.choice('ABCD')}"
+    start = _schooljaar_bounds(schooljaar)[0]
+    leerjaar = rng.randint(1, 6)
+    klas = f"{leerjaar}{rng.choice('ABCD')}"
     return {
-        "pInschrijving": p_inschrijving,
+        "inschrijvingsId": student["inschrijvingsId"],
+        "pInschr": p_inschr,
         "pPersoon": student["pPersoon"],
         "persoonId": student["persoonId"],
-        "instelnr": student["instelnr"],
-        "stamnr": student["stamnr"],
-        "schooljaar": schooljaar,
+        "instelnr": inst.instellingsnummer,
+        "hfdstructuur": "311" if inst.secundair else "211",
+        "school": inst.name,
+        "stamnr": f"{inst.instellingsnummer[-2:]}{p_inschr:05d}",
+        "vestCode": "001",
+        "vestiging": inst.name,
         "begindatum": start.isoformat(),
-        "einddatum": end.isoformat(),
+        "einddatum": None,
+        "afdCode": f"{leerjaar}{'SO' if inst.secundair else 'LO'}",
+        "nrAdmgrp": f"{rng.randrange(10**5, 10**6)}",
+        "afdelingsjaar": leerjaar,
+        "status": 0,
+        "graad": (leerjaar + 1) // 2 if inst.secundair else None,
+        "leerjaar": leerjaar,
+        "taalkeuze": None,
+        "finCode": None,
+        "levensbeschouwingCode": rng.choice(["RKG", "ZED", "ISL", "PRO"]),
+        "isOkan": rng.random() < 0.02,
+        "preRegistrationId": None,
         "inschrKlassen": [
             {
-                "groepType": 0,
+                "inschrKlasId": _guid(rng),
+                "pInschrKlas": p_inschr,
+                "klasId": _guid(rng),
+                "pKlas": 1000 + leerjaar * 10,
                 "klasCode": klas,
+                "klas": f"Klas {klas}",
+                "groepType": 0,
+                "klasnummer": rng.randint(1, 28),
                 "begindatum": start.isoformat(),
-                "einddatum": end.isoformat(),
+                "einddatum": None,
             }
         ],
     }
@@ -207,19 +299,38 @@ def _registration(
 def _employee(
     rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int
 ) -> dict[str, Any]:
+    """A member of staff with exactly the Personeel API's keys."""
     born = _birth_date(rng, today, 22, 65)
-    record = _person(rng, pool, born, p_persoon)
+    person = _person(rng, pool, born, p_persoon)
+    ambt = rng.choice(FUNCTIONS)
     return {
         "pPersoon": p_persoon,
-        "persoonId": record["persoonId"],
-        "naam": record["naam"],
-        "voornaam": record["voornaam"],
-        "geboortedatum": record["geboortedatum"],
-        "geslacht": record["geslacht"],
-        "rijksregisternr": record["rijksregisternr"],
-        "stamboeknr": f"{rng.randrange(10**10, 10**11)}",
-        "email": f"personeel{p_persoon}@example.org",
-        "instelnr": inst.instellingsnummer,
+        "personId": _guid(rng),
+        "personaId": _guid(rng),
+        "naam": person["naam"],
+        "voornaam": person["voornaam"],
+        "bijkomendeVoornamen": None,
+        "stamnr": f"{rng.randrange(10**10, 10**11)}",
+        "sortName": f"{person['naam']} {person['voornaam']}",
+        "nickName": None,
+        "geslacht": person["geslacht"],
+        "initialen": None,
+        "geboortedatum": person["geboortedatum"],
+        "geboorteplaats": person["geboorteplaats"],
+        "geboortelandCode": "00150",
+        "nationaliteitCode": person["nationaliteitCode"],
+        "rijksregisternr": person["rijksregisternr"],
+        "bisnr": person["bisnr"],
+        "bank": None,
+        "hoofdAmbt": {"code": ambt[:3].upper(), "naam": ambt},
+        "isActive": True,
+        "pensioendatum": None,
+        "adressen": [_address(rng, rng.choice(STREETS))],
+        "comnrs": [],
+        "emailadressen": [
+            {"email": f"personeel{p_persoon}@example.org", "type": "School"},
+        ],
+        "personeelsgroepen": [{"id": 1, "naam": "Onderwijzend personeel"}],
     }
 
 
@@ -245,7 +356,7 @@ def _invoices(
                     "invoiceId": f"F{schooljaar[:4]}-{next_id:07d}",
                     "toegangsgroep": group,
                     "schoolYear": schooljaar,
-                    "instelnr": student["instelnr"],
+                    "instelnr": student["_instelnr"],
                     "debtorPersonId": student["persoonId"],
                     "amount": amount,
                     "dueDate": due.isoformat(),
@@ -281,8 +392,11 @@ def build(
         for n in range(count):
             person += 1
             inst.students.append(_student(rng, pool, inst, today, person, n + 1))
+        since = datetime.combine(_schooljaar_bounds(current)[0], datetime.min.time(), UTC)
         for student in inst.students:
-            inst.registrations.append(_registration(rng, student, current, inschrijving))
+            inst.registrations.append(_registration(rng, student, inst, current, inschrijving))
+            inst.changed[f"students:{student['pPersoon']}"] = since
+            inst.changed[f"registrations:{student['inschrijvingsId']}"] = since
             inschrijving += 1
         staff = max(3, count // 12) if count else 0
         for _ in range(staff):
@@ -292,10 +406,10 @@ def build(
             start, end = _schooljaar_bounds(current)
             inst.assignments.append(
                 {
-                    "pOpdracht": person,
+                    "id": person,
+                    "personId": employee["personId"],
                     "pPersoon": employee["pPersoon"],
-                    "instelnr": number,
-                    "ambt": rng.choice(FUNCTIONS),
+                    "ambt": employee["hoofdAmbt"]["naam"],
                     "begindatum": start.isoformat(),
                     "einddatum": end.isoformat(),
                     "lestijden": rng.choice((12, 16, 20, 22, 24)),
@@ -329,7 +443,11 @@ def build(
     for group in groups.values():
         group.users = users(group.name)
         group.journals = [dict(j) for j in journals]
-        roster = [s for n in group.instellingsnummers for s in instellingen[n].students]
+        roster = [
+            {"persoonId": s["persoonId"], "_instelnr": n}
+            for n in group.instellingsnummers
+            for s in instellingen[n].students
+        ]
         for schooljaar in schooljaren:
             group.invoices[schooljaar] = _invoices(
                 rng, group.name, roster, schooljaar, invoice_id, today
@@ -353,36 +471,45 @@ def build(
     )
 
 
-def student_detail(student: dict[str, Any], seed: int) -> dict[str, Any]:
-    """One student with addresses, relations (parents), phone numbers and e-mails, derived
-    deterministically from the student so that it costs no memory until asked."""
-    rng = random.Random(f"{seed}:{student['pPersoon']}")
-    street = rng.choice(
-        ["Kerkstraat", "Stationsstraat", "Dorpsstraat", "Molenstraat", "Nieuwstraat"]
-    )
-    relations = []
-    for kind, names in (("moeder", FIRST_NAMES_V), ("vader", FIRST_NAMES_M)):
-        relations.append(
-            {
-                "type": kind,
-                "naam": student["naam"] if kind == "vader" else rng.choice(LAST_NAMES),
-                "voornaam": rng.choice(names),
-                "email": f"ouder{student['pPersoon']}{kind[0]}@example.org",
-                "telefoon": f"04{rng.randrange(10**7, 10**8)}",
-            }
-        )
-    return {
-        **student,
-        "adressen": [
-            {
-                "straat": street,
-                "nr": str(rng.randint(1, 250)),
-                "postcode": str(rng.choice([9000, 2000, 8000, 3000, 2800, 9300])),
-                "gemeente": rng.choice(PLACES[:12]),
-                "land": "BE",
-            }
-        ],
-        "relaties": relations,
-        "telefoons": [relations[0]["telefoon"]],
-        "emails": [relations[0]["email"]],
-    }
+def scope_of(toegangsgroep: str) -> str:
+    """The Rekeningen scope Informat hands out for a toegangsgroep: a literal string (modelled)."""
+    return f"api_informat_rekeningen.toegangsgroep.{toegangsgroep}"
+
+
+def change(
+    group: SchoolGroup,
+    inst: Instelling,
+    *,
+    students: int = 0,
+    registrations: int = 0,
+    new_students: int = 0,
+) -> dict[str, list]:
+    """A day's changes in an instelling: the first ``students`` students get a new phone-free
+    detail (a huisdokter), the first ``registrations`` registrations a new class, and
+    ``new_students`` students enrol; each is marked changed now. Deterministic per call order."""
+    now = datetime.now(UTC)
+    rng = random.Random(f"{group.seed}:{inst.instellingsnummer}:{len(inst.changed)}")
+    out: dict[str, list] = {"students": [], "registrations": [], "new_students": []}
+    for record in inst.students[:students]:
+        record["huisdokter"] = f"Dr. {rng.choice(LAST_NAMES)}"
+        inst.changed[f"students:{record['pPersoon']}"] = now
+        out["students"].append(record["pPersoon"])
+    for record in inst.registrations[:registrations]:
+        klas = record["inschrKlassen"][0]
+        klas["klasCode"] = f"{record['leerjaar']}{rng.choice('EFGH')}"
+        inst.changed[f"registrations:{record['inschrijvingsId']}"] = now
+        out["registrations"].append(record["inschrijvingsId"])
+    pool = _InszPool()
+    pool._used.update(s["rijksregisternr"] for s in inst.students if s.get("rijksregisternr"))
+    current = group.current_schooljaar
+    for _ in range(new_students):
+        person = group.next_person
+        group.next_person += 1
+        student = _student(rng, pool, inst, group.today, person, len(inst.students) + 1)
+        inst.students.append(student)
+        p_inschr = 10_000_000 + person
+        inst.registrations.append(_registration(rng, student, inst, current, p_inschr))
+        inst.changed[f"students:{person}"] = now
+        inst.changed[f"registrations:{student['inschrijvingsId']}"] = now
+        out["new_students"].append(person)
+    return out

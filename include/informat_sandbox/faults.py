@@ -57,6 +57,8 @@ class Faults:
     pdf_failed_invoices: list[str] = field(default_factory=list)
     corrupt_pdf_downloads: int = 0  # the next N PDF downloads have damaged bytes
     bad_student_rows: int = 0  # every students listing carries N bad rows (seeded bad data)
+    # answers as a newer guide version would give them: extra keys, optional keys left out
+    drift: bool = False
     script: list[ScriptedFault] = field(default_factory=list)
 
     def __post_init__(self) -> None:

@@ -17,22 +17,27 @@ from fastapi.responses import JSONResponse
 
 from . import data as seed_data
 from .faults import Faults
+from .preregistrations import MESSAGES
 
 API_PREFIXES = {
     "leerlingen": "/leerlingen/1",
     "personeel": "/personeel",
     "rekeningen": "/rekeningen/1",
 }
+# scope family -> prefix of the scope granted per instellingsnummer (the Rekeningen one is the
+# modelled fallback; each toegangsgroep also has its own literal scope, data.scope_of)
 SCOPE_PREFIX = {
     "leerlingen": "api_informat_sas_leerlingen.leerlingen.",
+    "voorinschrijvingen": "api_informat_sas_leerlingen.voorinschrijvingen.",
     "personeel": "api_informat_sas_personeel.personeel.",
     "rekeningen": "api_informat_sas_rekeningen.rekeningen.",
 }
 
 
 def error(status: int, message: str, *codes: str, headers: dict[str, str] | None = None):
-    body = {"message": message, "errors": [{"code": c, "message": message} for c in codes]}
-    return JSONResponse(body, status_code=status, headers=headers)
+    """An error answer as Informat gives it: a message, and each code with its own message."""
+    errors = [{"code": c, "message": MESSAGES.get(c, message)} for c in codes]
+    return JSONResponse({"message": message, "errors": errors}, status_code=status, headers=headers)
 
 
 class ApiError(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 import requests
@@ -27,44 +28,86 @@ def counts(sandbox) -> dict:
     return requests.get(f"{sandbox.url}/_sandbox/counts", timeout=10).json()
 
 
-def test_students_stream_every_record_of_the_instelling(client, sandbox):
+STUDENT_KEYS = {
+    "pPersoon", "persoonId", "naam", "voornaam", "voornaam2", "nickname", "initialen",
+    "geboortedatum", "geboorteland", "geboorteplaats", "nationaliteitCode", "rijksregisternr",
+    "bisnr", "geslacht", "huisdokter", "telefoonHuisdokter", "llOpSchool", "inschrijvingsId",
+    "adressen", "relaties", "comnrs", "emails",
+}  # fmt: skip
+REGISTRATION_KEYS = {
+    "inschrijvingsId", "pInschr", "pPersoon", "persoonId", "instelnr", "hfdstructuur", "school",
+    "stamnr", "vestCode", "vestiging", "begindatum", "einddatum", "afdCode", "nrAdmgrp",
+    "afdelingsjaar", "status", "graad", "leerjaar", "taalkeuze", "finCode",
+    "levensbeschouwingCode", "isOkan", "preRegistrationId", "inschrKlassen",
+}  # fmt: skip
+EMPLOYEE_KEYS = {
+    "pPersoon", "personId", "personaId", "naam", "voornaam", "bijkomendeVoornamen", "stamnr",
+    "sortName", "nickName", "geslacht", "initialen", "geboortedatum", "geboorteplaats",
+    "geboortelandCode", "nationaliteitCode", "rijksregisternr", "bisnr", "bank", "hoofdAmbt",
+    "isActive", "pensioendatum", "adressen", "comnrs", "emailadressen", "personeelsgroepen",
+}  # fmt: skip
+
+
+def test_students_stream_every_record_with_exactly_the_contract_keys(client, sandbox):
     students = list(client.iter_students("990011", schooljaar(sandbox)))
     assert len(students) == counts(sandbox)["instellingen"]["990011"]["students"] > 500
     assert len({s["pPersoon"] for s in students}) == len(students)
-    assert all(s["instelnr"] == "990011" for s in students)
+    assert all(set(s) == STUDENT_KEYS for s in students)  # no instelnr: the call says it
+    assert {r["type"] for s in students for r in s["relaties"]} <= {13, 14}
 
 
-def test_students_filter_and_unknown_schooljaar(client, sandbox):
-    first = next(iter(client.iter_students("990012", schooljaar(sandbox))))
-    found = list(client.iter_students("990012", schooljaar(sandbox), last_name=first["naam"]))
-    assert found and all(s["naam"] == first["naam"] for s in found)
+def test_students_of_an_unknown_schooljaar_and_changed_since(client, sandbox):
+    year = schooljaar(sandbox)
     assert list(client.iter_students("990012", "2001-02")) == []
+    before = "2000-01-01T00:00:00+01:00"
+    assert len(list(client.iter_students("990012", year, changed_since=before))) > 100
+    after = datetime.now(UTC).isoformat()
+    time.sleep(0.01)
+    changed = requests.post(
+        f"{sandbox.url}/_sandbox/changes/990012", json={"students": 3}, timeout=10
+    ).json()
+    delta = list(client.iter_students("990012", year, changed_since=after))
+    assert sorted(s["pPersoon"] for s in delta) == sorted(changed["students"])
 
 
-def test_get_one_student_with_relations(client, sandbox):
+def test_get_one_student_unwrapped(client, sandbox):
     first = next(iter(client.iter_students("990013", schooljaar(sandbox))))
     student = client.get_student("990013", first["persoonId"], schooljaar(sandbox))
-    assert student["pPersoon"] == first["pPersoon"]
-    assert student["relaties"] and student["adressen"]
-    with pytest.raises(InformatNotFoundError, match="STUDENT_UNKNOWN"):
+    assert student == first
+    with pytest.raises(InformatNotFoundError, match="DNF001"):
         client.get_student("990013", str(uuid.uuid4()), schooljaar(sandbox))
 
 
 def test_registrations_join_students_by_ppersoon(client, sandbox):
     year = schooljaar(sandbox)
-    students = {s["pPersoon"] for s in client.iter_students("990014", year)}
+    students = {s["pPersoon"]: s for s in client.iter_students("990014", year)}
     registrations = list(client.iter_registrations("990014", year))
-    assert {r["pPersoon"] for r in registrations} == students
+    assert {r["pPersoon"] for r in registrations} == set(students)
+    assert all(set(r) == REGISTRATION_KEYS for r in registrations)
+    assert all(
+        r["inschrijvingsId"] == students[r["pPersoon"]]["inschrijvingsId"] for r in registrations
+    )
     assert all(r["inschrKlassen"][0]["groepType"] == 0 for r in registrations)
+    today = datetime.now(UTC).date().isoformat()
+    assert list(client.iter_registrations("990014", year, changed_since=today)) == []
 
 
-def test_employees_and_assignments(client, sandbox):
-    employees = list(client.iter_employees("990015"))
+def test_employees_bare_array_on_api_version_2(client, sandbox):
+    employees = list(client.iter_employees("990015", schooljaar(sandbox)))
     assignments = list(client.iter_assignments("990015"))
     assert len(employees) == counts(sandbox)["instellingen"]["990015"]["employees"] > 0
-    assert {a["pPersoon"] for a in assignments} == {e["pPersoon"] for e in employees}
-    one = client.get_employee("990015", employees[0]["persoonId"])
-    assert one["pPersoon"] == employees[0]["pPersoon"]
+    assert all(set(e) == EMPLOYEE_KEYS for e in employees)
+    assert {a["personId"] for a in assignments} == {e["personId"] for e in employees}
+    one = client.get_employee("990015", employees[0]["personId"])
+    assert one == employees[0]
+    # without the version header the sandbox refuses, as a contract check of the client
+    token = client._token(client._scopes(client._call("employees", "990015")), None)
+    answer = requests.get(
+        f"{sandbox.url}/personeel/employees",
+        headers={"Authorization": f"Bearer {token}", "InstituteNo": "990015"},
+        timeout=10,
+    )
+    assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "API_VERSION"
 
 
 def test_empty_instelling_answers_empty_lists(client, sandbox):
@@ -72,41 +115,52 @@ def test_empty_instelling_answers_empty_lists(client, sandbox):
     assert list(client.iter_employees("990016")) == []
 
 
-def test_preregistration_save_is_idempotent_and_listed(client, sandbox):
+def test_preregistration_save_answers_its_status_and_is_idempotent(client, sandbox):
     year = schooljaar(sandbox)
     body = preregistration("990011", year)
     first = client.save_preregistration("990011", body)
     again = client.save_preregistration("990011", body)
-    assert first["created"] is True and again["created"] is False
-    listed = list(client.iter_preregistrations("990011", year))
-    assert [p["preRegistrationId"] for p in listed] == [body["preRegistrationId"]]
+    assert first == again == {"preRegistrationId": body["preRegistrationId"], "status": "open"}
+    assert client.get_preregistration_status("990011", body["preRegistrationId"]) == first
+    assert sandbox.stats()["preregistrations_created"] == 1
+    assert sandbox.stats().get("preregistration_unknown_keys", 0) == 0
 
 
-def test_preregistration_conflict_and_validation_errors(client, sandbox):
+def test_preregistration_refused_with_informat_codes_and_messages(client, sandbox):
     year = schooljaar(sandbox)
-    body = preregistration("990011", year)
-    client.save_preregistration("990011", body)
-    with pytest.raises(InformatRequestError, match="PREREGISTRATION_CONFLICT") as conflict:
-        client.save_preregistration("990011", {**body, "firstName": "Andere"})
-    assert conflict.value.status == 409
-    with pytest.raises(InformatRequestError) as invalid:
-        client.save_preregistration("990011", preregistration("990011", year, sex="X"))
-    assert invalid.value.status == 400 and "SEX_INVALID" in invalid.value.codes
+    bad = preregistration("990011", year, sex="V", structure="lager", locationId="1")
+    with pytest.raises(InformatRequestError) as refused:
+        client.save_preregistration("990011", bad)
+    assert refused.value.status == 400
+    assert {"BR000", "BR009", "BR036B", "BR037B"} <= set(refused.value.codes)
+    assert refused.value.messages["BR036B"] == "Structuur moet 3 karakters lang zijn."
     with pytest.raises(InformatConfigError, match="preRegistrationId"):
         client.save_preregistration("990011", {"lastName": "X"})
 
 
-def test_preregistration_update_and_frozen_fields(client, sandbox):
+def test_open_preregistration_changes_and_decided_one_cannot(client, sandbox):
     year = schooljaar(sandbox)
     body = preregistration("990012", year)
-    client.save_preregistration("990012", body)
     key = body["preRegistrationId"]
-    updated = client.update_preregistration("990012", key, {"registrationStatus": "accepted"})
-    assert updated["registrationStatus"] == "accepted"
-    with pytest.raises(InformatRequestError, match="PREREGISTRATION_FROZEN"):
-        client.update_preregistration("990012", key, {"lastName": "Peeters"})
-    with pytest.raises(InformatNotFoundError):
-        client.update_preregistration("990012", "unknown-id", {"locationId": "2"})
+    client.save_preregistration("990012", body)
+    client.save_preregistration("990012", {**body, "firstName": "Zoé"})  # a correction
+    held = requests.get(f"{sandbox.url}/_sandbox/preregistrations/990012", timeout=5).json()
+    assert held[key]["body"]["firstName"] == "Zoé"
+    requests.put(
+        f"{sandbox.url}/_sandbox/preregistrations/990012/{key}",
+        json={"status": "geaccepteerd"},
+        timeout=5,
+    ).raise_for_status()
+    assert client.get_preregistration_status("990012", key)["status"] == "geaccepteerd"
+    with pytest.raises(InformatRequestError, match="MNA001"):
+        client.save_preregistration("990012", {**body, "firstName": "Zoë"})
+    with pytest.raises(InformatRequestError, match="MNA003"):
+        client.delete_preregistration("990012", key)
+    other = preregistration("990012", year)
+    client.save_preregistration("990012", other)
+    client.delete_preregistration("990012", other["preRegistrationId"])
+    with pytest.raises(InformatNotFoundError, match="DNF001"):
+        client.get_preregistration_status("990012", other["preRegistrationId"])
 
 
 def test_accessgroups_users_journals_and_invoices(client, sandbox):
@@ -188,6 +242,17 @@ def test_one_client_serves_many_instellingen_with_cached_tokens(client, sandbox)
     year = schooljaar(sandbox)
     for number in ("990011", "990012", "990011", "990012"):
         next(iter(client.iter_students(number, year)))
-    # one token per scope set (per API and instelling), reused for the repeated calls
-    assert client.stats["token_requests"] == 2
-    assert sandbox.stats()["tokens"] == 2
+    employees = list(client.iter_employees("990013"))
+    assert employees
+    # one token for every scope family of every instelling, asked in one request, reused
+    assert client.stats["token_requests"] == 1
+    assert sandbox.stats()["tokens"] == 1
+
+
+def test_scopes_per_call_when_the_combined_set_is_refused(make_client, sandbox):
+    client = make_client(instellingsnummers=("990011", "990019"))  # 990019: not granted
+    year = schooljaar(sandbox)
+    assert next(iter(client.iter_students("990011", year)))
+    next(iter(client.iter_employees("990011")))
+    # the combined request is refused once; then one token per scope set
+    assert client.stats["token_requests"] == 3

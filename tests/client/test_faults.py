@@ -232,6 +232,32 @@ def test_sandbox_checks_requests_as_the_real_api(client, sandbox, client_secret)
     assert other.json()["errors"][0]["code"] == "SCOPE_NOT_GRANTED"
     ok = requests.get(url, headers={**auth, "InstituteNo": "990011"}, timeout=5)
     assert ok.status_code == 200
+    # no Timestamp header (some public clients send none) and the other spelling of schoolYear
+    year = sandbox.state.schooljaar
+    plain = {"Authorization": f"Bearer {token}", "InstituteNo": "990011"}
+    lower = requests.get(url, headers=plain, params={"schoolyear": "2001-02"}, timeout=5)
+    assert lower.status_code == 200 and lower.json() == {"students": []}
+    assert requests.get(url, headers=plain, params={"schoolYear": year}, timeout=5).json()[
+        "students"
+    ]
+
+
+def test_token_requests_with_several_scopes_or_none(sandbox, client_secret):
+    def token(scope):
+        form = {"client_id": "sandbox-client", "client_secret": client_secret}
+        form.update(grant_type="client_credentials", **({"scope": scope} if scope else {}))
+        return requests.post(f"{sandbox.url}/connect/token", data=form, timeout=5)
+
+    several = token(
+        "api_informat_sas_leerlingen.leerlingen.990011 "
+        "api_informat_sas_leerlingen.voorinschrijvingen.990011 "
+        "api_informat_sas_personeel.personeel.990012"
+    )
+    assert len(several.json()["scope"].split()) == 3
+    everything = token(None).json()["scope"].split()  # no scope: all that is granted
+    assert "api_informat_sas_personeel.personeel.990015" in everything
+    refused = token("api_informat_sas_leerlingen.leerlingen.990019")  # not granted
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
 
 
 def test_client_sends_institute_and_timestamp_headers(client, sandbox):
@@ -305,7 +331,7 @@ def test_listing_without_its_list_is_an_error(make_client, sandbox):
 def test_idempotent_preregistration_is_retried_and_created_once(client, sandbox):
     body = preregistration("990011", year(sandbox))
     sandbox.set_faults(script=[{"match": "/preregistrations/save", "status": 503, "times": 2}])
-    assert client.save_preregistration("990011", body)["created"] is True
+    assert client.save_preregistration("990011", body)["status"] == "open"
     assert client.stats["retries"] == 2
     assert len(sandbox.state.group.instellingen["990011"].preregistrations) == 1
 

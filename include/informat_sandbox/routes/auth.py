@@ -26,7 +26,9 @@ async def token(request: Request, state: State):
         return JSONResponse({"error": "invalid_client"}, status_code=400)
     requested = frozenset(str(form.get("scope") or "").split())
     allowed = allowed_scopes(client)
-    if not requested or not requested <= allowed:
+    if not requested:
+        requested = allowed  # asked with no scope at all (as one public sync does): all granted
+    if not requested <= allowed:
         return JSONResponse(
             {"error": "invalid_scope", "error_description": "scope not granted"},
             status_code=400,

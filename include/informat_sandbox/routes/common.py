@@ -14,9 +14,14 @@ from .. import data as seed_data
 from ..state import SCOPE_PREFIX, ApiError, SandboxState
 
 
-def authorize(state: SandboxState, request: Request, api: str) -> tuple[seed_data.Client, str]:
+def authorize(
+    state: SandboxState, request: Request, family: str, toegangsgroep: str | None = None
+) -> tuple[seed_data.Client, str]:
+    """The calling client and the instelling of its ``InstituteNo`` header, once the bearer token
+    is valid and holds the scope ``family`` needs for that instelling (Rekeningen: the instelling's
+    scope or the toegangsgroep's literal one). No ``Timestamp`` header is required."""
     header = request.headers.get("Authorization", "")
-    if not header.startswith("Bearer "):
+    if not header[:7].lower() == "bearer ":
         raise ApiError(401, "No access token", "TOKEN_MISSING")
     with state.lock:
         info = state.tokens.get(header[7:])
@@ -29,9 +34,11 @@ def authorize(state: SandboxState, request: Request, api: str) -> tuple[seed_dat
     number = request.headers.get("InstituteNo")
     if not number:
         raise ApiError(400, "Header InstituteNo is required", "INSTITUTENO_MISSING")
-    if not request.headers.get("Timestamp"):
-        raise ApiError(400, "Header Timestamp is required", "TIMESTAMP_MISSING")
-    if SCOPE_PREFIX[api] + number not in info.scopes:
+    granted = SCOPE_PREFIX[family] + number in info.scopes
+    if family == "rekeningen" and not granted:
+        literals = {s for s in info.scopes if s.startswith(seed_data.scope_of(""))}
+        granted = seed_data.scope_of(toegangsgroep) in literals if toegangsgroep else bool(literals)
+    if not granted:
         raise ApiError(
             403, f"No access to instelling {number} with this token", "SCOPE_NOT_GRANTED"
         )
@@ -46,7 +53,8 @@ def instelling(state: SandboxState, number: str) -> seed_data.Instelling:
 
 
 def schooljaar_param(state: SandboxState, request: Request) -> str:
-    value = request.query_params.get("schoolYear") or state.schooljaar
+    params = request.query_params  # public clients send both spellings
+    value = params.get("schoolYear") or params.get("schoolyear") or state.schooljaar
     if len(value) != 7 or value[4] != "-":
         raise ApiError(400, "schoolYear must look like 2024-25", "SCHOOLYEAR_INVALID")
     return value
@@ -78,10 +86,14 @@ def accessgroup(
 
 
 def listing(
-    state: SandboxState, request: Request, key: str, records: list[dict], page_key: str
+    state: SandboxState, request: Request, key: str | None, records: list[dict], page_key: str
 ) -> Response:
+    """A listing as Informat answers it: ``{"key": [...]}``, or a bare array when ``key`` is
+    None, streamed in one answer (or, with ``pageSize``, in keyset pages: a sandbox option)."""
     params = request.query_params
     faults = state.faults
+    if faults.drift:
+        records = [drifted(r) for r in records]
     if params.get("pageSize"):
         size = int(params["pageSize"])
         after = params.get("after")
@@ -93,8 +105,9 @@ def listing(
             typed = type(ordered[0][page_key])(after) if ordered else after
             ordered = [r for r in ordered if r[page_key] > typed]
         page = ordered[:size]
-        body = {key: page, "hasMore": len(ordered) > size}
-        return JSONResponse(body)
+        if key is None:
+            return JSONResponse(page)
+        return JSONResponse({key: page, "hasMore": len(ordered) > size})
     return StreamingResponse(
         _stream_json(key, records, cut=faults.take_truncate()),
         media_type="application/json",
@@ -102,9 +115,10 @@ def listing(
 
 
 def allowed_scopes(client: seed_data.Client) -> frozenset[str]:
-    return frozenset(
+    per_instelling = {
         prefix + number for prefix in SCOPE_PREFIX.values() for number in client.instellingsnummers
-    )
+    }
+    return frozenset(per_instelling | {seed_data.scope_of(g) for g in client.toegangsgroepen})
 
 
 def _change_listing(state: SandboxState, records: list[dict], page_key: str) -> None:
@@ -118,11 +132,12 @@ def _change_listing(state: SandboxState, records: list[dict], page_key: str) -> 
     state.changed_listings += 1
 
 
-def _stream_json(key: str, records: Iterable[dict], cut: bool = False) -> Iterator[bytes]:
-    """A listing as ``{"key": [...]}``, produced in batches of records (and cut off when asked)."""
+def _stream_json(key: str | None, records: Iterable[dict], cut: bool = False) -> Iterator[bytes]:
+    """A listing as ``{"key": [...]}`` (or a bare array), produced in batches of records (and cut
+    off when asked)."""
     records = list(records)  # a snapshot: the listing may change while it streams
     limit = len(records) // 2 if cut else len(records)
-    yield ('{"' + key + '":[').encode()
+    yield ('{"' + key + '":[' if key else "[").encode()
     for start in range(0, limit, 500):
         text = ",".join(
             json.dumps(r, ensure_ascii=False) for r in records[start : min(start + 500, limit)]
@@ -130,4 +145,16 @@ def _stream_json(key: str, records: Iterable[dict], cut: bool = False) -> Iterat
         yield ("," if start else "").encode() + text.encode()
     if cut:
         raise ConnectionAbortedError("sandbox: answer cut off on purpose")
-    yield b"]}"
+    yield b"]}" if key else b"]"
+
+
+# keys a newer guide version added (drift mode), and optional keys an answer may leave out
+NEWER_KEYS = {"vaccinatieStatus": None, "voorkeurTaal": "nl", "laatstGewijzigd": None}
+OPTIONAL_KEYS = ("voornaam2", "nickname", "initialen", "bisnr", "huisdokter", "telefoonHuisdokter")
+
+
+def drifted(record: dict) -> dict:
+    """A record as a newer guide version answers it: more keys, optional ones absent."""
+    out = {k: v for k, v in record.items() if k not in OPTIONAL_KEYS}
+    out.update(NEWER_KEYS)
+    return out

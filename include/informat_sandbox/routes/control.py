@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from .. import data as seed_data
 from ..faults import Faults
 from ..state import State, error, json_body
 
@@ -116,3 +117,50 @@ async def put_accessgroup(request: Request, name: str, state: State):
         "users": group.users,
         "journals": group.journals,
     }
+
+
+@router.get("/preregistrations/{number}")
+async def list_preregistrations(number: str, state: State):
+    """The voorinschrijvingen Informat holds for an instelling, as a school's secretariat sees
+    them: status and the body as last saved."""
+    inst = state.group.instellingen.get(number)
+    if inst is None:
+        return error(404, f"Unknown instelling {number}", "INSTITUTE_UNKNOWN")
+    with state.lock:
+        return {key: dict(value) for key, value in inst.preregistrations.items()}
+
+
+@router.put("/preregistrations/{number}/{pre_id}")
+async def decide_preregistration(request: Request, number: str, pre_id: str, state: State):
+    """Accept or refuse a voorinschrijving, as a secretariat does in Informat:
+    ``{"status": "geaccepteerd"}`` or ``{"status": "geweigerd"}``."""
+    body = await json_body(request)
+    status = body.get("status")
+    if status not in ("open", "geaccepteerd", "geweigerd"):
+        return error(400, "status must be open, geaccepteerd or geweigerd", "STATUS_INVALID")
+    inst = state.group.instellingen.get(number)
+    with state.lock:
+        existing = inst.preregistrations.get(pre_id) if inst else None
+        if existing is None:
+            return error(404, "Geen inschrijving gevonden voor ID.", "DNF001")
+        existing["status"] = status
+    return {"preRegistrationId": pre_id, "status": status}
+
+
+@router.post("/changes/{number}")
+async def change_records(request: Request, number: str, state: State):
+    """Change records between two runs, as a school's daily work does: ``{"students": N,
+    "registrations": N, "new_students": N}`` (the first N of each, changed now). Answers which."""
+    body = await json_body(request, empty_ok=True)
+    inst = state.group.instellingen.get(number)
+    if inst is None:
+        return error(404, f"Unknown instelling {number}", "INSTITUTE_UNKNOWN")
+    with state.lock:
+        changed = seed_data.change(
+            state.group,
+            inst,
+            students=int(body.get("students", 0)),
+            registrations=int(body.get("registrations", 0)),
+            new_students=int(body.get("new_students", 0)),
+        )
+    return changed

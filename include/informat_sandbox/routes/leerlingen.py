@@ -2,40 +2,40 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 
-from .. import data as seed_data
+from .. import preregistrations as rules
 from ..state import API_PREFIXES, ApiError, State, json_body
 from .common import authorize, instelling, listing, schooljaar_param
 
 router = APIRouter(prefix=API_PREFIXES["leerlingen"])
 
-PREREGISTRATION_REQUIRED = (
-    "lastName", "firstName", "dateOfBirth", "countryOfBirthCode", "nationalityCode", "sex",
-    "isHomeless", "migrating", "isIndicatorPupil", "preRegistrationId", "schoolyear",
-    "institute", "structure", "locationId", "admgrpId", "startDate", "registrationStatus",
-)  # fmt: skip
-# once a voorinschrijving is accepted, these can no longer be changed by an update
-FROZEN_WHEN_ACCEPTED = ("lastName", "firstName", "dateOfBirth", "institute", "schoolyear")
+
+def _changed_since(state, since: str | None, inst, kind: str, key: str, records: list[dict]):
+    """Only the records changed since ``since`` (delta reads); all without it."""
+    if not since:
+        return records
+    try:
+        moment = datetime.fromisoformat(since)
+    except ValueError:
+        raise ApiError(400, "changedSince is not an ISO-8601 date", "BR000") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    with state.lock:
+        return [r for r in records if inst.changed.get(f"{kind}:{r[key]}", moment) >= moment]
 
 
 @router.get("/students")
 async def students(request: Request, state: State):
     _, number = authorize(state, request, "leerlingen")
     year = schooljaar_param(state, request)
-    records = instelling(state, number).students if year in state.group.schooljaren else []
-    last = request.query_params.get("lastName")
-    first = request.query_params.get("firstName")
-    if last or first:
-        records = [
-            r
-            for r in records
-            if (not last or r["naam"] == last) and (not first or r["voornaam"] == first)
-        ]
+    inst = instelling(state, number)
+    records = inst.students if year in state.group.schooljaren else []
+    since = request.query_params.get("changedSince")
+    records = _changed_since(state, since, inst, "students", "pPersoon", records)
     if state.faults.bad_student_rows and records:
         records = _with_bad_rows(records, state.faults.bad_student_rows)
     return listing(state, request, "students", records, "pPersoon")
@@ -47,105 +47,82 @@ async def student(request: Request, person_id: str, state: State):
     schooljaar_param(state, request)
     for record in instelling(state, number).students:
         if record["persoonId"] == person_id:
-            return seed_data.student_detail(record, state.seed)
-    raise ApiError(404, "Unknown student", "STUDENT_UNKNOWN")
+            return {"student": record}
+    raise ApiError(404, "Unknown student", "DNF001")
 
 
 @router.get("/registrations")
 async def registrations(request: Request, state: State):
     _, number = authorize(state, request, "leerlingen")
     year = schooljaar_param(state, request)
-    records = [r for r in instelling(state, number).registrations if r["schooljaar"] == year]
-    return listing(state, request, "registrations", records, "pInschrijving")
-
-
-@router.get("/preregistrations")
-async def preregistrations(request: Request, state: State):
-    _, number = authorize(state, request, "leerlingen")
-    year = schooljaar_param(state, request)
-    records = [
-        r for r in instelling(state, number).preregistrations.values() if r["schoolyear"] == year
-    ]
-    return listing(state, request, "preregistrations", records, "preRegistrationId")
+    inst = instelling(state, number)
+    records = inst.registrations if year == state.schooljaar else []
+    since = request.query_params.get("changedSince")  # a date here (public code), not a moment
+    since = f"{since[:10]}T00:00:00+00:00" if since else None
+    records = _changed_since(state, since, inst, "registrations", "inschrijvingsId", records)
+    return listing(state, request, "registrations", records, "pInschr")
 
 
 @router.post("/preregistrations/save")
 async def save_preregistration(request: Request, state: State):
-    _, number = authorize(state, request, "leerlingen")
+    _, number = authorize(state, request, "voorinschrijvingen")
     body = await json_body(request)
-    problems = _preregistration_problems(body, number)
-    if problems:
-        codes = [code for code, _ in problems]
-        text = "; ".join(message for _, message in problems)
-        raise ApiError(400, f"Invalid voorinschrijving: {text}", *codes)
+    unknown = sorted(set(rules.unknown_keys(body)))
+    codes = rules.problems(body)
+    if not codes and str(body.get("institute")) != number:
+        codes = ["BR035B"]  # not the instelling of the InstituteNo header
+    with state.lock:
+        state.stats["preregistration_unknown_keys"] += len(unknown)
+        if codes:
+            state.stats["preregistration_contract_errors"] += 1
+    if codes:
+        raise ApiError(400, "De voorinschrijving is ongeldig.", *codes)
     key = str(body["preRegistrationId"])
     with state.lock:
-        existing = instelling(state, number).preregistrations.get(key)
-        if existing is not None:
-            if _same_preregistration(existing, body):
-                state.stats["preregistrations_repeated"] += 1
-                return {**existing, "created": False}
-            raise ApiError(
-                409,
-                "A different voorinschrijving with this preRegistrationId exists",
-                "PREREGISTRATION_CONFLICT",
-            )
-        record = {
-            **body,
-            "pVoorinschrijving": len(instelling(state, number).preregistrations) + 1,
-            "status": "ontvangen",
-            "createdAt": datetime.now().isoformat(timespec="seconds"),
-        }
-        instelling(state, number).preregistrations[key] = record
-        state.stats["preregistrations_created"] += 1
-    return JSONResponse({**record, "created": True}, status_code=200)
-
-
-@router.post("/preregistrations/{pre_id}/update")
-async def update_preregistration(request: Request, pre_id: str, state: State):
-    _, number = authorize(state, request, "leerlingen")
-    body = await json_body(request)
-    with state.lock:
-        existing = instelling(state, number).preregistrations.get(pre_id)
+        store = instelling(state, number).preregistrations
+        existing = store.get(key)
         if existing is None:
-            raise ApiError(404, "Unknown voorinschrijving", "PREREGISTRATION_UNKNOWN")
-        if existing.get("registrationStatus") == "accepted":
-            frozen = [k for k in FROZEN_WHEN_ACCEPTED if k in body and body[k] != existing[k]]
-            if frozen:
-                raise ApiError(
-                    409,
-                    f"Fields frozen once accepted: {', '.join(frozen)}",
-                    "PREREGISTRATION_FROZEN",
-                )
-        body.pop("preRegistrationId", None)
-        existing.update(body)
-        return existing
+            store[key] = {"body": body, "status": "open", "saves": 1}
+            state.stats["preregistrations_created"] += 1
+        elif existing["status"] != "open":
+            raise ApiError(400, "Wijzigen kan niet meer.", _changed_code(existing["status"]))
+        elif existing["body"] == body:
+            state.stats["preregistrations_repeated"] += 1
+        elif any(existing["body"].get(k) != body.get(k) for k in rules.PERSONAL_KEYS):
+            raise ApiError(400, "Wijzigen kan niet.", "MNA005")
+        else:
+            existing.update(body=body, saves=existing["saves"] + 1)
+            state.stats["preregistrations_changed"] += 1
+        status = store[key]["status"]
+    return {"preRegistrationStatus": {"preRegistrationId": key, "status": status}}
 
 
-def _preregistration_problems(body: dict[str, Any], number: str) -> list[tuple[str, str]]:
-    problems = [
-        (f"FIELD_REQUIRED_{name.upper()}", f"{name} is required")
-        for name in PREREGISTRATION_REQUIRED
-        if body.get(name) in (None, "")
-    ]
-    relations = body.get("relations") or []
-    if not any(r.get("lastName") and r.get("firstName") for r in relations if isinstance(r, dict)):
-        problems.append(("RELATION_REQUIRED", "at least one relation with last and first name"))
-    if body.get("sex") not in (None, "", "M", "V"):
-        problems.append(("SEX_INVALID", "sex must be M or V"))
-    if body.get("institute") not in (None, "") and str(body["institute"]) != number:
-        problems.append(("INSTITUTE_MISMATCH", "institute differs from the InstituteNo header"))
-    for name in ("dateOfBirth", "startDate"):
-        if body.get(name):
-            try:
-                date.fromisoformat(str(body[name]))
-            except ValueError:
-                problems.append((f"DATE_INVALID_{name.upper()}", f"{name} is not a date"))
-    return problems
+@router.get("/preregistrations/{pre_id}/status")
+async def preregistration_status(request: Request, pre_id: str, state: State):
+    _, number = authorize(state, request, "voorinschrijvingen")
+    existing = instelling(state, number).preregistrations.get(pre_id)
+    if existing is None:
+        raise ApiError(404, "Geen inschrijving gevonden.", "DNF001")
+    return {"preRegistrationStatus": {"preRegistrationId": pre_id, "status": existing["status"]}}
 
 
-def _same_preregistration(existing: dict[str, Any], body: dict[str, Any]) -> bool:
-    return all(existing.get(k) == v for k, v in body.items())
+@router.delete("/preregistrations/{pre_id}")
+async def delete_preregistration(request: Request, pre_id: str, state: State):
+    _, number = authorize(state, request, "voorinschrijvingen")
+    with state.lock:
+        store = instelling(state, number).preregistrations
+        existing = store.get(pre_id)
+        if existing is None:
+            raise ApiError(404, "Geen inschrijving gevonden.", "DNF001")
+        if existing["status"] != "open":
+            code = "MNA003" if existing["status"] == "geaccepteerd" else "MNA004"
+            raise ApiError(400, "Verwijderen kan niet meer.", code)
+        del store[pre_id]
+    return Response(status_code=204)
+
+
+def _changed_code(status: str) -> str:
+    return "MNA001" if status == "geaccepteerd" else "MNA002"
 
 
 def _with_bad_rows(records: list[dict], count: int) -> list[dict]:

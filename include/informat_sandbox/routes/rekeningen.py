@@ -37,21 +37,21 @@ async def accessgroups(request: Request, state: State):
 
 @router.get("/accessgroups/{name}/users")
 async def accessgroup_users(request: Request, name: str, state: State):
-    client, _ = authorize(state, request, "rekeningen")
+    client, _ = authorize(state, request, "rekeningen", name)
     group = accessgroup(state, client, name, request.query_params.get("schoolYear"))
     return listing(state, request, "users", group.users, "userId")
 
 
 @router.get("/accessgroups/{name}/journals")
 async def accessgroup_journals(request: Request, name: str, state: State):
-    client, _ = authorize(state, request, "rekeningen")
+    client, _ = authorize(state, request, "rekeningen", name)
     group = accessgroup(state, client, name, request.query_params.get("schoolYear"))
     return listing(state, request, "journals", group.journals, "code")
 
 
 @router.get("/accessgroups/{name}/invoices")
 async def invoices(request: Request, name: str, state: State):
-    client, _ = authorize(state, request, "rekeningen")
+    client, _ = authorize(state, request, "rekeningen", name)
     year = schooljaar_param(state, request)
     group = accessgroup(state, client, name, year)
     return listing(state, request, "invoices", group.invoices.get(year, []), "invoiceId")
@@ -59,7 +59,7 @@ async def invoices(request: Request, name: str, state: State):
 
 @router.post("/accessgroups/{name}/invoices/{invoice_id}/pdf")
 async def request_pdf(request: Request, name: str, invoice_id: str, state: State):
-    client, _ = authorize(state, request, "rekeningen")
+    client, _ = authorize(state, request, "rekeningen", name)
     year = request.query_params.get("schoolYear")
     group = accessgroup(state, client, name, year)
     invoice = find_invoice(group, invoice_id)
@@ -138,7 +138,7 @@ async def download_pdf(request: Request, job_id: str, state: State):
 
 @router.post("/accessgroups/{name}/payments")
 async def register_payment(request: Request, name: str, state: State):
-    client, _ = authorize(state, request, "rekeningen")
+    client, _ = authorize(state, request, "rekeningen", name)
     group = accessgroup(state, client, name, request.query_params.get("schoolYear"))
     body = await json_body(request)
     if not any(u.get("active") and u.get("valid") for u in group.users):
