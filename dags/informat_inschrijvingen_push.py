@@ -101,6 +101,7 @@ def informat_inschrijvingen_push():
             outcomes = handle_drops(
                 zone, client, hook.get_config().instellingsnummers, context["run_id"],
                 batch_size=settings.batch_size, concurrency=settings.concurrency,
+                country_codes=settings.country_codes,
             )  # fmt: skip
         tell_schools(outcomes, settings, partial(notify.send_mail, params["smtp_conn_id"]))
         return [asdict(o) for o in outcomes]

@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
+from informat_client.codes import MESSAGES
+
 from . import data as seed_data
 from .faults import Faults
-from .preregistrations import MESSAGES
 
 API_PREFIXES = {
     "leerlingen": "/leerlingen/1",

@@ -13,12 +13,17 @@ from informat_pipelines.inschrijvingen import COLUMNS
 HEADER = list(COLUMNS)
 
 
+def letters(n: int) -> str:
+    """A number written in letters (a name holds no digits): 12 -> "bc"."""
+    return "".join("abcdefghij"[int(d)] for d in str(n))
+
+
 def row(n: int, **changes) -> dict[str, str]:
     born = date(2019, 1, 1 + n % 28)
     values = {
         "instellingsnummer": "990011",
         "schooljaar": "2026-27",
-        "naam": f"Peeters-{n}",
+        "naam": f"Peeters-{letters(n)}",
         "voornaam": "Zoë",
         "geboortedatum": born.strftime("%d/%m/%Y"),
         "geslacht": "V",
@@ -30,12 +35,12 @@ def row(n: int, **changes) -> dict[str, str]:
         "indicatorleerling": "ja",
         "structuur": "lager",
         "vestiging": "1",
-        "administratieve_groep": "L1A",
+        "administratieve_groep": "040102",
         "startdatum": "2026-09-01",
-        "status": "pending",
-        "ouder_naam": "Peeters",
-        "ouder_voornaam": "An",
-        "ouder_relatie": "moeder",
+        "status": "niet gerealiseerd",
+        "ouder1_naam": "Peeters",
+        "ouder1_voornaam": "An",
+        "ouder1_relatie": "moeder",
     }
     values.update(changes)
     return values

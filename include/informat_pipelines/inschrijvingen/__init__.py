@@ -3,6 +3,7 @@ row (``rows``), push each valid row exactly once as a voorinschrijving (``push``
 answer with a per-row report (``report``); ``drops`` runs it over a drop zone. No Airflow import.
 """
 
+from . import codes, followup
 from .csvfile import COLUMNS, FileRejected, Row, decode, parse, parse_date
 from .drops import FileOutcome, PushSettings, handle_drops, tell_schools
 from .ledger import Ledger
@@ -30,7 +31,9 @@ __all__ = [
     "Row",
     "RowResult",
     "as_dicts",
+    "codes",
     "decode",
+    "followup",
     "handle_drops",
     "neutralise",
     "parse",

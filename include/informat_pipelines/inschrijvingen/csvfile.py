@@ -8,30 +8,49 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+
 
 # CSV column -> (API field, required)
-COLUMNS: dict[str, tuple[str, bool]] = {
-    "instellingsnummer": ("institute", True),
-    "schooljaar": ("schoolyear", True),
-    "naam": ("lastName", True),
-    "voornaam": ("firstName", True),
-    "geboortedatum": ("dateOfBirth", True),
-    "geslacht": ("sex", True),
-    "rijksregisternummer": ("nationalRegistrationNo", False),
-    "geboorteland": ("countryOfBirthCode", True),
-    "nationaliteit": ("nationalityCode", True),
-    "thuisloos": ("isHomeless", True),
-    "trekkende_bevolking": ("migrating", True),
-    "indicatorleerling": ("isIndicatorPupil", True),
-    "structuur": ("structure", True),
-    "vestiging": ("locationId", True),
-    "administratieve_groep": ("admgrpId", True),
-    "startdatum": ("startDate", True),
-    "status": ("registrationStatus", True),
-    "ouder_naam": ("relation.lastName", True),
-    "ouder_voornaam": ("relation.firstName", True),
-    "ouder_relatie": ("relation.type", False),
+def _parent(n: int) -> dict[str, bool]:
+    """The columns of parent ``n`` (1 or 2): name and relationship, and optional contact and
+    address columns."""
+    required = n == 1
+    columns = {f"ouder{n}_{c}": required for c in ("relatie", "naam", "voornaam")}
+    for c in ("telefoon", "gsm", "email", "rijksregisternummer", "straat", "huisnummer", "bus"):
+        columns[f"ouder{n}_{c}"] = False
+    for c in ("postcode", "gemeente", "land"):
+        columns[f"ouder{n}_{c}"] = False
+    return columns
+
+
+# CSV column -> required; the template (templates/inschrijvingen_sjabloon.csv) has them all
+COLUMNS: dict[str, bool] = {
+    "instellingsnummer": True,
+    "schooljaar": True,
+    "naam": True,
+    "voornaam": True,
+    "bijkomende_voornamen": False,
+    "geboortedatum": True,
+    "geslacht": True,
+    "rijksregisternummer": False,
+    "geboorteland": True,
+    "geboorteplaats": False,
+    "nationaliteit": True,
+    "thuisloos": True,
+    "trekkende_bevolking": True,
+    "indicatorleerling": True,
+    "structuur": True,
+    "vestiging": True,
+    "administratieve_groep": True,
+    "startdatum": True,
+    "status": True,
+    "datum_voorinschrijving": False,
+    "email": False,
+    "gsm": False,
+    "opmerking": False,
+    **_parent(1),
+    **_parent(2),
 }
 ALIASES = {
     "insz": "rijksregisternummer",
@@ -41,6 +60,10 @@ ALIASES = {
     "geboorte_datum": "geboortedatum",
     "sexe": "geslacht",
     "start_datum": "startdatum",
+    "ouder_naam": "ouder1_naam",
+    "ouder_voornaam": "ouder1_voornaam",
+    "ouder_relatie": "ouder1_relatie",
+    "e_mail": "email",
 }
 _DATE_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
@@ -51,15 +74,19 @@ class FileRejected(Exception):
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or Windows-1252; anything else is refused with one message."""
+    """UTF-8 (with or without BOM), Windows-1252, or UTF-16 with its BOM (Excel's "Unicode
+    text", what many secretariats export); anything else is refused with one message."""
     if not raw or not raw.strip():
         raise FileRejected("Het bestand is leeg.")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or raw[:200].count(b"\x00") > 0:
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = raw.decode("utf-16")
+        except UnicodeDecodeError:
             raise FileRejected(
-                "Het bestand is in UTF-16 opgeslagen. Sla het op als 'CSV UTF-8' of "
-                "'CSV (gescheiden door lijstscheidingsteken)' en zet het opnieuw klaar."
-            )
+                "Het bestand zegt UTF-16 te zijn maar is onleesbaar; sla het op als 'CSV UTF-8'."
+            ) from None
+        return _checked_text(text.lstrip("\ufeff"))
+    if raw[:200].count(b"\x00") > 0:
         raise FileRejected("Dit is geen tekstbestand (CSV); het bevat binaire gegevens.")
     try:
         text = raw.decode("utf-8-sig")
@@ -70,9 +97,15 @@ def decode(raw: bytes) -> str:
             raise FileRejected(
                 "De tekencodering van het bestand is onleesbaar; gebruik UTF-8 of Windows-1252."
             ) from None
+    return _checked_text(text)
+
+
+def _checked_text(text: str) -> str:
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
     if controls > max(3, len(text) // 100):
         raise FileRejected("Dit is geen tekstbestand (CSV); het bevat binaire gegevens.")
+    if not text.strip():
+        raise FileRejected("Het bestand is leeg.")
     return text
 
 
@@ -93,10 +126,11 @@ def parse(raw: bytes) -> tuple[str, list[Row]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = text.split("\n")
     first = next((line for line in lines if line.strip()), "")
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    # ";" (Flemish Excel), "," or a tab (Excel's "Unicode text"): the one the header uses most
+    delimiter = max(";,\t", key=first.count)
     if first.count(delimiter) == 0:
         raise FileRejected(
-            "De eerste regel is geen kopregel met kolommen gescheiden door ';' of ','."
+            "De eerste regel is geen kopregel met kolommen gescheiden door ';', ',' of een tab."
         )
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
@@ -112,7 +146,7 @@ def parse(raw: bytes) -> tuple[str, list[Row]]:
             f"Onbekende kolom(men) in de kopregel: {', '.join(repr(u) for u in unknown)}. "
             f"Gebruik het sjabloon; bekende kolommen: {', '.join(COLUMNS)}."
         )
-    missing = [c for c, (_, required) in COLUMNS.items() if required and c not in keys]
+    missing = [c for c, required in COLUMNS.items() if required and c not in keys]
     if missing:
         raise FileRejected(f"Verplichte kolom(men) ontbreken: {', '.join(missing)}.")
     duplicated = sorted({k for k in keys if keys.count(k) > 1})
@@ -146,3 +180,22 @@ def parse_date(value: str) -> date | None:
     except ValueError:
         return None
     return None
+
+
+_MOMENT = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})[ T](\d{1,2}):(\d{2})$")
+
+
+def parse_moment(value: str) -> datetime | None:
+    """A date, or a date and time (``dd/mm/jjjj uu:mm`` or ISO), as a moment."""
+    value = value.strip()
+    match = _MOMENT.match(value)
+    try:
+        if match:
+            d, m, y, hh, mm = (int(g) for g in match.groups())
+            return datetime(y, m, d, hh, mm)
+        if "T" in value:
+            return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        return None
+    day = parse_date(value)
+    return datetime.combine(day, datetime.min.time()) if day else None

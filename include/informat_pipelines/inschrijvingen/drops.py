@@ -30,6 +30,8 @@ class PushSettings:
     fallback_contact: str | None = None
     batch_size: int = 100
     concurrency: int = 4
+    # country names or codes the school group writes -> Informat's 5-character code
+    country_codes: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> PushSettings:
@@ -66,6 +68,7 @@ def handle_drops(
     run_id: str,
     batch_size: int = 100,
     concurrency: int = 4,
+    country_codes: Mapping[str, str] | None = None,
 ) -> list[FileOutcome]:
     outcomes = []
     allowed = list(instellingsnummers)
@@ -83,9 +86,11 @@ def handle_drops(
                 )
             )
             continue
-        checked = validate(rows, allowed)
+        checked = validate(rows, allowed, country_codes=country_codes)
         ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
-        results = push(client, checked, ledger, claimed.run, batch_size, concurrency)
+        results = push(
+            client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name
+        )
         report = zone.write_report(claimed, report_csv(results, delimiter))
         final = zone.finish(claimed, ok=True)
         counts = summary(results)

@@ -1,5 +1,7 @@
 """Pushing valid rows as voorinschrijvingen: batches with bounded concurrency, each batch's
-answers recorded in the ledger before the next starts."""
+answers recorded in the ledger before the next starts. A row pushed before is not sent again,
+unless it was corrected and the voorinschrijving is still open at Informat: then it is saved
+again (a change). Informat's refusals are reported with its code and its Dutch meaning."""
 
 from __future__ import annotations
 
@@ -16,28 +18,63 @@ from informat_client import (
     InformatNotFoundError,
     InformatRequestError,
 )
+from informat_client.codes import DECIDED, meaning
 
-from .ledger import Ledger
+from .ledger import PUSHED, Ledger, body_hash
 from .rows import Checked
 
 
 @dataclass
 class RowResult:
     row: int
-    status: str  # pushed, already_pushed, rejected, failed
+    status: str  # pushed, updated, already_pushed, locked, rejected, failed
     reason: str
     informat_id: str = ""
 
 
-def _reason_for(exc: InformatError) -> tuple[str, bool]:
-    """Dutch reason and whether the failure is temporary (worth a re-drop)."""
-    codes = ", ".join(exc.codes) or str(exc.status)
+def refusal(exc: InformatError) -> str:
+    """Informat's refusal as the school reads it: each code with its Dutch meaning."""
+    if not exc.codes:
+        return f"Informat weigerde de voorinschrijving (HTTP {exc.status})"
+    return "Informat weigerde: " + "; ".join(
+        f"{code} {meaning(code, exc.messages.get(code))}" for code in exc.codes
+    )
+
+
+def _outcome(exc: InformatError) -> tuple[str, str, str]:
+    """(row status, ledger status, Dutch reason) of a failed save."""
+    if DECIDED & set(exc.codes):
+        return "locked", "locked", "niet gewijzigd: " + refusal(exc).split(": ", 1)[1]
     if isinstance(exc, InformatForbiddenError):
-        return f"geen toegang tot deze instelling bij Informat ({codes})", False
+        codes = ", ".join(exc.codes) or str(exc.status)
+        return "rejected", "refused", f"geen toegang tot deze instelling bij Informat ({codes})"
     if isinstance(exc, InformatRequestError | InformatNotFoundError):
-        return f"Informat weigerde de inschrijving ({codes})", False
+        return "rejected", "refused", refusal(exc)
     answer = exc.status or "geen antwoord"
-    return f"tijdelijk probleem bij Informat ({answer}); zet het bestand later opnieuw klaar", True
+    reason = f"tijdelijk probleem bij Informat ({answer}); zet het bestand later opnieuw klaar"
+    return "failed", "failed", reason
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _already(item: Checked, earlier: dict[str, Any]) -> RowResult | None:
+    """The result of a row pushed before, when nothing is to be sent; None: send it."""
+    informat_id = str(earlier.get("informat_id", ""))
+    status = earlier.get("informat_status", "open")
+    if earlier.get("body_hash") == body_hash(item.body):
+        return RowResult(
+            item.row, "already_pushed", "al eerder doorgestuurd; niet opnieuw verzonden",
+            informat_id,
+        )  # fmt: skip
+    if status in ("geaccepteerd", "geweigerd"):
+        return RowResult(
+            item.row, "locked",
+            f"niet gewijzigd: de voorinschrijving is al {status} in Informat; "
+            "pas ze daar aan", informat_id,
+        )  # fmt: skip
+    return None
 
 
 def push(
@@ -47,9 +84,10 @@ def push(
     run_id: str,
     batch_size: int = 100,
     concurrency: int = 4,
+    file_name: str = "",
 ) -> list[RowResult]:
-    """Push every valid row not pushed before, in batches with bounded concurrency; record each
-    batch's answers in the ledger before the next batch starts."""
+    """Push every valid row not pushed before (or corrected since), in batches with bounded
+    concurrency; record each batch's answers in the ledger before the next batch starts."""
     results: dict[int, RowResult] = {}
     todo = []
     for item in checked:
@@ -57,50 +95,41 @@ def push(
             results[item.row] = RowResult(item.row, "rejected", "; ".join(item.problems))
             continue
         earlier = ledger.pushed(item.pre_registration_id)
-        if earlier:
-            results[item.row] = RowResult(
-                item.row, "already_pushed", "al eerder doorgestuurd; niet opnieuw verzonden",
-                str(earlier.get("informat_id", "")),
-            )  # fmt: skip
+        done = _already(item, earlier) if earlier else None
+        if done is not None:
+            results[item.row] = done
             continue
-        todo.append(item)
+        todo.append((item, earlier is not None))
     lock = threading.Lock()
 
-    def send(item: Checked) -> dict[str, Any]:
-        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    def send(job: tuple[Checked, bool]) -> dict[str, Any]:
+        item, change = job
         base = {
             "preRegistrationId": item.pre_registration_id,
+            "instelling": item.instellingsnummer,
+            "file": file_name,
             "row": item.row,
             "run": run_id,
-            "at": stamp,
+            "at": _now(),
         }
         try:
             answer = client.save_preregistration(item.instellingsnummer, item.body)
         except InformatError as exc:
-            reason, temporary = _reason_for(exc)
-            result = RowResult(item.row, "failed" if temporary else "rejected", reason)
-            entry = {
-                **base,
-                "status": "failed" if temporary else "refused",
-                "codes": list(exc.codes),
-                "http": exc.status,
-            }
+            status, entry_status, reason = _outcome(exc)
+            result = RowResult(item.row, status, reason)
+            entry = {**base, "status": entry_status, "codes": list(exc.codes), "http": exc.status}
         else:
-            informat_id = str(answer.get("pVoorinschrijving") or answer.get("id") or "")
-            created = answer.get("created", True)
-            result = RowResult(
-                item.row,
-                "pushed" if created else "already_pushed",
-                "doorgestuurd naar Informat"
-                if created
-                else "bestond al bij Informat; niet dubbel aangemaakt",
-                informat_id,
+            informat_id = str(answer.get("preRegistrationId") or item.pre_registration_id)
+            reason = (
+                "wijziging doorgestuurd naar Informat" if change else "doorgestuurd naar Informat"
             )
+            result = RowResult(item.row, "updated" if change else "pushed", reason, informat_id)
             entry = {
                 **base,
-                "status": "pushed",
+                "status": PUSHED,
                 "informat_id": informat_id,
-                "created": bool(created),
+                "informat_status": str(answer.get("status") or "open"),
+                "body_hash": body_hash(item.body),
             }
         with lock:
             results[item.row] = result

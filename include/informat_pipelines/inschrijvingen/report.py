@@ -4,6 +4,7 @@ with counts only, never personal data."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict
@@ -13,7 +14,9 @@ from .push import RowResult
 
 STATUS_TEXT = {
     "pushed": "doorgestuurd",
+    "updated": "wijziging doorgestuurd",
     "already_pushed": "al eerder doorgestuurd",
+    "locked": "niet gewijzigd",
     "rejected": "geweigerd",
     "failed": "mislukt",
 }
@@ -56,8 +59,9 @@ def summary_mail(
     )
     items = "".join(f"<li>{STATUS_TEXT[k]}: {v}</li>" for k, v in counts.items())
     body = (
-        f"<html><body><p>Het bestand <b>{file_name}</b> is verwerkt.</p><ul>{items}</ul>"
-        f"<p>Het verslag per rij staat in {report_location}. Rijen die mislukten door een "
+        f"<html><body><p>Het bestand <b>{html.escape(file_name)}</b> is verwerkt.</p>"
+        f"<ul>{items}</ul><p>Het verslag per rij staat in {html.escape(report_location)}. "
+        "Rijen die mislukten door een "
         "tijdelijk probleem worden opnieuw verstuurd als u het bestand opnieuw klaarzet; rijen "
         "die al doorgestuurd zijn, worden niet dubbel verstuurd.</p></body></html>"
     )

@@ -1,0 +1,78 @@
+"""Wiring only: the logic lives in informat_pipelines.inschrijvingen.followup."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+
+from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
+
+DROP_ZONE = os.environ.get("INFORMAT_DROP_ZONE", "s3")  # "s3" or "local", as the push DAG
+BUCKET = os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data")
+PREFIX = os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen")
+SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
+
+DOC = """
+### Follow-up of pushed voorinschrijvingen
+
+Every morning (06:30 Europe/Brussels) this DAG asks Informat the status of every voorinschrijving
+the push DAG sent and that is still **open** (`GET 1/preregistrations/{id}/status`), records each
+change in the ledger of the drop zone (`ledger/`), and tells each school which of its
+voorinschrijvingen were **geaccepteerd** or **geweigerd** by its secretariat: a report per
+instelling in `outbox/opvolging-<instelling>-<day>.csv` (file, row, status, id: no personal
+data) and a mail to the school's contact (`contacts`, else `fallback_contact`, of the settings
+Variable `informat_inschrijvingen_settings`). A voorinschrijving Informat no longer knows is
+reported as *verdwenen*.
+
+#### Als het faalt / When it fails
+- Informat unreachable for an instelling: its statuses are skipped today (a warning in the log)
+  and asked again tomorrow; nothing is lost, the ledger is only written for what was answered.
+- **`follow_up` failed**: the drop zone or the SMTP server was unreachable (the log says which).
+  Clear the task: statuses already recorded are not reported twice, those not recorded are
+  asked again.
+"""
+
+
+@dag(
+    dag_id="informat_inschrijvingen_opvolging",
+    schedule=CronTriggerTimetable("30 6 * * *", timezone="Europe/Brussels"),
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    tags=["informat", "leerlingen", "inschrijvingen"],
+    doc_md=DOC,
+    default_args={
+        "owner": "data-team",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=10),
+        "retry_exponential_backoff": 2.0,
+    },
+    params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
+)
+def informat_inschrijvingen_opvolging():
+    @task
+    def follow_up() -> dict:
+        from functools import partial
+
+        from informat_airflow import notify
+        from informat_airflow.context import run_day
+        from informat_airflow.dropzones import drop_zone
+        from informat_airflow.hooks import InformatHook
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.inschrijvingen import PushSettings, followup
+
+        context = get_current_context()
+        params = context["params"]
+        settings = from_variable(SETTINGS_VARIABLE, PushSettings)
+        zone = drop_zone(DROP_ZONE, BUCKET, PREFIX)
+        with InformatHook(params["informat_conn_id"]).get_conn() as client:
+            result = followup.run(
+                zone, client, context["run_id"], run_day(context), settings.contacts,
+                settings.fallback_contact, partial(notify.send_mail, params["smtp_conn_id"]),
+            )  # fmt: skip
+        return followup.as_dict(result)
+
+    follow_up()
+
+
+informat_inschrijvingen_opvolging()

@@ -1,0 +1,142 @@
+"""The daily follow-up of pushed voorinschrijvingen: ask Informat the status of each one still
+open, record every change in the ledger, and tell each school which of its voorinschrijvingen
+were accepted or refused (a report in its outbox and a mail), so that nobody has to look it up
+in Informat. No Airflow import; ids, files and row numbers only, never personal data."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from informat_client import InformatClient, InformatError, InformatNotFoundError
+from informat_client.masking import get_logger
+
+from .ledger import STATUS, Ledger
+from .report import neutralise
+
+log = get_logger(__name__)
+
+STATUS_NL = {"geaccepteerd": "geaccepteerd", "geweigerd": "geweigerd", "verdwenen": "verdwenen"}
+
+
+@dataclass
+class Change:
+    instelling: str
+    file: str
+    row: int
+    pre_registration_id: str
+    status: str  # geaccepteerd, geweigerd, or verdwenen (Informat no longer knows it)
+
+
+@dataclass
+class FollowUp:
+    asked: int
+    changes: list[Change]
+    unreachable: list[str]  # instellingen whose statuses could not be read (temporary)
+    reports: dict[str, str]  # instelling -> location of its report
+
+    def counts(self, instelling: str) -> dict[str, int]:
+        mine = [c for c in self.changes if c.instelling == instelling]
+        return {s: sum(1 for c in mine if c.status == s) for s in STATUS_NL}
+
+
+def follow_up(client: InformatClient, ledger: Ledger, run_id: str) -> FollowUp:
+    """Ask the status of every voorinschrijving still open; record what changed."""
+    changes, entries, unreachable = [], [], set()
+    open_entries = list(ledger.still_open())
+    for entry in open_entries:
+        number, key = entry["instelling"], entry["preRegistrationId"]
+        if number in unreachable:
+            continue
+        try:
+            status = str(client.get_preregistration_status(number, key).get("status") or "open")
+        except InformatNotFoundError:
+            status = "verdwenen"  # deleted at Informat (DNF001)
+        except InformatError as exc:
+            log.warning("status of voorinschrijvingen of %s not read: %s", number, exc)
+            unreachable.add(number)
+            continue
+        if status == entry.get("informat_status", "open"):
+            continue
+        at = datetime.now(UTC).isoformat(timespec="microseconds")
+        entries.append(
+            {"preRegistrationId": key, "status": STATUS, "informat_status": status, "at": at}
+        )
+        if status != "open":
+            changes.append(Change(number, entry.get("file", ""), entry.get("row", 0), key, status))
+    ledger.record(f"followup-{run_id}", entries)
+    log.info(
+        "follow-up: %d open voorinschrijving(en) asked, %d changed", len(open_entries), len(changes)
+    )
+    return FollowUp(len(open_entries), changes, sorted(unreachable), {})
+
+
+def report_csv(changes: Iterable[Change]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["bestand", "rij", "status", "informat_id"])
+    for c in sorted(changes, key=lambda c: (c.file, c.row)):
+        writer.writerow(
+            [neutralise(c.file), str(c.row), STATUS_NL[c.status], c.pre_registration_id]
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def write_reports(zone: Any, result: FollowUp, day: date) -> FollowUp:
+    """One report per instelling with changes, in the drop zone's outbox."""
+    for number in sorted({c.instelling for c in result.changes}):
+        key = f"outbox/opvolging-{number}-{day.isoformat()}.csv"
+        zone.write_key(key, report_csv(c for c in result.changes if c.instelling == number))
+        result.reports[number] = key
+    return result
+
+
+def tell_schools(
+    result: FollowUp,
+    contacts: Mapping[str, str],
+    fallback: str | None,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
+) -> None:
+    """A mail per instelling with changes: counts, and where its report is."""
+    for number, location in sorted(result.reports.items()):
+        to = contacts.get(number) or fallback
+        if not to:
+            log.warning("no contact for instelling %s: set contacts or fallback_contact", number)
+            continue
+        counts = result.counts(number)
+        subject = (
+            f"[Informat] Voorinschrijvingen {number}: {counts['geaccepteerd']} geaccepteerd, "
+            f"{counts['geweigerd']} geweigerd"
+        )
+        items = "".join(f"<li>{k}: {v}</li>" for k, v in counts.items() if v)
+        body = (
+            f"<html><body><p>Informat meldt nieuws over voorinschrijvingen van instelling "
+            f"{html.escape(number)}:</p><ul>{items}</ul><p>Per bestand en rij: "
+            f"{html.escape(location)}.</p></body></html>"
+        )
+        send_mail((to,), subject, body)
+
+
+def as_dict(result: FollowUp) -> dict[str, Any]:
+    return asdict(result)
+
+
+def run(
+    zone: Any,
+    client: InformatClient,
+    run_id: str,
+    day: date,
+    contacts: Mapping[str, str],
+    fallback: str | None,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
+) -> FollowUp:
+    """The whole daily follow-up over a drop zone's ledger: ask, record, report, tell."""
+    ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
+    result = write_reports(zone, follow_up(client, ledger, run_id), day)
+    tell_schools(result, contacts, fallback, send_mail)
+    return result
