@@ -124,7 +124,7 @@ class Stack:
 
     # --------------------------------------------------------------- airflow
     def env(self) -> dict[str, str]:
-        from informat_sandbox.data import INSTELLINGEN
+        from informat_sandbox.data import INSTELLINGEN, scope_of
 
         home = self.work / "airflow"
         home.mkdir(exist_ok=True)
@@ -167,10 +167,12 @@ class Stack:
                             "SG-Noord": {
                                 "instellingsnummer": "990011",
                                 "admins": ["noord@example.org"],
+                                "scope": scope_of("SG-Noord"),
                             },
                             "SG-Zuid": {
                                 "instellingsnummer": "990013",
                                 "admins": ["zuid@example.org"],
+                                "scope": scope_of("SG-Zuid"),
                             },
                         },
                     }

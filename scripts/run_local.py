@@ -73,6 +73,13 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             # the CSV drop zone of informat_inschrijvingen_push: a local folder
             "INFORMAT_DROP_ZONE": "local",
+            # the sandbox's new school 990016 has no pupils yet: declared, so not a quarantine
+            "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS": json.dumps(
+                {"empty_instellingen": ["990016"], "alert_recipients": ["datateam@example.org"]}
+            ),
+            "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS": json.dumps(
+                {"fallback_contact": "secretariaat@example.org"}
+            ),
             # airflow standalone starts its components as `airflow ...` from PATH
             "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", ""))),
             "PYTHONPATH": os.pathsep.join(
@@ -86,7 +93,7 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
 def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo_key: str):
     from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
 
-    from informat_sandbox.data import INSTELLINGEN
+    from informat_sandbox.data import INSTELLINGEN, scope_of
 
     return {
         "informat_default": {
@@ -99,19 +106,23 @@ def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo
                 {
                     "instellingsnummers": [n for n, _, _ in INSTELLINGEN],
                     "toegangsgroepen": {
+                        # each with the Rekeningen scope Informat handed out for it (a literal)
                         "SG-Noord": {
                             "instellingsnummer": "990011",
                             "admins": ["boekhouding.noord@example.org"],
                             "payments": True,
+                            "scope": scope_of("SG-Noord"),
                         },
                         "SG-Zuid": {
                             "instellingsnummer": "990013",
                             "admins": ["boekhouding.zuid@example.org"],
                             "payments": True,
+                            "scope": scope_of("SG-Zuid"),
                         },
                         "Internaat-De-Linde": {
                             "instellingsnummer": "990015",
                             "admins": ["internaat@example.org"],
+                            "scope": scope_of("Internaat-De-Linde"),
                         },
                     },
                 }

@@ -29,13 +29,16 @@ from informat_devtools.s3 import LocalS3  # noqa: E402
 
 from informat_client import InformatClient, InformatConfig, ToegangsgroepConfig  # noqa: E402
 from informat_sandbox.app import SandboxState  # noqa: E402
-from informat_sandbox.data import DEFAULT_STUDENTS, INSTELLINGEN  # noqa: E402
+from informat_sandbox.data import DEFAULT_STUDENTS, INSTELLINGEN, scope_of  # noqa: E402
 from informat_sandbox.server import SandboxServer  # noqa: E402
 
 CLIENT_ID = "sandbox-client"
 INSTELLINGSNUMMERS = tuple(n for n, _, _ in INSTELLINGEN)
 TOEGANGSGROEPEN = {
-    "SG-Noord": ToegangsgroepConfig("SG-Noord", "990011", ("noord@example.org",), True),
+    # SG-Noord with the literal Rekeningen scope Informat hands out; the others on the fallback
+    "SG-Noord": ToegangsgroepConfig(
+        "SG-Noord", "990011", ("noord@example.org",), True, scope_of("SG-Noord")
+    ),
     "SG-Zuid": ToegangsgroepConfig("SG-Zuid", "990013", ("zuid@example.org",), True),
     "Internaat-De-Linde": ToegangsgroepConfig("Internaat-De-Linde", "990015", (), False),
 }

@@ -256,3 +256,14 @@ def test_scopes_per_call_when_the_combined_set_is_refused(make_client, sandbox):
     next(iter(client.iter_employees("990011")))
     # the combined request is refused once; then one token per scope set
     assert client.stats["token_requests"] == 3
+
+
+def test_rekeningen_asks_the_literal_scope_of_the_toegangsgroep(client, sandbox):
+    from informat_sandbox.data import scope_of
+
+    year = schooljaar(sandbox)
+    assert list(client.iter_invoices("SG-Noord", year))
+    assert list(client.iter_accessgroup_users("Internaat-De-Linde"))
+    granted = {frozenset(t.scopes) for t in sandbox.state.tokens.values()}
+    assert frozenset({scope_of("SG-Noord")}) in granted  # as configured, not derived
+    assert frozenset({"api_informat_sas_rekeningen.rekeningen.990015"}) in granted  # fallback

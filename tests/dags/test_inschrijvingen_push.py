@@ -50,14 +50,31 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
         mails = mail.wait_for(2)
     assert {tuple(m.recipients) for m in mails} == {("secretariaat@example.org",)}
     school = next(m for m in mails if "school.csv" in m.subject)
-    assert "2 doorgestuurd, 1 geweigerd, 0 mislukt" in school.subject
+    # a formula as a name is refused here: Informat never receives it as a name
+    assert "1 doorgestuurd, 2 geweigerd, 0 mislukt" in school.subject
     assert "Peeters" not in school.text  # counts only, no personal data
     reports = sorted((tmp_path / "outbox").glob("school.*.rapport.csv"))
     rows = read_report(str(reports[0]))
-    assert [r["status"] for r in rows] == ["doorgestuurd", "geweigerd", "doorgestuurd"]
+    assert [r["status"] for r in rows] == ["doorgestuurd", "geweigerd", "geweigerd"]
+    assert "calc" not in rows[2]["reden"]  # the cell's value is not echoed
     assert sorted(p.name for p in (tmp_path / "processed").rglob("*.csv")) == [
         "school.csv",
         "sjabloon.csv",
     ]
     assert list((tmp_path / "inbox").iterdir()) == []
-    assert len(sandbox.state.group.instellingen["990011"].preregistrations) == 3
+    held = sandbox.state.group.instellingen["990011"].preregistrations
+    assert len(held) == 2
+
+    # the secretariat accepts one in Informat; the next morning's follow-up tells the school
+    accepted = sorted(held)[0]
+    held[accepted]["status"] = "geaccepteerd"
+    with MailCatcher() as mail:
+        set_smtp_connection(monkeypatch, mail.port)
+        follow_up = load_dag("informat_inschrijvingen_opvolging").test()
+        assert str(follow_up.state) == "success", task_states(follow_up)
+        [told] = mail.wait_for(1)
+    assert told.recipients == ["secretariaat@example.org"]
+    assert "1 geaccepteerd, 0 geweigerd" in told.subject
+    [report] = (tmp_path / "outbox").glob("opvolging-990011-*.csv")
+    [line] = read_report(str(report))
+    assert line["status"] == "geaccepteerd" and line["informat_id"] == accepted

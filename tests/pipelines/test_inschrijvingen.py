@@ -256,3 +256,16 @@ def test_schools_are_told_per_file_with_counts_and_escaped_messages():
     assert "Kolom &lt;x&gt; onbekend" in sent[1][2]
     with pytest.raises(ValueError, match="unknown inschrijvingen settings"):
         PushSettings.from_mapping({"contact": "typo@example.org"})
+
+
+def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
+    from informat_pipelines.inschrijvingen import Ledger
+
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    drop(tmp_path, "a.csv", make_csv([row(1), row(2)]))
+    drop(tmp_path, "b.csv", make_csv([row(3)]))
+    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1")
+    ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
+    assert sorted((e["file"], e["row"]) for e in ledger.entries.values()) == [
+        ("a.csv", 2), ("a.csv", 3), ("b.csv", 2),
+    ]  # fmt: skip

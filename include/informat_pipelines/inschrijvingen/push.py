@@ -5,6 +5,7 @@ again (a change). Informat's refusals are reported with its code and its Dutch m
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -135,9 +136,12 @@ def push(
             results[item.row] = result
         return entry
 
+    # one ledger object per batch, named by run and file: two files of one run never overwrite
+    # each other's entries
+    stem = re.sub(r"[^A-Za-z0-9._-]", "_", file_name) or "rows"
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
             entries = list(pool.map(send, batch))
-            ledger.record(f"{run_id}-{start // batch_size:05d}", entries)
+            ledger.record(f"{run_id}-{stem}-{start // batch_size:05d}", entries)
     return [results[k] for k in sorted(results)]
