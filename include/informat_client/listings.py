@@ -17,7 +17,10 @@ log = masking.get_logger(__name__)
 
 
 def stream_records(
-    response: requests.Response, call: Call, list_key: str | None
+    response: requests.Response,
+    call: Call,
+    list_key: str | None,
+    on_bytes: Callable[[int], None] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """A listing answered in one piece, parsed record by record: memory stays flat. A body cut
     off or malformed part-way raises, so that no half list is ever taken for the whole.
@@ -29,9 +32,9 @@ def stream_records(
     what = f"'{list_key}' list" if list_key else "list"
     count = 0
     cut_off = "the answer was cut off after {count} record(s); nothing of it may be used"
+    reader = ResponseReader(response)
     try:
         check_json_type(response, call)
-        reader = ResponseReader(response)
         seen = False
 
         def events() -> Iterator[tuple[str, str, Any]]:
@@ -65,6 +68,8 @@ def stream_records(
             raise call.error(InformatBadResponseError, f"the answer has no {what}")
     finally:
         response.close()
+        if on_bytes is not None:
+            on_bytes(reader.bytes_read)
     log.info("%s instelling %s: %d record(s)", call.label, call.instellingsnummer, count)
 
 

@@ -82,7 +82,13 @@ class Transport:
         self._combined_refused = False  # the identity server refused the combined scope set
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
-        self.stats = {"requests": 0, "retries": 0, "token_requests": 0, "token_renewals": 0}
+        self.stats = {
+            "requests": 0,
+            "retries": 0,
+            "token_requests": 0,
+            "token_renewals": 0,
+            "bytes": 0,  # bytes of streamed listings read
+        }
         if session is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
@@ -483,4 +489,4 @@ class Transport:
             )
             return
         response = self._retrying(lambda: self._send(call, params=params, stream=True), call)
-        yield from stream_records(response, call, list_key)
+        yield from stream_records(response, call, list_key, lambda n: self._count("bytes", n))

@@ -19,6 +19,7 @@ from typing import Any
 from informat_client import InformatClient, InformatForbiddenError
 from informat_client.masking import get_logger
 
+from . import delta
 from .landing import Landed, land
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
@@ -36,6 +37,9 @@ class ExtractSettings:
     empty_instellingen: tuple[str, ...] = ()
     batch_rows: int = 5000
     alert_recipients: tuple[str, ...] = ()  # the data team, told of quarantined partitions
+    # delta reads (changedSince) every day but this weekday (0 Monday), when a full snapshot is
+    # read and compared with the merged state; None: a full read every day
+    snapshot_weekday: int | None = 6
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
@@ -55,12 +59,17 @@ class ExtractSettings:
 
 
 def fetch(
-    client: InformatClient, entity: Entity, key: str, schooljaar: str, ref_date: str | None
+    client: InformatClient,
+    entity: Entity,
+    key: str,
+    schooljaar: str,
+    ref_date: str | None,
+    changed_since: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     if entity.name == "students":
-        return client.iter_students(key, schooljaar, ref_date=ref_date)
+        return client.iter_students(key, schooljaar, ref_date=ref_date, changed_since=changed_since)
     if entity.name == "registrations":
-        return client.iter_registrations(key, schooljaar)
+        return client.iter_registrations(key, schooljaar, changed_since=changed_since)
     if entity.name == "employees":
         return client.iter_employees(key, schooljaar)
     if entity.name == "invoices":
@@ -98,6 +107,50 @@ def publish(
     return {"raw": raw_key, target: data_key}
 
 
+def _land(
+    mode: delta.Mode,
+    client: InformatClient,
+    s3: Any,
+    bucket: str,
+    entity: Entity,
+    unit: tuple[str, str, str | None],
+    work: Path,
+    settings: ExtractSettings,
+    pseudonymisation_key: bytes | None,
+) -> tuple[Landed, list[str], dict[str, Any]]:
+    """The partition's state for today, by ``mode``: (landed state, delta-check problems, what
+    was read)."""
+    key, schooljaar, ref_date = unit
+
+    def read(name: str, since: str | None) -> Landed:
+        (work / name).mkdir()
+        records = fetch(client, entity, key, schooljaar, ref_date, since)
+        return land(records, entity, key, work / name, settings, pseudonymisation_key, schooljaar)
+
+    prefix = delta.state_prefix(entity.name, schooljaar, key)
+    current = (
+        delta.download_state(s3, bucket, prefix, work / "state.parquet")
+        if (mode.reads_delta)
+        else None
+    )
+    if current is None:
+        full = read("full", None)
+        return full, [], {"mode": "full", "fetched": full.rows}
+    changes = read("delta", mode.since)
+    rows = delta.merge(current, changes.parquet_path, entity.id_column, work / "merged.parquet")
+    merged = Landed(
+        entity.name, key, rows, changes.raw_path, str(work / "merged.parquet"), changes.problems
+    )
+    if mode.kind == "delta":
+        return merged, [], {"mode": "delta", "fetched": changes.rows}
+    full = read("full", None)
+    problems, removed = delta.compare(
+        Path(merged.parquet_path), full.parquet_path, entity.id_column
+    )
+    read_info = {"mode": "snapshot", "fetched": changes.rows + full.rows, "removed": removed}
+    return full, problems, read_info
+
+
 def extract_one(
     client: InformatClient,
     s3: Any,
@@ -111,25 +164,42 @@ def extract_one(
     last_good: int | None,
     ref_date: str | None = None,
 ) -> dict[str, Any]:
+    """One partition: read it (full, or a delta merged into the state), validate, publish, and
+    on success keep the state and its watermark for the next delta."""
     entity = ENTITIES[entity_name]
-    with tempfile.TemporaryDirectory(prefix="informat-extract-") as workdir:
-        records = fetch(client, entity, key, schooljaar, ref_date)
-        landed = land(
-            records, entity, key, Path(workdir), settings, pseudonymisation_key, schooljaar
+    started = dt.datetime.now(dt.UTC)
+    watermark = None
+    if entity_name in delta.DELTA_ENTITIES and settings.snapshot_weekday is not None:
+        watermark = delta.read_watermark(
+            s3, bucket, delta.watermark_key(entity_name, schooljaar, key)
         )
+    mode = delta.choose(entity, day, watermark, settings.snapshot_weekday)
+    with tempfile.TemporaryDirectory(prefix="informat-extract-") as workdir:
+        landed, problems, read_info = _land(
+            mode, client, s3, bucket, entity, (key, schooljaar, ref_date), Path(workdir),
+            settings, pseudonymisation_key,
+        )  # fmt: skip
         validation = validate(landed, entity, last_good, settings, day)
+        if problems:
+            validation.failed += problems
+            validation.success = False
         keys = publish(s3, bucket, landed, validation, schooljaar, day)
+        if validation.success and entity_name in delta.DELTA_ENTITIES:
+            delta.save_state(s3, bucket, entity_name, schooljaar, key, landed.parquet_path, started)
     outcome = {
         **asdict(validation),
+        **read_info,
         "schooljaar": schooljaar,
         "date": day.isoformat(),
         "keys": keys,
     }
     log.info(
-        "%s %s %s: %d row(s), %s%s",
+        "%s %s %s (%s, %d read): %d row(s), %s%s",
         entity_name,
         key,
         schooljaar,
+        read_info["mode"],
+        read_info["fetched"],
         validation.rows,
         "valid" if validation.success else "QUARANTINED",
         "" if validation.success else ": " + "; ".join(validation.failed),
