@@ -83,6 +83,62 @@ def line(name: str, value: str) -> None:
 # ----------------------------------------------------------------- extraction
 
 
+def delta() -> None:
+    """What a daily delta asks of Informat against a full read of the same day."""
+    from datetime import UTC, datetime
+
+    students = 3000 if QUICK else 10_000
+    share = 0.01  # a school day changes about one record in a hundred
+    print(f"\nDelta extraction: {students} students; {share:.0%} of students and registrations "
+          "change, a few enrol; calls and bytes of a delta read against a full read")  # fmt: skip
+    sandbox = Sandbox(students)
+    try:
+        client = InformatClient(sandbox.config(read_timeout=120))
+        year = "2026-27"
+
+        def read(since: str | None, day: str | None) -> tuple[int, int, int]:
+            calls, read_bytes = sandbox.stats().get("requests", 0), client.stats["bytes"]
+            records = 0
+            for number in INSTELLINGEN:
+                records += sum(1 for _ in client.iter_students(number, year, changed_since=since))
+                records += sum(
+                    1 for _ in client.iter_registrations(number, year, changed_since=day)
+                )
+            return (
+                records,
+                sandbox.stats().get("requests", 0) - calls,
+                client.stats["bytes"] - read_bytes,
+            )
+
+        mark = datetime.now(UTC)
+        full_records, full_calls, full_bytes = read(None, None)
+        counts = requests.get(f"{sandbox.url}/_sandbox/counts", timeout=10).json()["instellingen"]
+        for number in INSTELLINGEN:
+            n = int(counts[number]["students"] * share)
+            requests.post(
+                f"{sandbox.url}/_sandbox/changes/{number}",
+                json={"students": n, "registrations": n, "new_students": max(1, n // 4)},
+                timeout=30,
+            ).raise_for_status()
+        since = mark.isoformat(timespec="seconds")
+        d_records, d_calls, d_bytes = read(since, mark.date().isoformat())
+        line(
+            "full read: records / calls / bytes",
+            f"{full_records:,} / {full_calls} / {full_bytes:,}",
+        )
+        line("delta read: records / calls / bytes", f"{d_records:,} / {d_calls} / {d_bytes:,}")
+        line(
+            "delta bytes as a share of the full read (expected small)",
+            f"{d_bytes / full_bytes:.3f}",
+        )
+        line(
+            "delta calls as a share of the full read",
+            f"{d_calls / full_calls:.2f} (one per listing)",
+        )
+    finally:
+        sandbox.stop()
+
+
 def _extract_unit(client: InformatClient, unit: tuple[str, str], settings) -> int:
     from informat_pipelines.extract import fetch, land
     from informat_pipelines.schemas import ENTITIES
@@ -372,7 +428,7 @@ def dag_parse() -> None:
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or ["dag_parse", "memory", "extraction", "csv_push", "pdfs"]
+    chosen = sys.argv[1:] or ["dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs"]
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
     for name in chosen:
         globals()[name]()
