@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
+from urllib.parse import urlsplit
 
 LEERLINGEN = "leerlingen"
 PERSONEEL = "personeel"
@@ -275,17 +276,16 @@ class InformatConfig:
             kwargs["scope_families"] = tuple(extra["scope_families"])
         if extra.get("combine_scopes") is not None:
             kwargs["combine_scopes"] = bool(extra["combine_scopes"])
-        for key in ("page_size", "max_attempts"):
-            if extra.get(key) is not None:
-                kwargs[key] = int(extra[key])
-        for key in (
-            "connect_timeout",
-            "read_timeout",
-            "max_retry_seconds",
-            "max_requests_per_second",
+        for key, kind in (
+            ("page_size", int),
+            ("max_attempts", int),
+            ("connect_timeout", float),
+            ("read_timeout", float),
+            ("max_retry_seconds", float),
+            ("max_requests_per_second", float),
         ):
             if extra.get(key) is not None:
-                kwargs[key] = float(extra[key])
+                kwargs[key] = _number(extra, key, kind)
         if extra.get("paths"):
             paths = dict(DEFAULT_PATHS)
             for call, template in extra["paths"].items():
@@ -296,12 +296,33 @@ class InformatConfig:
             kwargs["paths"] = paths
         if host:
             host = host if "://" in host else f"https://{host}"
+            _refuse_plain_http("host", host)
             config = cls.for_host(host, **kwargs)
         else:
             config = cls(**kwargs)
         overrides: dict[str, Any] = {}
         if extra.get("base_urls"):
+            for api, url in extra["base_urls"].items():
+                _refuse_plain_http(f"base_urls.{api}", str(url))
             overrides["base_urls"] = {**config.base_urls, **extra["base_urls"]}
         if extra.get("token_url"):
+            _refuse_plain_http("token_url", str(extra["token_url"]))
             overrides["token_url"] = extra["token_url"]
         return config.with_overrides(**overrides) if overrides else config
+
+
+def _number(extra: Mapping[str, Any], key: str, kind: type) -> Any:
+    value = extra[key]
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"connection extra {key!r} must be a number, not {type(value).__name__}")
+    try:
+        return kind(value)
+    except ValueError:
+        raise ValueError(f"connection extra {key!r} must be a number") from None
+
+
+def _refuse_plain_http(key: str, url: str) -> None:
+    """The client secret and bearer tokens travel over TLS, except to this machine (the sandbox)."""
+    parts = urlsplit(url)
+    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise ValueError(f"{key}: http:// is only for a sandbox on this machine; use https://")

@@ -35,9 +35,10 @@ class InformatError(Exception):
         # Informat's own message per code, as it answered it (what the code means there)
         self.messages = {code: mask(text) for code, text in (messages or {}).items()}
         self.retry_after = retry_after
-        super().__init__(self._describe())
+        super().__init__(self.describe())
 
-    def _describe(self) -> str:
+    def describe(self) -> str:
+        """The error in words: where (API, instelling, call) and what (status, codes)."""
         where = []
         if self.api:
             where.append(API_TITLES.get(self.api, self.api))

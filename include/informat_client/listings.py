@@ -80,12 +80,17 @@ def page_records(
     list_key: str | None,
     page_key: str,
     page_size: int,
+    max_pages: int = 100_000,
 ) -> Iterator[dict[str, Any]]:
     """Keyset pages: each page asks for the records after the last key it saw, so a listing
     that changes between two pages yields no record twice and loses none that stayed."""
     after: Any = None
     count = pages = 0
     while True:
+        if pages >= max_pages:
+            raise call.error(
+                InformatBadResponseError, f"more than {max_pages} pages: the listing never ends"
+            )
         page_params = {**params, "pageSize": page_size, "after": after}
         body = get_page(page_params)
         if list_key is None:  # a bare array: a short page is the last one
@@ -101,10 +106,14 @@ def page_records(
                 continue  # never yield a record twice, whatever the server does
             count += 1
             yield record
-        if records:
-            after = records[-1].get(page_key)
         if not body.get("hasMore") or not records:
             break
+        last = records[-1].get(page_key)
+        if last is None or (after is not None and last <= after):
+            raise call.error(
+                InformatBadResponseError, "the listing's pages do not advance (same key again)"
+            )
+        after = last
     log.info(
         "%s instelling %s: %d record(s) in %d page(s)",
         call.label,

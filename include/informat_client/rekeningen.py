@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from .answers import STREAM_ERRORS
 from .config import REKENINGEN
@@ -113,7 +113,16 @@ class RekeningenCalls(Transport):
         number = self._instelling_for(toegangsgroep, instellingsnummer)
         url = None
         if download_url:
-            url = urljoin(self.config.base_urls[REKENINGEN], download_url)
+            base = self.config.base_urls[REKENINGEN]
+            url = urljoin(base, download_url)
+            if urlsplit(url).netloc != urlsplit(base).netloc:
+                # the bearer token goes to Informat's own host only, whatever a job answers
+                raise InformatBadResponseError(
+                    "the PDF's download link points to another host than the Rekeningen API",
+                    api=REKENINGEN,
+                    instellingsnummer=number,
+                    call="GET /pdf-jobs/{job_id}/download",
+                )
         call = self._call(
             "pdf_download", number, {"job_id": job_id}, url=url, toegangsgroep=toegangsgroep
         )

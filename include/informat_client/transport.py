@@ -60,7 +60,7 @@ log = masking.get_logger(__name__)
 @dataclass
 class _Token:
     value: str
-    expires_at: float
+    expires_at: float  # when to renew it (its end, less the renewal margin)
 
 
 class Transport:
@@ -164,8 +164,7 @@ class Transport:
     def _token(self, scopes: frozenset[str], call: Call, *, renew: bool = False) -> str:
         with self._token_lock:
             cached = self._tokens.get(scopes)
-            margin = self.config.token_refresh_margin
-            if cached and not renew and cached.expires_at - margin > time.monotonic():
+            if cached and not renew and cached.expires_at > time.monotonic():
                 return cached.value
             if renew:
                 self._count("token_renewals")
@@ -241,14 +240,22 @@ class Transport:
         masking.register_secret(value)
         if self._on_secret:
             self._on_secret(value)
-        lifetime = float(body.get("expires_in") or 3600)
+        try:
+            lifetime = float(body.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            raise token_call.error(
+                InformatBadResponseError, "token answer has a non-numeric expires_in"
+            ) from None
         log.info(
             "%s: new access token for %d scope(s), valid %.0f s",
             API_TITLES.get(call.api, call.api),
             len(scopes),
             lifetime,
         )
-        return _Token(value=value, expires_at=time.monotonic() + lifetime)
+        # renew a minute early, or a fifth of the lifetime early for short-lived tokens (a token
+        # that lives 5 s is not renewed before every call)
+        margin = min(self.config.token_refresh_margin, lifetime / 5)
+        return _Token(value=value, expires_at=time.monotonic() + lifetime - margin)
 
     def _forget_token(self, scopes: frozenset[str], value: str) -> None:
         with self._token_lock:
@@ -289,10 +296,23 @@ class Transport:
         Informat refused that request before doing anything.
         """
 
+        started = time.monotonic()
+
         def should_retry(exc: BaseException) -> bool:
             if not isinstance(exc, InformatError) or not exc.retryable:
                 return False
-            return retry_on_all or isinstance(exc, InformatRateLimitError)
+            if not (retry_on_all or isinstance(exc, InformatRateLimitError)):
+                return False
+            left = self.config.max_retry_seconds - (time.monotonic() - started)
+            if exc.retry_after is not None and exc.retry_after > left:
+                # a budget is a budget: no wait longer than what is left of it
+                exc.reason += (
+                    f"; Informat asks to wait {exc.retry_after:.0f} s, more than the "
+                    f"{max(left, 0):.0f} s left of the retry budget"
+                )
+                exc.args = (exc.describe(),)
+                return False
+            return True
 
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception(should_retry),
