@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -30,11 +29,8 @@ from .answers import (
     retry_after_seconds,
 )
 from .config import (
-    API_TITLES,
     CALL_HEADERS,
-    CALL_SCOPES,
     LISTINGS,
-    REKENINGEN_SCOPE,
     WRAPPED,
     InformatConfig,
 )
@@ -53,17 +49,12 @@ from .errors import (
 )
 from .listings import page_records, stream_records
 from .ratelimit import RateLimiter
+from .tokens import Token, Tokens
 
 log = masking.get_logger(__name__)
 
 
-@dataclass
-class _Token:
-    value: str
-    expires_at: float  # when to renew it (its end, less the renewal margin)
-
-
-class Transport:
+class Transport(Tokens):
     """What every call goes through; the endpoint classes add the calls of one API each."""
 
     def __init__(
@@ -78,7 +69,7 @@ class Transport:
         self.config = config
         self._sleep = sleep
         self._on_secret = on_secret
-        self._tokens: dict[frozenset[str], _Token] = {}
+        self._tokens: dict[frozenset[str], Token] = {}
         self._combined_refused = False  # the identity server refused the combined scope set
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
@@ -118,150 +109,6 @@ class Transport:
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:
             self.stats[key] += n
-
-    def _scopes(self, call: Call) -> frozenset[str]:
-        """The scopes a token for ``call`` asks: the call's scope family for its instelling, or
-        (``combine_scopes``) every granted family for every instelling in one token; for the
-        Rekeningen API the toegangsgroep's literal scope from the configuration."""
-        config = self.config
-        if config.scopes:
-            return frozenset(config.scopes)
-        family = CALL_SCOPES.get(call.name, call.api)
-        if family == REKENINGEN_SCOPE:
-            return self._rekeningen_scopes(call)
-        templates = config.scope_templates
-        if (
-            config.combine_scopes
-            and not self._combined_refused
-            and family in config.scope_families
-            and call.instellingsnummer in config.instellingsnummers
-        ):
-            return frozenset(
-                templates[f].format(instellingsnummer=n)
-                for f in config.scope_families
-                for n in config.instellingsnummers
-            )
-        return frozenset({templates[family].format(instellingsnummer=call.instellingsnummer)})
-
-    def _rekeningen_scopes(self, call: Call) -> frozenset[str]:
-        groups = self.config.toegangsgroepen
-        group = groups.get(call.toegangsgroep or "")
-        if group is not None and group.scope:
-            return frozenset({group.scope})
-        if (
-            call.toegangsgroep is None
-        ):  # a call on no toegangsgroep: every literal of its instelling
-            literals = {
-                g.scope
-                for g in groups.values()
-                if g.scope and g.instellingsnummer == call.instellingsnummer
-            }
-            if literals:
-                return frozenset(literals)
-        template = self.config.scope_templates[REKENINGEN_SCOPE]
-        return frozenset({template.format(instellingsnummer=call.instellingsnummer)})
-
-    def _token(self, scopes: frozenset[str], call: Call, *, renew: bool = False) -> str:
-        with self._token_lock:
-            cached = self._tokens.get(scopes)
-            if cached and not renew and cached.expires_at > time.monotonic():
-                return cached.value
-            if renew:
-                self._count("token_renewals")
-            try:
-                token = self._retrying(lambda: self._fetch_token(scopes, call), call)
-            except InformatError as exc:
-                exc.retryable = False  # retried here already: the call around it must not repeat it
-                raise
-            self._tokens[scopes] = token
-            return token.value
-
-    def _fetch_token(self, scopes: frozenset[str], call: Call) -> _Token:
-        token_call = Call(
-            name="token",
-            api=call.api,
-            method="POST",
-            url=self.config.token_url,
-            instellingsnummer=call.instellingsnummer,
-            label="token request",
-        )
-        self._count("token_requests")
-        if self._limiter is not None:
-            self._limiter.acquire()
-        try:
-            response = self._session.post(
-                self.config.token_url,
-                data={
-                    "client_id": self.config.client_id,
-                    "client_secret": self.config.client_secret,
-                    "grant_type": "client_credentials",
-                    "scope": " ".join(sorted(scopes)),
-                },
-                headers={"Accept": "application/json", "User-Agent": self.config.user_agent},
-                timeout=(self.config.connect_timeout, self.config.read_timeout),
-            )
-        except (requests.exceptions.Timeout, requests.exceptions.ConnectionError) as exc:
-            raise token_call.error(
-                InformatConnectionError,
-                f"the identity server did not answer ({type(exc).__name__})",
-            ) from None
-        if response.status_code != 200:
-            message, codes, messages = error_details(response)
-            status = response.status_code
-            if status == 429 or status >= 500:
-                cls = InformatRateLimitError if status == 429 else InformatServerError
-                raise token_call.error(
-                    cls,
-                    "the identity server is not available",
-                    status=status,
-                    codes=codes,
-                    messages=messages,
-                    retry_after=retry_after_seconds(response.headers.get("Retry-After")),
-                )
-            if "invalid_scope" in codes:
-                raise token_call.error(
-                    InformatForbiddenError,
-                    f"scope not granted to this client: {' '.join(sorted(scopes))}",
-                    status=status,
-                    codes=codes,
-                    messages=messages,
-                )
-            raise token_call.error(
-                InformatAuthError,
-                f"the identity server refused the client credentials ({message})",
-                status=status,
-                codes=codes,
-                messages=messages,
-            )
-        body = json_body(response, token_call)
-        if not isinstance(body, Mapping) or not body.get("access_token"):
-            raise token_call.error(InformatBadResponseError, "token answer has no access_token")
-        value = str(body["access_token"])
-        masking.register_secret(value)
-        if self._on_secret:
-            self._on_secret(value)
-        try:
-            lifetime = float(body.get("expires_in") or 3600)
-        except (TypeError, ValueError):
-            raise token_call.error(
-                InformatBadResponseError, "token answer has a non-numeric expires_in"
-            ) from None
-        log.info(
-            "%s: new access token for %d scope(s), valid %.0f s",
-            API_TITLES.get(call.api, call.api),
-            len(scopes),
-            lifetime,
-        )
-        # renew a minute early, or a fifth of the lifetime early for short-lived tokens (a token
-        # that lives 5 s is not renewed before every call)
-        margin = min(self.config.token_refresh_margin, lifetime / 5)
-        return _Token(value=value, expires_at=time.monotonic() + lifetime - margin)
-
-    def _forget_token(self, scopes: frozenset[str], value: str) -> None:
-        with self._token_lock:
-            cached = self._tokens.get(scopes)
-            if cached and cached.value == value:
-                del self._tokens[scopes]
 
     # ----------------------------------------------------------------- retries
 

@@ -6,38 +6,20 @@ the reserved ``example.org`` domain."""
 from __future__ import annotations
 
 import random
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from informat_client import insz
 from informat_client.schooljaar import schooljaar_for, shift
 
-LAST_NAMES = [
-    "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",
-    "Wouters", "De Smet", "Dubois", "Lambert", "Dupont", "Van den Broeck", "Hermans",
-    "Vermeulen", "Van Damme", "De Backer", "Verstraete", "Desmet", "Cools", "Vandenberghe",
-    "Smets", "Coppens", "Declercq", "Van de Velde", "Aerts", "D'Hondt", "Vlaeminck",
-    "Yılmaz", "Çelik", "Öztürk", "Şahin", "Doğan", "El Amrani", "Benali", "Nguyễn", "Trần",
-    "Kowalski", "Wiśniewski", "Popescu", "Ndiaye", "Mukendi", "Ørsted", "Müller",
-    "Lefèvre", "Noël", "Françoise", "王", "李", "محمد", "الحسن",
-]  # fmt: skip
-FIRST_NAMES_M = [
-    "Lucas", "Liam", "Noah", "Louis", "Arthur", "Jules", "Mathis", "Finn", "Lars", "Warre",
-    "Wout", "Seppe", "Vic", "Rune", "Stan", "Mohamed", "Adam", "Emir", "Yusuf", "Ilias",
-    "Mehmet", "Çağan", "Noé", "Matéo", "Jérôme", "Aurélien", "Minh", "Wei", "أحمد",
-]  # fmt: skip
-FIRST_NAMES_V = [
-    "Emma", "Olivia", "Louise", "Mila", "Elena", "Marie", "Lotte", "Noor", "Julie", "Fien",
-    "Lore", "Ella", "Nora", "Yasmine", "Aya", "Zeynep", "Elif", "Amélie", "Zoë", "Anaïs",
-    "Chloé", "Maëlle", "Inès", "Océane", "Ngọc", "Mei", "فاطمة", "Agnieszka",
-]  # fmt: skip
-PLACES = [
-    "Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Aalst", "Kortrijk", "Hasselt",
-    "Sint-Niklaas", "Oostende", "Genk", "Roeselare", "Brussel", "Istanbul", "Casablanca",
-]  # fmt: skip
-FUNCTIONS = ["leraar", "directeur", "opvoeder", "secretariaatsmedewerker", "zorgcoördinator"]
+from .people import (
+    LAST_NAMES,
+    InszPool,
+    make_employee,
+    make_registration,
+    make_student,
+    schooljaar_bounds,
+)
 
 
 @dataclass
@@ -114,226 +96,6 @@ OUT_OF_SCOPE_INSTELLING = ("990019", "Buitenschool (geen toegang)", 0.0)
 DEFAULT_STUDENTS = 4000
 
 
-def _guid(rng: random.Random) -> str:
-    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def _birth_date(rng: random.Random, today: date, min_age: float, max_age: float) -> date:
-    days = rng.randint(int(min_age * 365.25), int(max_age * 365.25))
-    return today - timedelta(days=days)
-
-
-class _InszPool:
-    """Unique synthetic INSZ numbers; the sequence is odd for boys and even for girls."""
-
-    def __init__(self) -> None:
-        self._used: set[str] = set()
-
-    def draw(self, rng: random.Random, born: date, sex: str) -> str:
-        while True:
-            sequence = rng.randrange(1 if sex == "M" else 2, 998, 2)
-            number = insz.make(born, sequence)
-            if number not in self._used:
-                self._used.add(number)
-                return number
-
-
-NATIONALITY_CODES = ["00150"] * 17 + ["00129", "00235", "00139", "00122", "00124", "00322", "00111"]
-STREETS = ["Kerkstraat", "Stationsstraat", "Dorpsstraat", "Molenstraat", "Nieuwstraat"]
-RELATION_TYPES = {"vader": 13, "moeder": 14}
-
-
-def _address(rng: random.Random, street: str) -> dict[str, Any]:
-    return {
-        "straat": street,
-        "nr": str(rng.randint(1, 250)),
-        "bus": rng.choice([None, None, None, "A", "2"]),
-        "postcode": str(rng.choice([9000, 2000, 8000, 3000, 2800, 9300])),
-        "gemeente": rng.choice(PLACES[:12]),
-        "isFacturatie": True,
-        "isAanschrijf": True,
-        "isVerblijf": True,
-    }
-
-
-def _person(rng: random.Random, pool: _InszPool, born: date, p_persoon: int) -> dict[str, Any]:
-    """The keys a student and an employee share, as the read API's answer them."""
-    sex = rng.choice("MV")
-    record: dict[str, Any] = {
-        "pPersoon": p_persoon,
-        "naam": rng.choice(LAST_NAMES),
-        "voornaam": rng.choice(FIRST_NAMES_M if sex == "M" else FIRST_NAMES_V),
-        "initialen": None,
-        "geboortedatum": born.isoformat(),
-        "geboorteplaats": rng.choice(PLACES),
-        "nationaliteitCode": rng.choice(NATIONALITY_CODES),
-        "geslacht": sex,
-    }
-    # about one in thirty has no Belgian INSZ (a newcomer with a bisnummer instead)
-    if rng.random() < 1 / 30:
-        record["rijksregisternr"] = None
-        record["bisnr"] = insz.make(born, rng.randrange(1, 998), bis=True)
-    else:
-        record["rijksregisternr"] = pool.draw(rng, born, sex)
-        record["bisnr"] = None
-    return record
-
-
-def _relations(rng: random.Random, student: dict[str, Any], pool: _InszPool) -> list[dict]:
-    relations = []
-    street = rng.choice(STREETS)
-    for index, (kind, names) in enumerate((("moeder", FIRST_NAMES_V), ("vader", FIRST_NAMES_M))):
-        born = date(int(student["geboortedatum"][:4]) - rng.randint(24, 45), rng.randint(1, 12), 1)
-        relations.append(
-            {
-                "pRelatie": student["pPersoon"] * 10 + index,
-                "relatieId": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
-                "type": RELATION_TYPES[kind],
-                "naam": student["naam"] if kind == "vader" else rng.choice(LAST_NAMES),
-                "voornaam": rng.choice(names),
-                "insz": pool.draw(rng, born, "V" if kind == "moeder" else "M"),
-                "geboortedatum": born.isoformat(),
-                "geslacht": "V" if kind == "moeder" else "M",
-                "nationaliteitCode": "00150",
-                "beroep": None,
-                "lpv": index == 0,
-                "ophalen": True,
-                "isOverleden": False,
-                "adressen": [_address(rng, street)],
-                "comnrs": [],  # documented, but not the keys of its items: left empty
-                "emails": [
-                    {"email": f"ouder{student['pPersoon']}{kind[0]}@example.org", "type": "Privé"}
-                ],
-            }
-        )
-    return relations
-
-
-def _schooljaar_bounds(schooljaar: str) -> tuple[date, date]:
-    start = int(schooljaar[:4])
-    return date(start, 9, 1), date(start + 1, 6, 30)
-
-
-def _student(
-    rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int, n: int
-) -> dict[str, Any]:
-    """A student with exactly the keys of the contract (no instellingsnummer: the call says it)."""
-    min_age, max_age = (11.5, 19.0) if inst.secundair else (2.5, 12.5)
-    born = _birth_date(rng, today, min_age, max_age)
-    person = _person(rng, pool, born, p_persoon)
-    record = {
-        "pPersoon": p_persoon,
-        "persoonId": _guid(rng),
-        "naam": person["naam"],
-        "voornaam": person["voornaam"],
-        "voornaam2": None,
-        "nickname": None,
-        "initialen": None,
-        "geboortedatum": person["geboortedatum"],
-        "geboorteland": "België",
-        "geboorteplaats": person["geboorteplaats"],
-        "nationaliteitCode": person["nationaliteitCode"],
-        "rijksregisternr": person["rijksregisternr"],
-        "bisnr": person["bisnr"],
-        "geslacht": person["geslacht"],
-        "huisdokter": None,
-        "telefoonHuisdokter": None,
-        "llOpSchool": True,
-        "inschrijvingsId": _guid(rng),
-    }
-    relations = _relations(rng, record, pool)
-    record["adressen"] = [dict(relations[0]["adressen"][0])]
-    record["relaties"] = relations
-    record["comnrs"] = []
-    record["emails"] = [dict(relations[0]["emails"][0])]
-    return record
-
-
-def _registration(
-    rng: random.Random, student: dict[str, Any], inst: Instelling, schooljaar: str, p_inschr: int
-) -> dict[str, Any]:
-    start = _schooljaar_bounds(schooljaar)[0]
-    leerjaar = rng.randint(1, 6)
-    klas = f"{leerjaar}{rng.choice('ABCD')}"
-    return {
-        "inschrijvingsId": student["inschrijvingsId"],
-        "pInschr": p_inschr,
-        "pPersoon": student["pPersoon"],
-        "persoonId": student["persoonId"],
-        "instelnr": inst.instellingsnummer,
-        "hfdstructuur": "311" if inst.secundair else "211",
-        "school": inst.name,
-        "stamnr": f"{inst.instellingsnummer[-2:]}{p_inschr:05d}",
-        "vestCode": "001",
-        "vestiging": inst.name,
-        "begindatum": start.isoformat(),
-        "einddatum": None,
-        "afdCode": f"{leerjaar}{'SO' if inst.secundair else 'LO'}",
-        "nrAdmgrp": f"{rng.randrange(10**5, 10**6)}",
-        "afdelingsjaar": leerjaar,
-        "status": 0,
-        "graad": (leerjaar + 1) // 2 if inst.secundair else None,
-        "leerjaar": leerjaar,
-        "taalkeuze": None,
-        "finCode": None,
-        "levensbeschouwingCode": rng.choice(["RKG", "ZED", "ISL", "PRO"]),
-        "isOkan": rng.random() < 0.02,
-        "preRegistrationId": None,
-        "inschrKlassen": [
-            {
-                "inschrKlasId": _guid(rng),
-                "pInschrKlas": p_inschr,
-                "klasId": _guid(rng),
-                "pKlas": 1000 + leerjaar * 10,
-                "klasCode": klas,
-                "klas": f"Klas {klas}",
-                "groepType": 0,
-                "klasnummer": rng.randint(1, 28),
-                "begindatum": start.isoformat(),
-                "einddatum": None,
-            }
-        ],
-    }
-
-
-def _employee(
-    rng: random.Random, pool: _InszPool, inst: Instelling, today: date, p_persoon: int
-) -> dict[str, Any]:
-    """A member of staff with exactly the Personeel API's keys."""
-    born = _birth_date(rng, today, 22, 65)
-    person = _person(rng, pool, born, p_persoon)
-    ambt = rng.choice(FUNCTIONS)
-    return {
-        "pPersoon": p_persoon,
-        "personId": _guid(rng),
-        "personaId": _guid(rng),
-        "naam": person["naam"],
-        "voornaam": person["voornaam"],
-        "bijkomendeVoornamen": None,
-        "stamnr": f"{rng.randrange(10**10, 10**11)}",
-        "sortName": f"{person['naam']} {person['voornaam']}",
-        "nickName": None,
-        "geslacht": person["geslacht"],
-        "initialen": None,
-        "geboortedatum": person["geboortedatum"],
-        "geboorteplaats": person["geboorteplaats"],
-        "geboortelandCode": "00150",
-        "nationaliteitCode": person["nationaliteitCode"],
-        "rijksregisternr": person["rijksregisternr"],
-        "bisnr": person["bisnr"],
-        "bank": None,
-        "hoofdAmbt": {"code": ambt[:3].upper(), "naam": ambt},
-        "isActive": True,
-        "pensioendatum": None,
-        "adressen": [_address(rng, rng.choice(STREETS))],
-        "comnrs": [],
-        "emailadressen": [
-            {"email": f"personeel{p_persoon}@example.org", "type": "School"},
-        ],
-        "personeelsgroepen": [{"id": 1, "naam": "Onderwijzend personeel"}],
-    }
-
-
 def _invoices(
     rng: random.Random,
     group: str,
@@ -344,7 +106,7 @@ def _invoices(
 ) -> list[dict[str, Any]]:
     """Invoices of a schooljaar. An invoice that fell due before today already had its PDF made
     by Informat on its due date (``pdfGeneratedAt``); older than a year, Informat deleted it."""
-    start, _ = _schooljaar_bounds(schooljaar)
+    start, _ = schooljaar_bounds(schooljaar)
     out = []
     for student in students:
         for _ in range(rng.choice((1, 1, 2))):
@@ -379,7 +141,7 @@ def build(
     """Build the school group. Same seed and size: the same data, byte for byte."""
     today = today or date.today()
     rng = random.Random(seed)
-    pool = _InszPool()
+    pool = InszPool()
     current = schooljaar_for(today)
     schooljaren = (shift(current, -1), current)
 
@@ -391,19 +153,19 @@ def build(
         count = round(students * share)
         for n in range(count):
             person += 1
-            inst.students.append(_student(rng, pool, inst, today, person, n + 1))
-        since = datetime.combine(_schooljaar_bounds(current)[0], datetime.min.time(), UTC)
+            inst.students.append(make_student(rng, pool, inst, today, person, n + 1))
+        since = datetime.combine(schooljaar_bounds(current)[0], datetime.min.time(), UTC)
         for student in inst.students:
-            inst.registrations.append(_registration(rng, student, inst, current, inschrijving))
+            inst.registrations.append(make_registration(rng, student, inst, current, inschrijving))
             inst.changed[f"students:{student['pPersoon']}"] = since
             inst.changed[f"registrations:{student['inschrijvingsId']}"] = since
             inschrijving += 1
         staff = max(3, count // 12) if count else 0
         for _ in range(staff):
             person += 1
-            employee = _employee(rng, pool, inst, today, person)
+            employee = make_employee(rng, pool, inst, today, person)
             inst.employees.append(employee)
-            start, end = _schooljaar_bounds(current)
+            start, end = schooljaar_bounds(current)
             inst.assignments.append(
                 {
                     "id": person,
@@ -484,8 +246,8 @@ def change(
     registrations: int = 0,
     new_students: int = 0,
 ) -> dict[str, list]:
-    """A day's changes in an instelling: the first ``students`` students get a new phone-free
-    detail (a huisdokter), the first ``registrations`` registrations a new class, and
+    """A day's changes in an instelling: the first ``students`` students get a huisdokter
+    (a new value), the first ``registrations`` registrations a new class, and
     ``new_students`` students enrol; each is marked changed now. Deterministic per call order."""
     now = datetime.now(UTC)
     rng = random.Random(f"{group.seed}:{inst.instellingsnummer}:{len(inst.changed)}")
@@ -499,16 +261,16 @@ def change(
         klas["klasCode"] = f"{record['leerjaar']}{rng.choice('EFGH')}"
         inst.changed[f"registrations:{record['inschrijvingsId']}"] = now
         out["registrations"].append(record["inschrijvingsId"])
-    pool = _InszPool()
+    pool = InszPool()
     pool._used.update(s["rijksregisternr"] for s in inst.students if s.get("rijksregisternr"))
     current = group.current_schooljaar
     for _ in range(new_students):
         person = group.next_person
         group.next_person += 1
-        student = _student(rng, pool, inst, group.today, person, len(inst.students) + 1)
+        student = make_student(rng, pool, inst, group.today, person, len(inst.students) + 1)
         inst.students.append(student)
         p_inschr = 10_000_000 + person
-        inst.registrations.append(_registration(rng, student, inst, current, p_inschr))
+        inst.registrations.append(make_registration(rng, student, inst, current, p_inschr))
         inst.changed[f"students:{person}"] = now
         inst.changed[f"registrations:{student['inschrijvingsId']}"] = now
         out["new_students"].append(person)
