@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-DROP_ZONE = os.environ.get("INFORMAT_DROP_ZONE", "s3")  # "s3" or "local", as the push DAG
-BUCKET = os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data")
-PREFIX = os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen")
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
 DOC = """
@@ -64,7 +60,7 @@ def informat_inschrijvingen_opvolging():
         context = get_current_context()
         params = context["params"]
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
-        zone = drop_zone(DROP_ZONE, BUCKET, PREFIX)
+        zone = drop_zone()
         with InformatHook(params["informat_conn_id"]).get_conn() as client:
             result = followup.run(
                 zone, client, context["run_id"], run_day(context), settings.contacts,

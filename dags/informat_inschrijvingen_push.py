@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-# Where schools drop their files, fixed when the DAG is parsed (cheap: the environment only).
-DROP_ZONE = os.environ.get("INFORMAT_DROP_ZONE", "s3")  # "s3" or "local"
-BUCKET = os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data")
-PREFIX = os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen")
+from informat_airflow.dropzones import location
+
+DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
 DOC = f"""
@@ -95,7 +93,7 @@ def informat_inschrijvingen_push():
         context = get_current_context()
         params = context["params"]
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
-        zone = drop_zone(DROP_ZONE, BUCKET, PREFIX)
+        zone = drop_zone()
         hook = InformatHook(params["informat_conn_id"])
         with hook.get_conn() as client:
             outcomes = handle_drops(

@@ -3,11 +3,25 @@
 
 from __future__ import annotations
 
+import os
+
 from informat_pipelines.dropzone import LocalDropZone, S3DropZone
 
 
-def drop_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone:
-    """The drop zone of ``kind`` (``local`` or ``s3``)."""
+def location() -> tuple[str, str, str]:
+    """Where schools drop their files, read from the environment each time (cheap, so a DAG can
+    read it when it is parsed): kind (``s3`` or ``local``), bucket and prefix. The push DAG and
+    its follow-up read the same drop zone."""
+    return (
+        os.environ.get("INFORMAT_DROP_ZONE", "s3"),
+        os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data"),
+        os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen"),
+    )
+
+
+def drop_zone() -> LocalDropZone | S3DropZone:
+    """The drop zone where the environment says it is."""
+    kind, bucket, prefix = location()
     if kind == "local":
         from airflow.providers.standard.hooks.filesystem import FSHook
 

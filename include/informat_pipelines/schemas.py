@@ -69,19 +69,24 @@ class Entity:
         return any(c.type == "insz" for c in self.columns)
 
 
+# the keys a student and a member of staff share (Leerlingen and Personeel spell them alike)
+PERSON = (
+    Column("pPersoon", "pPersoon", "int", True),
+    Column("lastName", "naam", "string"),
+    Column("firstName", "voornaam", "string"),
+    Column("dateOfBirth", "geboortedatum", "date"),
+    Column("sex", "geslacht", "string"),
+    Column("insz", "rijksregisternr", "insz"),
+    Column("bisnr", "bisnr", "insz"),
+)
+
 STUDENTS = Entity(
     "students",
     "instelling",
     "personId",
     (
         Column("personId", "persoonId", "string", True),
-        Column("pPersoon", "pPersoon", "int", True),
-        Column("lastName", "naam", "string"),
-        Column("firstName", "voornaam", "string"),
-        Column("dateOfBirth", "geboortedatum", "date"),
-        Column("sex", "geslacht", "string"),
-        Column("insz", "rijksregisternr", "insz"),
-        Column("bisnr", "bisnr", "insz"),
+        *PERSON,
         Column("nationalityCode", "nationaliteitCode", "string"),
         Column("countryOfBirth", "geboorteland", "string"),
         Column("placeOfBirth", "geboorteplaats", "string"),
@@ -121,14 +126,8 @@ EMPLOYEES = Entity(
     "instelling",
     "personId",
     (
-        Column("personId", "personId", "string", True),
-        Column("pPersoon", "pPersoon", "int", True),
-        Column("lastName", "naam", "string"),
-        Column("firstName", "voornaam", "string"),
-        Column("dateOfBirth", "geboortedatum", "date"),
-        Column("sex", "geslacht", "string"),
-        Column("insz", "rijksregisternr", "insz"),
-        Column("bisnr", "bisnr", "insz"),
+        Column("personId", "personId", "string", True),  # Personeel spells it so
+        *PERSON,
         Column("staffNo", "stamnr", "string"),
         Column("email", _school_email, "string"),
         Column("mainFunction", _main_function, "string"),
