@@ -39,18 +39,24 @@ def arrow_schema(entity: Entity, insz_mode: str):
         "bool": pa.bool_(),
         "date": pa.date32(),
     }
-    fields = []
-    for column in entity.columns:
-        if column.type == "insz":
-            hashed, kept, valid = column.insz_columns
-            if insz_mode == "pseudonymise":
-                fields.append(pa.field(hashed, pa.string()))
-            elif insz_mode == "keep":
-                fields.append(pa.field(kept, pa.string()))
-            fields.append(pa.field(valid, pa.bool_()))
-            continue
-        fields.append(pa.field(column.name, types[column.type]))
-    return pa.schema(fields)
+
+    def fields(columns: tuple[Column, ...]) -> list:
+        out = []
+        for column in columns:
+            if column.type == "insz":
+                hashed, kept, valid = column.insz_columns
+                if insz_mode == "pseudonymise":
+                    out.append(pa.field(hashed, pa.string()))
+                elif insz_mode == "keep":
+                    out.append(pa.field(kept, pa.string()))
+                out.append(pa.field(valid, pa.bool_()))
+            elif column.type == "list":
+                out.append(pa.field(column.name, pa.list_(pa.struct(fields(column.fields)))))
+            else:
+                out.append(pa.field(column.name, types[column.type]))
+        return out
+
+    return pa.schema(fields(entity.columns))
 
 
 class _WrongType(Exception):
@@ -115,9 +121,18 @@ class _Row:
         if not isinstance(record, dict):
             self.not_objects += 1
             return None
+        return self._values(self.entity.columns, record)
+
+    def _values(self, columns: tuple[Column, ...], record: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for column in self.entity.columns:
+        for column in columns:
             value = self._value(column, record)
+            if column.type == "list":
+                items = value if isinstance(value, list) else []
+                out[column.name] = [
+                    self._values(column.fields, item) for item in items if isinstance(item, dict)
+                ]
+                continue
             if column.type != "insz":
                 out[column.name] = value
                 continue
@@ -141,6 +156,11 @@ class _Row:
             raw = record.get(column.key)
         if raw is None or raw == "":
             return None
+        if column.type == "list":
+            if not isinstance(raw, list):
+                self.wrong_type[column.key] += 1
+                return None
+            return raw
         try:
             return _convert(column, raw)
         except (_WrongType, TypeError, ValueError):

@@ -46,6 +46,9 @@ class Column:
     key: str | Callable[[dict[str, Any]], Any]
     type: str
     required: bool = False  # the record must carry the key, with a value
+    # type "list": the record's key holds a list of objects, each read by these columns (a
+    # typed nested column: a student's relations and addresses, INSZ pseudonymised like his)
+    fields: tuple[Column, ...] = ()
 
     @property
     def insz_columns(self) -> tuple[str, str, str]:
@@ -66,8 +69,36 @@ class Entity:
 
     @property
     def has_insz(self) -> bool:
-        return any(c.type == "insz" for c in self.columns)
+        def deep(columns: tuple[Column, ...]) -> bool:
+            return any(c.type == "insz" or deep(c.fields) for c in columns)
 
+        return deep(self.columns)
+
+
+ADDRESS = (
+    Column("street", "straat", "string"),
+    Column("number", "nr", "string"),
+    Column("box", "bus", "string"),
+    Column("postcode", "postcode", "string"),
+    Column("gemeente", "gemeente", "string"),
+    Column("isBilling", "isFacturatie", "bool"),
+    Column("isMailing", "isAanschrijf", "bool"),
+    Column("isResidence", "isVerblijf", "bool"),
+)
+RELATION = (
+    Column("relationId", "relatieId", "string"),
+    Column("type", "type", "int"),
+    Column("lastName", "naam", "string"),
+    Column("firstName", "voornaam", "string"),
+    Column("insz", "insz", "insz"),
+    Column("dateOfBirth", "geboortedatum", "date"),
+    Column("sex", "geslacht", "string"),
+    Column("nationalityCode", "nationaliteitCode", "string"),
+    Column("isLegalGuardian", "lpv", "bool"),
+    Column("mayPickUp", "ophalen", "bool"),
+    Column("isDeceased", "isOverleden", "bool"),
+    Column("addresses", "adressen", "list", fields=ADDRESS),
+)
 
 # the keys a student and a member of staff share (Leerlingen and Personeel spell them alike)
 PERSON = (
@@ -93,6 +124,8 @@ STUDENTS = Entity(
         Column("isAtSchool", "llOpSchool", "bool"),
         Column("registrationId", "inschrijvingsId", "string"),
         Column("instituteNo", FROM_CALL, "string"),
+        Column("addresses", "adressen", "list", fields=ADDRESS),
+        Column("relations", "relaties", "list", fields=RELATION),
     ),
 )
 REGISTRATIONS = Entity(

@@ -5,6 +5,7 @@ with the key named, never a crash of the writer."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
@@ -75,3 +76,25 @@ def test_an_empty_partition_says_why(tmp_path):
     assert checked.success and checked.note == "empty as declared (empty_instellingen)"
     surprise = validate(result, ENTITIES["students"], None, SETTINGS, DAY)
     assert not surprise.success and "list it in empty_instellingen" in surprise.note
+
+
+def test_relations_and_addresses_are_typed_nested_columns_with_parents_insz_hashed(
+    client, sandbox, tmp_path
+):
+    sandbox.reset(students=150, today=DAY.isoformat())
+    records = list(fetch(client, ENTITIES["students"], "990011", sandbox.state.schooljaar, None))
+    result = landed(tmp_path, "students", records)
+    assert result.problems == []
+    table = pq.read_table(result.parquet_path)
+    first = table.slice(0, 1).to_pylist()[0]
+    parent = first["relations"][0]
+    source = records[0]["relaties"][0]
+    assert parent["type"] == source["type"] and parent["relationId"] == source["relatieId"]
+    assert parent["inszValid"] is True and len(parent["inszHash"]) == 64
+    assert "insz" not in parent  # the parent's number itself is not in the clean layer
+    assert parent["addresses"][0]["postcode"] == source["adressen"][0]["postcode"]
+    assert first["addresses"][0]["gemeente"] == records[0]["adressen"][0]["gemeente"]
+    raw_parquet = Path(result.parquet_path).read_bytes()
+    assert source["insz"].encode() not in raw_parquet
+    checked = validate(result, ENTITIES["students"], None, SETTINGS, DAY)
+    assert checked.success, checked.failed
