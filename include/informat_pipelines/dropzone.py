@@ -15,12 +15,22 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 _IGNORED = re.compile(r"^(\.|~\$)|\.(part|tmp|crdownload)$", re.IGNORECASE)
+MAX_BYTES = 20 * 1024 * 1024  # a drop larger than this is refused unread (50,000 rows: ~10 MB)
+
+
+class Unreadable(Exception):
+    """A drop that is not read at all: the message says why, in Dutch, without its content."""
+
+
+class StillWriting(Exception):
+    """A drop that changed while it was read: it goes back to the inbox for a later run."""
 
 
 def safe_run(run_id: str) -> str:
@@ -44,6 +54,8 @@ class DropZone(Protocol):
     def read(self, claimed: Claimed) -> bytes: ...
 
     def finish(self, claimed: Claimed, ok: bool) -> str: ...
+
+    def release(self, claimed: Claimed) -> None: ...
 
     def write_report(self, claimed: Claimed, data: bytes) -> str: ...
 
@@ -70,12 +82,15 @@ class LocalDropZone:
             (self.root / part).mkdir(parents=True, exist_ok=True)
 
     def inbox(self) -> list[str]:
+        """Files that have settled (and links or other entries, to be refused with a report:
+        ``read`` never follows them)."""
         now = time.time()
         names = []
         for path in sorted((self.root / "inbox").iterdir()):
-            if not path.is_file() or _IGNORED.search(path.name):
+            info = path.lstat()  # the entry itself, never what a link points to
+            if _IGNORED.search(path.name) or stat.S_ISDIR(info.st_mode):
                 continue
-            if now - path.stat().st_mtime < self.settle_seconds:
+            if now - info.st_mtime < self.settle_seconds:
                 continue  # perhaps still being written
             names.append(path.name)
         return names
@@ -99,13 +114,34 @@ class LocalDropZone:
         return [Claimed(p.name, run, str(p)) for p in sorted(folder.iterdir()) if p.is_file()]
 
     def read(self, claimed: Claimed) -> bytes:
-        return Path(claimed.location).read_bytes()
+        """The claimed file's bytes, read only when it is a regular file of this user with one
+        link (no symlink, hard link or device is ever followed), not over ``MAX_BYTES``, and
+        not growing while read."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        try:
+            fd = os.open(claimed.location, flags)
+        except OSError:
+            raise Unreadable(_NOT_A_FILE) from None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_nlink != 1 or info.st_uid != os.getuid():
+                raise Unreadable(_NOT_A_FILE)
+            if info.st_size > MAX_BYTES:
+                raise Unreadable(_TOO_LARGE)
+            data = handle.read(MAX_BYTES + 1)
+            if len(data) != info.st_size or os.fstat(handle.fileno()).st_size != info.st_size:
+                raise StillWriting(claimed.name)
+        return data
 
     def finish(self, claimed: Claimed, ok: bool) -> str:
         target = self.root / ("processed" if ok else "failed") / claimed.run / claimed.name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(claimed.location, target)
         return str(target)
+
+    def release(self, claimed: Claimed) -> None:
+        """Back to the inbox, for a later run (a file still being written)."""
+        os.replace(claimed.location, self.root / "inbox" / claimed.name)
 
     def write_report(self, claimed: Claimed, data: bytes) -> str:
         target = self.root / report_name(claimed)
@@ -155,8 +191,10 @@ class S3DropZone:
         source = self._key(f"inbox/{name}")
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=source)
-        except ClientError:
-            return None  # already taken
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None  # already taken by another run
+            raise  # no access or the store failing: an error, never a silent skip
         drop = f"{head['ETag'].strip(chr(34))}-{head['LastModified'].timestamp():.0f}"
         try:
             self.client.put_object(
@@ -185,7 +223,23 @@ class S3DropZone:
         ]
 
     def read(self, claimed: Claimed) -> bytes:
-        return self.client.get_object(Bucket=self.bucket, Key=claimed.location)["Body"].read()
+        answer = self.client.get_object(Bucket=self.bucket, Key=claimed.location)
+        if answer["ContentLength"] > MAX_BYTES:
+            answer["Body"].close()
+            raise Unreadable(_TOO_LARGE)
+        data = answer["Body"].read()
+        if len(data) != answer["ContentLength"]:
+            raise StillWriting(claimed.name)
+        return data
+
+    def release(self, claimed: Claimed) -> None:
+        """Back to the inbox, for a later run."""
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=self._key(f"inbox/{claimed.name}"),
+            CopySource={"Bucket": self.bucket, "Key": claimed.location},
+        )
+        self.client.delete_object(Bucket=self.bucket, Key=claimed.location)
 
     def finish(self, claimed: Claimed, ok: bool) -> str:
         target = self._key(f"{'processed' if ok else 'failed'}/{claimed.run}/{claimed.name}")
@@ -214,3 +268,10 @@ class S3DropZone:
 
     def write_key(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+
+_NOT_A_FILE = (
+    "Dit is geen gewoon bestand (een snelkoppeling, link of map); het is niet gelezen. "
+    "Zet het bestand zelf klaar."
+)
+_TOO_LARGE = f"Het bestand is groter dan {MAX_BYTES // (1024 * 1024)} MB; het is niet gelezen."

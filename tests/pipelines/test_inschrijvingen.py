@@ -146,15 +146,20 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
     report = read_report(first[0].report)
     assert report[0]["status"] == "doorgestuurd" and report[0]["informat_id"]
     assert report[-1]["status"] == "geweigerd" and "geslacht" in report[-1]["reden"]
-    assert (tmp_path / "processed" / "run-1" / "klas1.csv").exists()
+    # after five failures in a row Informat is taken to be down: the rest is not even tried,
+    # the file stays in the inbox for the next run, and the data team is told (problem)
+    assert first[0].problem == "outage"
+    assert sum(1 for r in report if r["reden"].startswith("niet verstuurd")) == 15
+    assert (tmp_path / "inbox" / "klas1.csv").exists()
+    assert not (tmp_path / "processed" / "run-1").exists()
 
-    # Informat is back; the school drops the same file again
+    # Informat is back; the next run takes the file from the inbox again
     sandbox.set_faults()
-    drop(tmp_path, "klas1.csv", raw)
     second = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-2", batch_size=10)
     assert second[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 20, "locked": 0, "rejected": 1, "failed": 0
     }  # fmt: skip
+    assert (tmp_path / "processed" / "run-2" / "klas1.csv").exists()
     stored = sandbox.state.group.instellingen["990011"].preregistrations
     assert len(stored) == 40  # every valid row exactly once
     assert sandbox.state.stats["preregistrations_repeated"] == 0  # none was even sent twice

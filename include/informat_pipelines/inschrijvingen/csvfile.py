@@ -65,6 +65,8 @@ ALIASES = {
     "ouder_relatie": "ouder1_relatie",
     "e_mail": "email",
 }
+# a UTF-8 multibyte letter (é, ë, ç, ğ as UTF-8): proof that a file that is not valid UTF-8 mixes
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
 _DATE_DMY = re.compile(r"^(\d{1,2})[/\-.](\d{1,2})[/\-.](\d{4})$")
 _DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
@@ -91,6 +93,12 @@ def decode(raw: bytes) -> str:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
+        if _UTF8_SEQUENCE.search(raw):
+            # UTF-8 letters beside bytes that are not: reading it either way would change names
+            raise FileRejected(
+                "Het bestand mengt twee tekencoderingen (UTF-8 en een andere); sla het opnieuw "
+                "op als 'CSV UTF-8' en zet het opnieuw klaar."
+            ) from None
         try:
             text = raw.decode("cp1252")
         except UnicodeDecodeError:
@@ -118,6 +126,7 @@ def _header_key(name: str) -> str:
 class Row:
     number: int  # the line's row number in the file, header = 1
     values: dict[str, str]
+    extra_cells: int = 0  # filled cells beyond the header's columns: the row is refused
 
 
 def parse(raw: bytes) -> tuple[str, list[Row]]:
@@ -140,11 +149,13 @@ def parse(raw: bytes) -> tuple[str, list[Row]]:
     keys = [_header_key(h) for h in header]
     while keys and keys[-1] == "":
         keys.pop()  # trailing delimiters after the last column
-    unknown = [h for h, k in zip(header, keys, strict=False) if k not in COLUMNS]
+    unknown = [str(i) for i, k in enumerate(keys, start=1) if k not in COLUMNS]
     if unknown:
+        # positions, never the cells: a file without its header would echo a pupil's data
         raise FileRejected(
-            f"Onbekende kolom(men) in de kopregel: {', '.join(repr(u) for u in unknown)}. "
-            f"Gebruik het sjabloon; bekende kolommen: {', '.join(COLUMNS)}."
+            f"Onbekende kolom(men) in de kopregel, op positie {', '.join(unknown[:10])}"
+            f"{' …' if len(unknown) > 10 else ''}. Gebruik het sjabloon; bekende kolommen: "
+            f"{', '.join(COLUMNS)}."
         )
     missing = [c for c, required in COLUMNS.items() if required and c not in keys]
     if missing:
@@ -158,7 +169,9 @@ def parse(raw: bytes) -> tuple[str, list[Row]]:
             if not any(cell.strip() for cell in record):
                 continue  # empty lines, also trailing ones
             padded = record + [""] * (len(keys) - len(record))
-            rows.append(Row(reader.line_num, {k: padded[i].strip() for i, k in enumerate(keys)}))
+            extra = sum(1 for cell in record[len(keys) :] if cell.strip())
+            values = {k: padded[i].strip() for i, k in enumerate(keys)}
+            rows.append(Row(reader.line_num, values, extra))
     except csv.Error as exc:
         raise FileRejected(
             f"Het bestand is geen leesbare CSV (regel {reader.line_num}: {exc})."

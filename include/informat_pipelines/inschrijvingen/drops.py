@@ -11,10 +11,11 @@ from typing import Any
 from informat_client import InformatClient
 from informat_client.masking import get_logger
 
+from ..dropzone import StillWriting, Unreadable
 from ..settings import known_values
 from .csvfile import FileRejected, parse
 from .ledger import Ledger
-from .push import push
+from .push import NOT_SENT, push
 from .report import rejected_report, report_csv, summary, summary_mail
 from .rows import validate
 
@@ -32,10 +33,14 @@ class PushSettings:
     concurrency: int = 4
     # country names or codes the school group writes -> Informat's 5-character code
     country_codes: Mapping[str, str] = field(default_factory=dict)
+    # the data team: told when a file failed unexpectedly or Informat was down
+    alert_recipients: tuple[str, ...] = ()
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> PushSettings:
         values = known_values(cls, values, "inschrijvingen")
+        if "alert_recipients" in values:
+            values["alert_recipients"] = tuple(values["alert_recipients"] or ())
         settings = cls(**values)
         if settings.batch_size < 1 or settings.concurrency < 1:
             raise ValueError("batch_size and concurrency must be at least 1")
@@ -52,6 +57,7 @@ class FileOutcome:
     instellingsnummers: list[str]
     report: str
     final_location: str
+    problem: str = ""  # for the data team: "outage" (Informat down) or "error: <type>"
 
 
 def _claimed_files(zone: Any, run_id: str) -> list[Any]:
@@ -70,42 +76,80 @@ def handle_drops(
     concurrency: int = 4,
     country_codes: Mapping[str, str] | None = None,
 ) -> list[FileOutcome]:
+    """Every claimed file of this run, one after the other: a file that fails, whatever the
+    reason, ends in ``failed/`` with a report and does not stop the others."""
     outcomes = []
     allowed = list(instellingsnummers)
     for claimed in _claimed_files(zone, run_id):
-        raw = zone.read(claimed)
         try:
-            delimiter, rows = parse(raw)
-        except FileRejected as exc:
-            report = zone.write_report(claimed, rejected_report(str(exc)))
-            final = zone.finish(claimed, ok=False)
-            log.warning("file %s rejected: %s", claimed.name, exc)
-            outcomes.append(
-                FileOutcome(
-                    claimed.name, claimed.run, False, str(exc), summary([]), [], report, final
-                )
+            outcome = _handle(
+                zone, client, claimed, allowed, batch_size, concurrency, country_codes
             )
+        except StillWriting:
+            zone.release(claimed)
+            log.info("file %s changed while read: back to the inbox for a later run", claimed.name)
             continue
-        checked = validate(rows, allowed, country_codes=country_codes)
-        ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
-        results = push(
-            client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name
-        )
-        report = zone.write_report(claimed, report_csv(results, delimiter))
-        final = zone.finish(claimed, ok=True)
-        counts = summary(results)
-        numbers = sorted(
-            {
-                c.instellingsnummer or r.values.get("instellingsnummer", "")
-                for c, r in zip(checked, rows, strict=True)
-            }
-            - {""}
-        )
-        log.info("file %s: %d row(s): %s", claimed.name, len(rows), counts)
-        outcomes.append(
-            FileOutcome(claimed.name, claimed.run, True, "verwerkt", counts, numbers, report, final)
-        )
+        except Exception as exc:  # one file's failure is that file's, not the run's
+            log.error("file %s failed: %s", claimed.name, type(exc).__name__)
+            report = zone.write_report(claimed, rejected_report(UNEXPECTED))
+            final = zone.finish(claimed, ok=False)
+            outcome = FileOutcome(
+                claimed.name, claimed.run, False, UNEXPECTED, summary([]), [], report, final,
+                problem=f"error: {type(exc).__name__}",
+            )  # fmt: skip
+        outcomes.append(outcome)
     return outcomes
+
+
+UNEXPECTED = (
+    "Het bestand kon door een onverwachte fout niet verwerkt worden; het datateam is "
+    "verwittigd. Zet het bestand later opnieuw klaar."
+)
+
+
+def _handle(
+    zone: Any,
+    client: InformatClient,
+    claimed: Any,
+    allowed: list[str],
+    batch_size: int,
+    concurrency: int,
+    country_codes: Mapping[str, str] | None,
+) -> FileOutcome:
+    try:
+        delimiter, rows = parse(zone.read(claimed))
+    except (FileRejected, Unreadable) as exc:
+        report = zone.write_report(claimed, rejected_report(str(exc)))
+        final = zone.finish(claimed, ok=False)
+        log.warning("file %s refused: %s", claimed.name, exc)
+        return FileOutcome(
+            claimed.name, claimed.run, False, str(exc), summary([]), [], report, final
+        )
+    checked = validate(rows, allowed, country_codes=country_codes)
+    ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
+    results = push(
+        client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name
+    )
+    report = zone.write_report(claimed, report_csv(results, delimiter))
+    counts = summary(results)
+    # only instellingen of this connection hear about a file, whatever a row claims
+    numbers = sorted({c.instellingsnummer for c in checked if c.instellingsnummer} & set(allowed))
+    if any(r.reason == NOT_SENT for r in results):
+        zone.release(claimed)  # Informat is down: the file waits for the next run
+        log.warning("file %s: Informat unreachable; left in the inbox", claimed.name)
+        return FileOutcome(
+            claimed.name, claimed.run, True, OUTAGE, counts, numbers, report, "inbox",
+            problem="outage",
+        )  # fmt: skip
+    final = zone.finish(claimed, ok=True)
+    log.info("file %s: %d row(s): %s", claimed.name, len(rows), counts)
+    return FileOutcome(claimed.name, claimed.run, True, "verwerkt", counts, numbers, report, final)
+
+
+OUTAGE = (
+    "Informat was niet bereikbaar: een deel van de rijen is nog niet verstuurd. Het bestand "
+    "blijft klaarstaan en wordt bij een volgende run verder verwerkt."
+)
 
 
 def tell_schools(
@@ -113,7 +157,9 @@ def tell_schools(
     settings: PushSettings,
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> None:
-    """One mail per file to the contacts of the instellingen in it (counts only, no data)."""
+    """One mail per file to the contacts of the instellingen in it (counts only, no data), and
+    one to the data team about files with a problem."""
+    outcomes = list(outcomes)
     for outcome in outcomes:
         to = sorted(
             {settings.contacts[n] for n in outcome.instellingsnummers if n in settings.contacts}
@@ -131,3 +177,28 @@ def tell_schools(
         log.info(
             "%s: %s; %s; report %s", outcome.name, outcome.message, outcome.counts, outcome.report
         )
+    _tell_data_team([o for o in outcomes if o.problem], settings, send_mail)
+
+
+def _tell_data_team(
+    troubled: list[FileOutcome],
+    settings: PushSettings,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
+) -> None:
+    """The data team hears of files that failed unexpectedly or met Informat down."""
+    if not troubled:
+        return
+    if not settings.alert_recipients:
+        log.warning("%d file(s) with a problem, and no alert_recipients", len(troubled))
+        return
+    items = "".join(
+        f"<li>{html.escape(o.name)} ({html.escape(o.run)}): {html.escape(o.problem)}</li>"
+        for o in troubled
+    )
+    send_mail(
+        settings.alert_recipients,
+        f"[Informat] Inschrijvingen: {len(troubled)} bestand(en) met een probleem",
+        f"<html><body><p>Niet (volledig) verwerkt:</p><ul>{items}</ul><p>outage: Informat was "
+        "niet bereikbaar; het bestand blijft in inbox/ voor de volgende run. error: zie het "
+        "taaklog van push_drops; het bestand staat in failed/.</p></body></html>",
+    )

@@ -78,6 +78,9 @@ def _already(item: Checked, earlier: dict[str, Any]) -> RowResult | None:
     return None
 
 
+NOT_SENT = "niet verstuurd: Informat was niet bereikbaar; het bestand wordt later opnieuw verwerkt"
+
+
 def push(
     client: InformatClient,
     checked: list[Checked],
@@ -86,9 +89,14 @@ def push(
     batch_size: int = 100,
     concurrency: int = 4,
     file_name: str = "",
+    outage_after: int = 5,
 ) -> list[RowResult]:
     """Push every valid row not pushed before (or corrected since), in batches with bounded
-    concurrency; record each batch's answers in the ledger before the next batch starts."""
+    concurrency; record each batch's answers in the ledger before the next batch starts.
+
+    After ``outage_after`` temporary failures in a row Informat is taken to be down: the rows
+    not sent yet are reported ``NOT_SENT`` (the caller leaves the file for a later run) instead
+    of each spending minutes in retries."""
     results: dict[int, RowResult] = {}
     todo = []
     for item in checked:
@@ -102,9 +110,14 @@ def push(
             continue
         todo.append((item, earlier is not None))
     lock = threading.Lock()
+    failing = [0]  # temporary failures in a row
 
-    def send(job: tuple[Checked, bool]) -> dict[str, Any]:
+    def send(job: tuple[Checked, bool]) -> dict[str, Any] | None:
         item, change = job
+        if failing[0] >= outage_after:
+            with lock:
+                results[item.row] = RowResult(item.row, "failed", NOT_SENT)
+            return None
         base = {
             "preRegistrationId": item.pre_registration_id,
             "instelling": item.instellingsnummer,
@@ -134,6 +147,7 @@ def push(
             }
         with lock:
             results[item.row] = result
+            failing[0] = failing[0] + 1 if entry["status"] == "failed" else 0
         return entry
 
     # one ledger object per batch, named by run and file: two files of one run never overwrite
@@ -142,6 +156,6 @@ def push(
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
-            entries = list(pool.map(send, batch))
+            entries = [e for e in pool.map(send, batch) if e is not None]
             ledger.record(f"{run_id}-{stem}-{start // batch_size:05d}", entries)
     return [results[k] for k in sorted(results)]

@@ -235,6 +235,10 @@ def validate(
     out = []
     for row in rows:
         checked = Checked(row.number)
+        if row.extra_cells:
+            checked.problems = ["de rij heeft meer cellen dan de kopregel kolommen heeft"]
+            out.append(checked)
+            continue
         body, checked.problems = build(row.values, allowed, country_codes or {}, now)
         if body is None:
             out.append(checked)
