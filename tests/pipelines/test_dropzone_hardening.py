@@ -147,9 +147,9 @@ def test_the_data_team_hears_of_files_with_a_problem():
     settings = PushSettings.from_mapping(
         {"fallback_contact": "sec@example.org", "alert_recipients": ["data@example.org"]}
     )
-    down = FileOutcome("a.csv", "r1", True, "x", {}, [], "outbox/a", "inbox", problem="outage")
-    fine = FileOutcome("b.csv", "r1", True, "verwerkt", {"pushed": 1, "rejected": 0,
-                       "failed": 0}, [], "outbox/b", "processed/b")  # fmt: skip
+    counts = {"pushed": 1, "rejected": 0, "failed": 0}
+    down = FileOutcome("a.csv", "r1", True, "x", counts, [], "outbox/a", "inbox", problem="outage")
+    fine = FileOutcome("b.csv", "r1", True, "verwerkt", counts, [], "outbox/b", "processed/b")
     sent = []
     tell_schools([down, fine], settings, lambda to, subject, body: sent.append((to, subject, body)))
     to_team = [m for m in sent if m[0] == ("data@example.org",)]
