@@ -180,6 +180,14 @@ def _wait_for_api(base: str, password: str, proc: subprocess.Popen, timeout: flo
     raise TimeoutError("Airflow's API did not come up in time")
 
 
+def _get(url: str, headers: dict[str, str]) -> requests.Response | None:
+    """One look at the API; None when it is too busy to answer (a busy machine): look again."""
+    try:
+        return requests.get(url, headers=headers, timeout=30)
+    except requests.RequestException:
+        return None
+
+
 def check(base: str, password: str, proc: subprocess.Popen) -> bool:
     """Run informat_connection_check through the REST API and wait for its outcome."""
     token = _wait_for_api(base, password, proc, timeout=240)
@@ -187,8 +195,8 @@ def check(base: str, password: str, proc: subprocess.Popen) -> bool:
     dag_id = "informat_connection_check"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:  # the dag-processor needs a moment to parse the DAGs
-        answer = requests.get(f"{base}/api/v2/dags/{dag_id}", headers=headers, timeout=10)
-        if answer.status_code == 200:
+        answer = _get(f"{base}/api/v2/dags/{dag_id}", headers)
+        if answer is not None and answer.status_code == 200:
             break
         time.sleep(2)
     else:
@@ -208,9 +216,8 @@ def check(base: str, password: str, proc: subprocess.Popen) -> bool:
     deadline = time.monotonic() + 300
     state = "queued"
     while time.monotonic() < deadline:
-        state = requests.get(
-            f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers=headers, timeout=10
-        ).json()["state"]
+        answer = _get(f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers)
+        state = answer.json()["state"] if answer is not None and answer.ok else state
         if state in ("success", "failed"):
             break
         time.sleep(3)
