@@ -25,7 +25,8 @@ toegangsgroep in the `informat` connection's extra:
 * where `payments` is set: at least one active and valid user, and a journal `Extern` or
   `Extern_Dubieus`.
 
-Findings are kept in the Variable `informat_rollover_state` (inspect it under Admin > Variables):
+Findings are kept in the Variable `informat_rollover_state` (inspect it under Admin > Variables;
+a manual run for another date, param `today`, keeps its own `informat_rollover_state_manual`):
 a problem is announced once, reminded every `remind_after_days` (default 7) while it lasts, and
 closed with an "opgelost" message. Mails go through the SMTP connection to the admins of the
 toegangsgroep (connection extra), or to `fallback_recipients`; a failure of the check itself
@@ -96,13 +97,15 @@ def informat_toegangsgroep_rollover():
         from informat_pipelines.rollover_alerts import deliver
 
         params = get_current_context()["params"]
-        new_state, rows = deliver(
+        # a run for another date (param today) keeps its own state: the real one is untouched
+        variable = params["state_variable"] + ("_manual" if params["today"] else "")
+        _, rows = deliver(
             checked,
-            state.load(params["state_variable"]),
+            state.load(variable),
             partial(notify.send_mail, params["smtp_conn_id"]),
             partial(notify.post_webhook, params["webhook_conn_id"]),
+            partial(state.save, variable, STATE_DESCRIPTION),
         )
-        state.save(params["state_variable"], new_state, STATE_DESCRIPTION)
         return rows
 
     alert(check_toegangsgroepen())

@@ -12,7 +12,7 @@ def load(key: str) -> dict[str, Any] | None:
     return Variable.get(key, default=None, deserialize_json=True)
 
 
-def save(key: str, value: dict[str, Any], description: str) -> None:
+def save(key: str, description: str, value: dict[str, Any]) -> None:
     from airflow.sdk import Variable
 
     Variable.set(key, value, description=description, serialize_json=True)

@@ -58,9 +58,14 @@ def deliver(
     previous: Mapping[str, Any] | None,
     send_mail: SendMail,
     post_webhook: Callable[[str], Any],
+    save_state: Callable[[dict[str, Any]], None] | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Send what today's findings warrant (new problems, reminders, "opgelost") and return the
-    new state and the summary rows (every toegangsgroep with its state)."""
+    new state and the summary rows (every toegangsgroep with its state).
+
+    The state is saved (``save_state``; None: a dry run that keeps the real state as it was)
+    as soon as the mails are out, before the webhook, which is best effort: a broken webhook
+    never makes tomorrow's run send the same mails again."""
     settings = Settings.from_mapping(checked["settings"])
     today = date.fromisoformat(checked["today"])
     new_state, notifications = reconcile(previous, _reports(checked), today, settings)
@@ -75,8 +80,15 @@ def deliver(
         )
     for mail in mails:
         send_mail(mail.recipients, mail.subject, mail.html)
+    if save_state is not None:
+        save_state(new_state)
+    else:
+        log.info("dry run (a given date): the state of the real checks is not changed")
     if mails:
-        post_webhook("\n\n".join(f"{m.subject}\n{m.text}" for m in mails))
+        try:
+            post_webhook("\n\n".join(f"{m.subject}\n{m.text}" for m in mails))
+        except Exception as exc:  # the second channel; the mails went out
+            log.warning("webhook not posted: %s", type(exc).__name__)
     rows = summary_rows(new_state)
     log.info(
         "Toegangsgroepen on %s: %d notification(s) sent\n%s",

@@ -125,6 +125,12 @@ def test_alert_once_no_spam_reminder_then_resolved(airflow_env, mail, webhook, s
     assert solved.recipients == ["zuid@example.org"]
     assert solved.subject.startswith("[Informat] Opgelost: Toegangsgroep SG-Zuid")
     assert "opgelost" in solved.text
+    # runs for a given date kept their own state; the real checks' state was never touched
+    from airflow.models import Variable
+
+    real = Variable.get(airflow_env["state_variable"], default_var=None)
+    manual = Variable.get(airflow_env["state_variable"] + "_manual", deserialize_json=True)
+    assert real is None and manual["open"] == {}
 
 
 def test_toegangsgroep_going_inactive_is_reported_by_the_next_watch(airflow_env, mail, sandbox):

@@ -217,3 +217,21 @@ def test_check_refuses_a_connection_without_toegangsgroepen(client):
 
     with pytest.raises(ValueError, match="no toegangsgroepen"):
         check(client, {}, TODAY, Settings())
+
+
+def test_a_broken_webhook_neither_fails_the_run_nor_loses_the_state(client):
+    from informat_pipelines.rollover_alerts import check, deliver
+
+    checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
+    saved, mails = [], []
+
+    def broken(text):
+        raise ConnectionError("webhook down")
+
+    state, _ = deliver(checked, None, lambda *m: mails.append(m), broken, saved.append)
+    assert len(mails) == 1 and saved == [state]  # saved once the mails were out
+    # the next day, from the saved state: no mail again
+    again = []
+    deliver({**checked, "today": (TODAY + timedelta(1)).isoformat()}, saved[0],
+            lambda *m: again.append(m), broken, saved.append)  # fmt: skip
+    assert again == []
