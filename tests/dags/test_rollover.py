@@ -126,10 +126,10 @@ def test_alert_once_no_spam_reminder_then_resolved(airflow_env, mail, webhook, s
     assert solved.subject.startswith("[Informat] Opgelost: Toegangsgroep SG-Zuid")
     assert "opgelost" in solved.text
     # runs for a given date kept their own state; the real checks' state was never touched
-    from airflow.models import Variable
+    from airflow.models.variable import Variable as VariableRow  # the metadata database's
 
-    real = Variable.get(airflow_env["state_variable"], default_var=None)
-    manual = Variable.get(airflow_env["state_variable"] + "_manual", deserialize_json=True)
+    real = VariableRow.get(airflow_env["state_variable"], default_var=None)
+    manual = VariableRow.get(airflow_env["state_variable"] + "_manual", deserialize_json=True)
     assert real is None and manual["open"] == {}
 
 
