@@ -15,11 +15,18 @@ MASK = "***"
 
 # INSZ / rijksregisternummer: YYMMDDxxxcc, often written YY.MM.DD-xxx.cc. Any 11-digit run of
 # that shape is masked, whether its check digits are valid or not: over-masking is safe.
-_INSZ = re.compile(r"(?<![\d.])\d{2}[.\s]?\d{2}[.\s]?\d{2}[-.\s]?\d{3}[.\s]?\d{2}(?![\d])")
-_BEARER = re.compile(r"(?i)\b(bearer)\s+[A-Za-z0-9\-._~+/]+=*")
+# Written in any of its forms: 85010100123, 85.01.01-001.23, 850101-001-23, 85-01-01-001-23,
+# also right after a dot (a file name such as leerling.85010100123.csv).
+# The date part uses one separator throughout, so that an id such as F2026-0000123 stays readable.
+_INSZ = re.compile(
+    r"(?<!\d)(?:\d{2}([.\s]?)\d{2}\1\d{2}|\d{2}-\d{2}-\d{2})[-.\s]?\d{3}[-.\s]?\d{2}(?!\d)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
+# key = value, "key": "value" and Python's 'key': 'value'; the key may end a longer name
+# (POSTGRES_PASSWORD=, AIRFLOW_CONN_X_SECRET=)
 _SECRET_KV = re.compile(
-    r"(?i)\b(client_secret|access_token|refresh_token|password|secret|token)"
-    r"(\"?\s*[:=]\s*\"?)([^\s\"'&,}]+)"
+    r"(?i)(client_secret|access_token|refresh_token|password|passwd|secret|token|api_key)"
+    r"([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
@@ -59,12 +66,16 @@ class MaskingFilter(logging.Filter):
             message = record.getMessage()
         except Exception:  # a broken format string must not lose the record
             message = str(record.msg)
-        record.msg = mask(message)
-        record.args = None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
-            record.exc_text = mask(record.exc_text)
+            # the traceback joins the message, masked, and the exception object is dropped: a
+            # handler that renders exc_info itself (Airflow's structlog) would show it unmasked
+            message = f"{message}\n{record.exc_text}"
+            record.exc_info = None
+            record.exc_text = None
+        record.msg = mask(message)
+        record.args = None
         record._informat_masked = True
         return True
 

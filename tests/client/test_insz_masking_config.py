@@ -120,3 +120,34 @@ def test_config_rejects_bad_connection_extra(extra, message):
 def test_config_needs_credentials():
     with pytest.raises(ValueError, match="client_id"):
         InformatConfig.from_connection_fields(host=None, login="", password="pw", extra={})
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("leerling.85010100123.csv", "85010100123"),
+        ("rijksregisternr 850101-001-23", "850101-001-23"),
+        ("85-01-01-001-23 in the file", "85-01-01-001-23"),
+        ("{'access_token': 'abc123def456'}", "abc123def456"),
+        ("{'password': 'hunter2hunter2'}", "hunter2hunter2"),
+        ("POSTGRES_PASSWORD=hunter2 and more", "hunter2"),
+        ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
+    ],
+)
+def test_every_written_form_is_masked(text, hidden):
+    assert hidden not in masking.mask(text)
+
+
+def test_ids_that_merely_hold_eleven_digits_stay_readable():
+    assert masking.mask("invoice F2026-0000123") == "invoice F2026-0000123"
+
+
+def test_a_traceback_is_masked_and_never_rendered_again_from_the_exception(caplog):
+    log = masking.get_logger("tests.masking.traceback")
+    try:
+        raise ValueError("insz 85.01.01-001.23 refused")
+    except ValueError:
+        log.exception("push failed")
+    [record] = [r for r in caplog.records if r.name == "tests.masking.traceback"]
+    assert "85.01.01-001.23" not in record.getMessage() and "Traceback" in record.getMessage()
+    assert record.exc_info is None  # nothing left for another formatter to render unmasked
