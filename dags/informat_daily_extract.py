@@ -118,6 +118,7 @@ def informat_daily_extract():
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+        from airflow.sdk.exceptions import AirflowFailException
 
         from informat_airflow import notify
         from informat_airflow.settings import from_variable
@@ -128,11 +129,11 @@ def informat_daily_extract():
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn()
         run = write_report(s3, params["bucket"], units, outcomes)
-        if run.problems and settings.alert_recipients:
+        if (run.problems or run.skipped) and settings.alert_recipients:
             subject, body = alert_mail(run, params["bucket"])
             notify.send_mail(params["smtp_conn_id"], settings.alert_recipients, subject, body)
-        if run.problems:
-            raise RuntimeError("Data quality: not published to clean/:\n" + "\n".join(run.problems))
+        if run.problems:  # final for this run: a retry cannot change what Informat answered
+            raise AirflowFailException("Not published to clean/:\n" + "\n".join(run.problems))
         return run.brief
 
     def mark(entity: str):
@@ -142,7 +143,9 @@ def informat_daily_extract():
 
             planned = {u["key"] for u in units if u["entity"] == entity}
             mine = {o["key"]: o for o in outcomes if o and o["entity"] == entity}
-            if set(mine) != planned or not all(o["success"] for o in mine.values()):
+            # a partition skipped for lack of access was not extracted: no asset update either
+            passed = all(o["success"] and not o.get("skipped") for o in mine.values())
+            if set(mine) != planned or not passed:
                 raise AirflowSkipException(f"{entity}: not every partition passed; asset unchanged")
             return sum(o["rows"] for o in mine.values())
 

@@ -88,22 +88,26 @@ def partition(entity: str, schooljaar: str, key: str, day: dt.date) -> str:
 def publish(
     s3: Any, bucket: str, landed: Landed, validation: Validation, schooljaar: str, day: dt.date
 ) -> dict[str, str]:
-    """Raw always (it is what Informat answered); clean only when valid, else quarantine. Each is
-    one object written in one go, replacing the same date's object of an earlier run."""
+    """Valid: raw (what Informat answered) to ``raw/`` and the typed file to ``clean/``. Not
+    valid: both to ``quarantine/``, so that a bad run never replaces the raw data of a good run
+    of the same date. Each is one object written in one go."""
     import contextlib
 
     from botocore.exceptions import ClientError
 
     where = partition(landed.entity, schooljaar, landed.key, day)
-    raw_key = f"raw/{where}/data.jsonl.gz"
-    s3.upload_file(landed.raw_path, bucket, raw_key)
     target = "clean" if validation.success else "quarantine"
+    raw_key = (
+        f"raw/{where}/data.jsonl.gz" if validation.success else f"quarantine/{where}/raw.jsonl.gz"
+    )
+    s3.upload_file(landed.raw_path, bucket, raw_key)
     data_key = f"{target}/{where}/data.parquet"
     s3.upload_file(landed.parquet_path, bucket, data_key)
     if validation.success:
         # a quarantined version of this date from an earlier run is superseded
-        with contextlib.suppress(ClientError):
-            s3.delete_object(Bucket=bucket, Key=f"quarantine/{where}/data.parquet")
+        for stale in ("data.parquet", "raw.jsonl.gz"):
+            with contextlib.suppress(ClientError):
+                s3.delete_object(Bucket=bucket, Key=f"quarantine/{where}/{stale}")
     return {"raw": raw_key, target: data_key}
 
 

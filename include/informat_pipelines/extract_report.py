@@ -75,6 +75,7 @@ class RunReport:
     summary: dict[str, Any]
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errored: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[dict[str, Any]] = field(default_factory=list)  # no access: not extracted
 
     @property
     def problems(self) -> list[str]:
@@ -111,7 +112,9 @@ def summarise(units: list[dict[str, Any]], outcomes: list[dict[str, Any] | None]
         },
         "outcomes": done_outcomes,
     }
-    return RunReport(day, summary, quarantined, errored)
+    skipped = [o for o in done_outcomes if o.get("skipped")]
+    summary["skipped_partitions"] = [f"{o['entity']} {o['key']}" for o in skipped]
+    return RunReport(day, summary, quarantined, errored, skipped)
 
 
 def write_report(
@@ -142,17 +145,26 @@ def write_report(
 
 def alert_mail(report: RunReport, bucket: str) -> tuple[str, str]:
     """Subject and HTML body of the data team's mail about partitions not published."""
-    items = "".join(
-        f"<li>{html.escape(o['entity'])} {html.escape(o['key'])}: {o['rows']} rows, "
-        f"{len(o['failed'])} failed expectation(s)</li>"
-        for o in report.quarantined
-    ) + "".join(
-        f"<li>{html.escape(u['entity'])} {html.escape(u['key'])}: extraction failed</li>"
-        for u in report.errored
+    items = (
+        "".join(
+            f"<li>{html.escape(o['entity'])} {html.escape(o['key'])}: {o['rows']} rows, "
+            f"{len(o['failed'])} failed expectation(s)</li>"
+            for o in report.quarantined
+        )
+        + "".join(
+            f"<li>{html.escape(u['entity'])} {html.escape(u['key'])}: extraction failed</li>"
+            for u in report.errored
+        )
+        + "".join(
+            f"<li>{html.escape(o['entity'])} {html.escape(o['key'])}: skipped, no access "
+            "(scope not granted)</li>"
+            for o in report.skipped
+        )
     )
     subject = (
         f"[Informat] Extraction {report.day}: {len(report.quarantined)} partition(s) "
         f"quarantined, {len(report.errored)} failed"
+        + (f", {len(report.skipped)} skipped (no access)" if report.skipped else "")
     )
     body = (
         f"<html><body><p>Not published to clean/:</p><ul>{items}</ul><p>Details: "

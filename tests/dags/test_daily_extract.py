@@ -135,8 +135,15 @@ def test_daily_extract_lands_valid_typed_pseudonymised_data(env, sandbox):
         env["s3"].get_object(Bucket=env["bucket"], Key=keys(env, "reports/")[1])["Body"].read()
     )
     assert summary["quarantined"] == 0 and summary["skipped"] == 3
+    assert sorted(summary["skipped_partitions"]) == [
+        "employees 990019", "registrations 990019", "students 990019",
+    ]  # fmt: skip
     assert keys(env, "quarantine/") == []
-    assert states["asset_students"] == "success"
+    # a partition skipped for lack of access was not extracted: no asset event for its entity,
+    # and the data team is told which
+    assert states["asset_invoices"] == "success" and states["asset_students"] == "skipped"
+    told = env["mail"].wait_for(1)[0]
+    assert "3 skipped (no access)" in told.subject and "students 990019" in told.text
 
 
 def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
@@ -146,11 +153,15 @@ def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
     states = task_states(dag_run)
     assert states["report"] == "failed"
     assert states["asset_students"] == "skipped"  # no asset event for students
-    assert states["asset_registrations"] == "success"
+    assert states["asset_invoices"] == "success"
     clean_students = keys(env, "clean/students/")
     assert clean_students and all("instelling=990016" in k for k in clean_students)  # empty one
     quarantined = keys(env, "quarantine/students/")
-    assert len(quarantined) == 2  # the two instellingen with pupils
+    # the two instellingen with pupils, each with its typed file and what Informat answered;
+    # raw/ keeps only what good runs answered
+    assert len([k for k in quarantined if k.endswith("data.parquet")]) == 2
+    assert len([k for k in quarantined if k.endswith("raw.jsonl.gz")]) == 2
+    assert not any("990011" in k or "990015" in k for k in keys(env, "raw/students/"))
     mail = env["mail"].wait_for(1)[0]
     assert mail.recipients == ["data@example.org"]
     assert "2 partition(s) quarantined" in mail.subject

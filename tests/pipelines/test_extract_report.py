@@ -79,6 +79,10 @@ def test_no_baseline_yet_is_empty_but_an_unreadable_one_is_an_error(s3, data_buc
 
 def test_alert_mail_names_partitions_and_escapes_what_it_shows():
     subject, body = alert_mail(summarise(UNITS, OUTCOMES), "informat-data")
-    assert subject == "[Informat] Extraction 2026-11-28: 1 partition(s) quarantined, 1 failed"
+    assert subject == (
+        "[Informat] Extraction 2026-11-28: 1 partition(s) quarantined, 1 failed, "
+        "1 skipped (no access)"
+    )
+    assert "invoices SG-Zuid: skipped, no access" in body
     assert "students 990013: 80 rows, 2 failed expectation(s)" in body
     assert "employees 990011: extraction failed" in body
