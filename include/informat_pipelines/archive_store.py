@@ -26,6 +26,8 @@ class ObjectStore(Protocol):
 
     def read(self, key: str) -> bytes: ...
 
+    def keys(self, prefix: str) -> set[str]: ...
+
     def put_json(self, key: str, value: Any) -> None: ...
 
     def get_json(self, key: str) -> Any | None: ...
@@ -71,6 +73,15 @@ class Boto3Store:
 
     def read(self, key: str) -> bytes:
         return self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+
+    def keys(self, prefix: str) -> set[str]:
+        """Every key below ``prefix``: one listing (1000 keys a request), not a look per key."""
+        found: set[str] = set()
+        for page in self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=prefix
+        ):
+            found.update(o["Key"] for o in page.get("Contents", []))
+        return found
 
     def put_json(self, key: str, value: Any) -> None:
         body = json.dumps(value, indent=1, sort_keys=True).encode()

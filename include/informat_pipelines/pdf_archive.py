@@ -98,10 +98,16 @@ def plan(
     }
     manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
     missing, repaired = [], []
+    # one listing of what the archive holds: only a PDF that is there but not in the manifest
+    # is looked at (and verified); the others are missing without a request each
+    stored = store.keys(f"{settings.prefix}/{toegangsgroep}/{schooljaar}/")
     for invoice_id in invoices:
         if invoice_id in manifest.entries:
             continue
         key = pdf_key(settings, toegangsgroep, schooljaar, invoice_id)
+        if key not in stored:
+            missing.append(invoice_id)
+            continue
         head = store.head(key)
         expected = (head or {}).get("metadata", {}).get("sha256")
         if head and expected and hashlib.sha256(store.read(key)).hexdigest() == expected:

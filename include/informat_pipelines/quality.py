@@ -6,6 +6,7 @@ Airflow import."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import os
 from dataclasses import dataclass, field
@@ -89,6 +90,9 @@ def validate(
     today: dt.date,
 ) -> Validation:
     """Great Expectations 1.x on the landed Parquet file (imported here, never at parse time)."""
+    # GX logs a line per function it registers ("Skipping registering function ...") at INFO:
+    # hundreds per task log, none of them about the data
+    logging.getLogger("great_expectations._docs_decorators").setLevel(logging.WARNING)
     import great_expectations as gx
     import pandas as pd
 

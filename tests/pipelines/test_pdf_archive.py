@@ -175,3 +175,19 @@ def test_archive_targets_are_this_and_last_schooljaar_per_toegangsgroep():
     ]  # fmt: skip
     assert planned[0]["settings"]["batch_size"] == 7 and planned[0]["bucket"] == "b"
     assert ArchiveSettings.from_mapping(planned[0]["settings"]).batch_size == 7
+
+
+def test_planning_reads_one_listing_not_one_object_per_invoice(client, small_sandbox, s3, bucket):
+    settings = ArchiveSettings(**FAST)
+    year = small_sandbox.state.schooljaar
+
+    class Counting(Boto3Store):
+        heads = 0
+
+        def head(self, key):
+            Counting.heads += 1
+            return super().head(key)
+
+    todo = plan(client, Counting(s3.client(), bucket), settings, GROUP, year)
+    assert len(todo.missing) == len(current_invoices(small_sandbox)) > 20
+    assert Counting.heads == 0  # nothing in the archive: no look at any invoice's object
