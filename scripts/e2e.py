@@ -196,7 +196,7 @@ class Stack:
                 conn_type="fs", extra=json.dumps({"path": str(self.dropzone)})
             ),
             "AIRFLOW_CONN_INFORMAT_PSEUDONYMISATION": conn(
-                conn_type="generic", password=secrets.token_urlsafe(16)
+                conn_type="generic", password=secrets.token_urlsafe(48)
             ),
             "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS": json.dumps(
                 {"poll_initial": 2, "poll_max": 4, "timeout": 600}

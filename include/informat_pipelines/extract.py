@@ -20,7 +20,7 @@ from informat_client import InformatClient, InformatForbiddenError
 from informat_client.masking import get_logger
 
 from . import delta
-from .landing import Landed, land
+from .landing import Landed, key_fingerprint, land
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
 from .settings import known_values
@@ -211,6 +211,34 @@ def extract_one(
     return outcome
 
 
+KEY_STATE = "state/pseudonymisation_key.json"
+
+
+def check_key(s3: Any, bucket: str, key: bytes) -> str:
+    """The key's fingerprint, the same as the one stored with the data (stored at first use):
+    a rotated key would silently break every join on ``inszHash`` with earlier days."""
+    import json
+
+    from botocore.exceptions import ClientError
+
+    fingerprint = key_fingerprint(key)
+    try:
+        stored = json.loads(s3.get_object(Bucket=bucket, Key=KEY_STATE)["Body"].read())
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+            raise
+        body = json.dumps({"fingerprint": fingerprint}).encode()
+        s3.put_object(Bucket=bucket, Key=KEY_STATE, Body=body)
+        return fingerprint
+    if stored.get("fingerprint") != fingerprint:
+        raise ValueError(
+            f"the pseudonymisation key changed (fingerprint {fingerprint}, the data's "
+            f"{stored.get('fingerprint')}): its hashes would not join earlier days. Restore the "
+            f"key, or, for an intended rotation, delete s3://{bucket}/{KEY_STATE}"
+        )
+    return fingerprint
+
+
 def extract_partition(
     client: InformatClient,
     s3: Any,
@@ -224,6 +252,8 @@ def extract_partition(
     the last good count of that partition; one outside the client's scopes is skipped."""
     from .extract_report import read_last_good
 
+    if settings.insz_mode == "pseudonymise" and ENTITIES[unit["entity"]].has_insz:
+        check_key(s3, bucket, pseudonymisation_key or b"")
     last_good = read_last_good(s3, bucket).get(f"{unit['entity']}/{unit['key']}")
     try:
         return extract_one(

@@ -85,6 +85,22 @@ def _convert(column: Column, raw: Any) -> Any:
     return str(raw)
 
 
+MIN_KEY_BYTES = 32
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short fingerprint of the pseudonymisation key, stored with the data so that a changed
+    key is noticed; the key is refused when it is short or a placeholder (a known or guessable
+    key turns every hash back into an INSZ in seconds)."""
+    if len(key) < MIN_KEY_BYTES or b"change-me" in key.lower():
+        raise ValueError(
+            f"the pseudonymisation key (connection informat_pseudonymisation) must be at least "
+            f"{MIN_KEY_BYTES} random bytes, not a placeholder: python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'"
+        )
+    return hashlib.sha256(b"informat-airflow pseudonymisation key\0" + key).hexdigest()[:16]
+
+
 def pseudonym(key: bytes, number: str) -> str:
     """Keyed hash (HMAC-SHA256) of a normalised INSZ: stable per key, not reversible."""
     return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()

@@ -58,7 +58,10 @@ def env(sandbox, client_secret, s3, pool, monkeypatch):
     )
     set_s3_connection(monkeypatch, s3)
     set_connection(
-        monkeypatch, "informat_pseudonymisation", conn_type="generic", password="test-hash-key"
+        monkeypatch,
+        "informat_pseudonymisation",
+        conn_type="generic",
+        password="test-pseudonymisation-key-of-32-bytes-or-more",
     )
     mail = MailCatcher().start()
     set_smtp_connection(monkeypatch, mail.port)

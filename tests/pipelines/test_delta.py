@@ -100,3 +100,22 @@ def test_choice_of_mode():
     )
     assert delta.choose(students, dt.date(2026, 9, 1), mark, 6).kind == "snapshot"
     assert delta.choose(ENTITIES["registrations"], MONDAY, mark, 6).since == "2026-11-20"
+
+
+def test_a_short_placeholder_or_changed_pseudonymisation_key_is_refused(s3):
+    from informat_pipelines.extract import check_key
+    from informat_pipelines.landing import key_fingerprint
+
+    with pytest.raises(ValueError, match="at least 32 random bytes"):
+        key_fingerprint(b"test-hash-key")
+    with pytest.raises(ValueError, match="not a placeholder"):
+        key_fingerprint(b"change-me-a-long-random-key-0123456789")
+    bucket = f"keys-{uuid.uuid4().hex[:8]}"
+    client = s3.client()
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    first = check_key(client, bucket, KEY)  # stored with the data at first use
+    assert check_key(client, bucket, KEY) == first
+    with pytest.raises(ValueError, match="pseudonymisation key changed"):
+        check_key(client, bucket, b"another-key-of-at-least-32-bytes!!")
