@@ -44,9 +44,6 @@ class ExtractSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
         values = known_values(cls, values, "extraction")
-        for name in ("empty_instellingen", "alert_recipients"):
-            if name in values:
-                values[name] = tuple(values[name] or ())
         settings = cls(**values)
         if settings.insz_mode not in INSZ_MODES:
             raise ValueError(f"insz_mode must be one of {INSZ_MODES}")

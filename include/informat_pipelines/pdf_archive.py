@@ -49,8 +49,6 @@ class ArchiveSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ArchiveSettings:
         values = known_values(cls, values, "PDF archive")
-        if "alert_recipients" in values:
-            values["alert_recipients"] = tuple(values["alert_recipients"] or ())
         settings = cls(**values)
         if settings.poll_initial <= 0 or settings.poll_max < settings.poll_initial:
             raise ValueError("poll_initial must be positive and at most poll_max")

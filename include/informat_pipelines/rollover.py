@@ -64,11 +64,9 @@ class Settings:
     def from_mapping(cls, values: Mapping[str, Any] | None) -> Settings:
         values = known_values(cls, values, "rollover")
         if isinstance(values.get("fallback_recipients"), str):
-            values["fallback_recipients"] = [
+            values["fallback_recipients"] = tuple(
                 v.strip() for v in values["fallback_recipients"].split(",") if v.strip()
-            ]
-        if "fallback_recipients" in values:
-            values["fallback_recipients"] = tuple(values["fallback_recipients"])
+            )
         settings = cls(**values)
         if settings.language not in ("nl", "en"):
             raise ValueError("language must be 'nl' or 'en'")

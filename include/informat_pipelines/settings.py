@@ -8,8 +8,8 @@ from typing import Any
 
 def known_values(cls: type, values: Mapping[str, Any] | None, what: str) -> dict[str, Any]:
     """A copy of ``values``, refused with the unknown keys named when any is not a field of the
-    settings dataclass ``cls``."""
-    values = dict(values or {})
+    settings dataclass ``cls``. JSON lists become tuples (the settings classes are frozen)."""
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in (values or {}).items()}
     unknown = sorted(set(values) - set(cls.__dataclass_fields__))
     if unknown:
         raise ValueError(f"unknown {what} settings: {unknown}")

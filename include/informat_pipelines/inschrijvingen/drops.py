@@ -39,8 +39,6 @@ class PushSettings:
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> PushSettings:
         values = known_values(cls, values, "inschrijvingen")
-        if "alert_recipients" in values:
-            values["alert_recipients"] = tuple(values["alert_recipients"] or ())
         settings = cls(**values)
         if settings.batch_size < 1 or settings.concurrency < 1:
             raise ValueError("batch_size and concurrency must be at least 1")
