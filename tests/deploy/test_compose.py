@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 from pathlib import Path
 
 import jsonschema
@@ -53,6 +54,13 @@ def test_topology_has_every_component_with_a_health_check(compose):
         "CeleryExecutor"
     )
     assert services["informat-sandbox"]["profiles"] == ["sandbox"]  # production leaves it out
+    assert services["mailpit"]["profiles"] == ["dev"]  # no mail catcher in production
+    # the sandbox gets only its own variable, none of Airflow's secrets
+    sandbox = services["informat-sandbox"]
+    assert "env_file" not in sandbox and set(sandbox["environment"]) == {
+        "INFORMAT_SANDBOX_CLIENT_SECRET", "PYTHONPATH",
+    }  # fmt: skip
+    assert "retention set --default GOVERNANCE" in services["minio-buckets"]["command"][1]
     assert "--with-lock local/informat-archive" in services["minio-buckets"]["command"][1]
     for service in services.values():
         for port in service.get("ports", []):
@@ -66,3 +74,37 @@ def test_image_and_secrets(compose):
     assert ".env" in (ROOT / ".gitignore").read_text().split()
     assert (ROOT / ".env.example").exists() and not (ROOT / ".env").exists()
     assert compose["x-airflow-common"]["env_file"] == [".env"]
+
+
+def test_secrets_are_required_and_the_admin_password_takes_effect(compose):
+    text = (ROOT / "docker-compose.yaml").read_text()
+    for name in (
+        "POSTGRES_PASSWORD", "AIRFLOW_SECRET_KEY", "AIRFLOW_FERNET_KEY", "MINIO_ROOT_USER",
+        "MINIO_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD",
+    ):  # fmt: skip
+        # compose's own interpolations (a $${…} is the shell's, inside a command)
+        uses = re.findall(r"(?<!\$)\$\{" + name + r"([^}]*)\}", text)
+        assert uses and all(u.startswith(":?") for u in uses), name
+    common = compose["x-airflow-common"]["environment"]
+    assert common["AIRFLOW__CORE__FERNET_KEY"].startswith("${AIRFLOW_FERNET_KEY:?")
+    shared = common["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
+    assert shared.startswith("/opt/airflow/auth/")
+    assert "airflow-auth:/opt/airflow/auth" in compose["x-airflow-common"]["volumes"]
+    init = compose["services"]["airflow-init"]["command"][1]
+    assert "write_passwords.py" in init and "AIRFLOW_ADMIN_PASSWORD" not in init
+
+
+def test_the_password_file_is_written_private_and_a_placeholder_refused(tmp_path, monkeypatch):
+    import json
+    import stat as stat_module
+
+    from informat_airflow.write_passwords import main
+
+    target = tmp_path / "auth" / "passwords.json"
+    monkeypatch.setenv("AIRFLOW_ADMIN_PASSWORD", 'a "quoted" $pass`word')
+    main(str(target))
+    assert json.loads(target.read_text()) == {"admin": 'a "quoted" $pass`word'}
+    assert stat_module.S_IMODE(target.stat().st_mode) == 0o600
+    monkeypatch.setenv("AIRFLOW_ADMIN_PASSWORD", "change-me")
+    with pytest.raises(SystemExit):
+        main(str(target))
