@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 
+from informat_airflow.alerts import on_failure
+
 HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
 SETTINGS_VARIABLE = "informat_extract_settings"
@@ -57,6 +59,7 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     doc_md=DOC,
     default_args={
         "owner": "data-team",
+        "on_failure_callback": on_failure(),
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": 2.0,

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
+from informat_airflow.alerts import on_failure
+
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
 DOC = """
@@ -39,6 +41,7 @@ reported as *verdwenen*.
     doc_md=DOC,
     default_args={
         "owner": "data-team",
+        "on_failure_callback": on_failure(),
         "retries": 2,
         "retry_delay": timedelta(minutes=10),
         "retry_exponential_backoff": 2.0,

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
+from informat_airflow.alerts import on_failure
 from informat_airflow.dropzones import location
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
@@ -72,6 +73,7 @@ def _wait_for_drop():
     doc_md=DOC,
     default_args={
         "owner": "data-team",
+        "on_failure_callback": on_failure(),
         "retries": 2,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
+from informat_airflow.alerts import on_failure
 from informat_airflow.operators import ArchivePdfsOperator
 
 SETTINGS_VARIABLE = "informat_pdf_archive_settings"
@@ -59,6 +60,7 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
     doc_md=DOC,
     default_args={
         "owner": "data-team",
+        "on_failure_callback": on_failure(),
         "retries": 2,
         "retry_delay": timedelta(minutes=10),
         "retry_exponential_backoff": 2.0,

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
+from informat_airflow.alerts import on_failure
+
 SETTINGS_VARIABLE = "informat_rollover_settings"
 STATE_DESCRIPTION = "Findings of informat_toegangsgroep_rollover (open problems and their history)"
 
@@ -58,6 +60,7 @@ The run's summary (every toegangsgroep with its state) is the `alert` task's log
     doc_md=DOC,
     default_args={
         "owner": "data-team",
+        "on_failure_callback": on_failure(),
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": 2.0,

@@ -155,6 +155,7 @@ class Stack:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "INFORMAT_DROP_ZONE": "local",
+            "INFORMAT_DATA_TEAM": "datateam@example.org",
             "AIRFLOW_CONN_INFORMAT_DEFAULT": conn(
                 conn_type="informat",
                 host=self.sandbox.url,

@@ -73,6 +73,8 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             # the CSV drop zone of informat_inschrijvingen_push: a local folder
             "INFORMAT_DROP_ZONE": "local",
+            # the data team hears of every failed task (mails land in the local mail catcher)
+            "INFORMAT_DATA_TEAM": "datateam@example.org",
             # the sandbox's new school 990016 has no pupils yet: declared, so not a quarantine
             "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS": json.dumps(
                 {"empty_instellingen": ["990016"], "alert_recipients": ["datateam@example.org"]}

@@ -19,7 +19,7 @@ def main(path: str) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump({user: password}, handle)
-    print(f"password file written for user {user}")
+    sys.stdout.write(f"password file written for user {user}\n")  # never the password
 
 
 if __name__ == "__main__":

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from informat_devtools.mailcatcher import MailCatcher
+
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.airflow import load_dag, migrate_db, set_informat_connection, task_states
+from ..support.airflow import (
+    load_dag,
+    migrate_db,
+    set_informat_connection,
+    set_smtp_connection,
+    task_states,
+)
 
 
 def test_connection_check_dag_against_the_sandbox(sandbox, client_secret, monkeypatch):
@@ -33,9 +41,17 @@ def test_connection_check_dag_fails_on_refused_credentials(sandbox, monkeypatch)
     set_informat_connection(
         monkeypatch, sandbox, "not-the-secret", {"instellingsnummers": ["990011"]}
     )
-    dag = load_dag("informat_connection_check")
-    for task in dag.tasks:
-        task.retries = 0  # the failure is permanent; do not wait for the retry delay
-    run = dag.test()
-    assert str(run.state) == "failed"
-    assert task_states(run)["check_instelling[0]"] == "failed"
+    monkeypatch.setenv("INFORMAT_DATA_TEAM", "data@example.org")
+    with MailCatcher() as mail:
+        set_smtp_connection(monkeypatch, mail.port)
+        dag = load_dag("informat_connection_check")
+        for task in dag.tasks:
+            task.retries = 0  # the failure is permanent; do not wait for the retry delay
+        run = dag.test()
+        assert str(run.state) == "failed"
+        assert task_states(run)["check_instelling[0]"] == "failed"
+        # the data team hears of it: DAG, task and run, never a stack trace or data
+        told = mail.wait_for(1)[0]
+    assert told.recipients == ["data@example.org"]
+    assert told.subject == "[Informat] informat_connection_check: task check_instelling failed"
+    assert "Als het faalt" in told.text and "Traceback" not in told.text

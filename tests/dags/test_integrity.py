@@ -106,3 +106,16 @@ def test_task_bodies_are_a_few_lines():
             body = node.body[1:] if ast.get_docstring(node) else node.body
             lines = body[-1].end_lineno - body[0].lineno + 1
             assert lines <= 25, f"{path.name}: task {node.name} is {lines} lines long"
+
+
+def test_every_task_tells_the_data_team_when_it_fails(monkeypatch):
+    from airflow.dag_processing.dagbag import DagBag
+
+    monkeypatch.setenv("INFORMAT_DATA_TEAM", "data@example.org")
+    bag = DagBag(dag_folder=str(ROOT / "dags"))
+    assert bag.dags and not bag.import_errors
+    for dag_id, dag in bag.dags.items():
+        for task in dag.tasks:
+            callbacks = task.on_failure_callback or []
+            names = [type(c).__name__ for c in callbacks]
+            assert "SmtpNotifier" in names, f"{dag_id}.{task.task_id}: nobody told on failure"

@@ -80,7 +80,7 @@ def test_secrets_are_required_and_the_admin_password_takes_effect(compose):
     text = (ROOT / "docker-compose.yaml").read_text()
     for name in (
         "POSTGRES_PASSWORD", "AIRFLOW_SECRET_KEY", "AIRFLOW_FERNET_KEY", "MINIO_ROOT_USER",
-        "MINIO_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD",
+        "MINIO_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "INFORMAT_DATA_TEAM",
     ):  # fmt: skip
         # compose's own interpolations (a $${…} is the shell's, inside a command)
         uses = re.findall(r"(?<!\$)\$\{" + name + r"([^}]*)\}", text)
