@@ -90,7 +90,7 @@ def informat_inschrijvingen_push():
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.inschrijvingen import PushSettings, handle_drops, tell_schools
+        from informat_pipelines.inschrijvingen import PushSettings, deliver_pending, handle_drops
 
         context = get_current_context()
         params = context["params"]
@@ -103,7 +103,8 @@ def informat_inschrijvingen_push():
                 batch_size=settings.batch_size, concurrency=settings.concurrency,
                 country_codes=settings.country_codes,
             )  # fmt: skip
-        tell_schools(outcomes, settings, partial(notify.send_mail, params["smtp_conn_id"]))
+        # every outcome waits in the outbox until its mails are out (also those of a failed try)
+        deliver_pending(zone, settings, partial(notify.send_mail, params["smtp_conn_id"]))
         return [asdict(o) for o in outcomes]
 
     _wait_for_drop() >> push_drops()

@@ -65,6 +65,8 @@ class DropZone(Protocol):
 
     def write_key(self, key: str, data: bytes) -> None: ...
 
+    def delete_key(self, key: str) -> None: ...
+
 
 def report_name(claimed: Claimed) -> str:
     stem = claimed.name.rsplit(".", 1)[0]
@@ -163,6 +165,9 @@ class LocalDropZone:
         partial = target.with_name(target.name + ".part")
         partial.write_bytes(data)
         os.replace(partial, target)  # readers never see half a file
+
+    def delete_key(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
 
 
 class S3DropZone:
@@ -268,6 +273,9 @@ class S3DropZone:
 
     def write_key(self, key: str, data: bytes) -> None:
         self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+
+    def delete_key(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
 
 
 _NOT_A_FILE = (

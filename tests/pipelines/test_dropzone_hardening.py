@@ -155,3 +155,25 @@ def test_the_data_team_hears_of_files_with_a_problem():
     to_team = [m for m in sent if m[0] == ("data@example.org",)]
     assert len(to_team) == 1 and "1 bestand(en) met een probleem" in to_team[0][1]
     assert "a.csv" in to_team[0][2] and "b.csv" not in to_team[0][2]
+
+
+def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
+    from informat_pipelines.inschrijvingen import PushSettings, deliver_pending
+
+    zone = LocalDropZone(tmp_path, settle_seconds=0)
+    settings = PushSettings.from_mapping({"fallback_contact": "sec@example.org"})
+    drop(tmp_path, "a.csv", make_csv([row(1)]))
+    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m")
+
+    def down(*mail):
+        raise ConnectionRefusedError("SMTP down")
+
+    with pytest.raises(ConnectionRefusedError):
+        deliver_pending(zone, settings, down)
+    # the retry finds no file in the inbox any more, but the outcome still waits for its mail
+    assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m-retry") == []
+    sent = []
+    delivered = deliver_pending(zone, settings, lambda *mail: sent.append(mail))
+    assert [o.name for o in delivered] == ["a.csv"] and len(sent) == 1
+    assert "1 doorgestuurd" in sent[0][1]
+    assert deliver_pending(zone, settings, lambda *mail: sent.append(mail)) == []  # once only

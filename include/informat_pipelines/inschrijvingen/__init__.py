@@ -5,7 +5,7 @@ answer with a per-row report (``report``); ``drops`` runs it over a drop zone. N
 
 from . import codes, followup
 from .csvfile import COLUMNS, FileRejected, Row, decode, parse, parse_date
-from .drops import FileOutcome, PushSettings, handle_drops, tell_schools
+from .drops import FileOutcome, PushSettings, deliver_pending, handle_drops, tell_schools
 from .ledger import Ledger
 from .push import RowResult, push
 from .report import (
@@ -33,6 +33,7 @@ __all__ = [
     "as_dicts",
     "codes",
     "decode",
+    "deliver_pending",
     "followup",
     "handle_drops",
     "neutralise",

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from informat_client import InformatClient
@@ -95,8 +96,33 @@ def handle_drops(
                 claimed.name, claimed.run, False, UNEXPECTED, summary([]), [], report, final,
                 problem=f"error: {type(exc).__name__}",
             )  # fmt: skip
+        # kept until its mails are out: a mail server down never loses a file's outcome
+        zone.write_key(_pending_key(outcome), json.dumps(asdict(outcome)).encode())
         outcomes.append(outcome)
     return outcomes
+
+
+PENDING = "outbox/pending/"
+
+
+def _pending_key(outcome: FileOutcome) -> str:
+    return f"{PENDING}{outcome.run}--{outcome.name}.json"
+
+
+def deliver_pending(
+    zone: Any,
+    settings: PushSettings,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
+) -> list[FileOutcome]:
+    """Send the mails of every outcome still waiting for them (this run's, and those of a try
+    whose mails failed), each removed only once its mails are out."""
+    delivered = []
+    for key in sorted(zone.list_keys(PENDING)):
+        outcome = FileOutcome(**json.loads(zone.read_key(key)))
+        tell_schools([outcome], settings, send_mail)
+        zone.delete_key(key)
+        delivered.append(outcome)
+    return delivered
 
 
 UNEXPECTED = (
