@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 
 DOC = """
 ### Informat connection check
@@ -32,12 +32,7 @@ by hand, by the person setting up.
     catchup=False,
     tags=["informat", "leerlingen", "personeel", "rekeningen", "setup"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 1,
-        "retry_delay": timedelta(seconds=30),
-    },
+    default_args=default_args(timedelta(seconds=30), retries=1),
     params={"informat_conn_id": "informat_default"},
 )
 def informat_connection_check():

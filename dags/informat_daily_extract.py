@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 
 HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
@@ -57,13 +57,7 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     max_active_runs=1,
     tags=["informat", "leerlingen", "personeel", "rekeningen", "extract", "data-quality"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": 2.0,
-    },
+    default_args=default_args(timedelta(minutes=5)),
     params={
         "schooljaar": Param(None, type=["null", "string"], description="e.g. 2025-26"),
         "ref_date": Param(None, type=["null", "string"], description="YYYY-MM-DD"),

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
@@ -39,13 +39,7 @@ reported as *verdwenen*.
     max_active_runs=1,
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 2,
-        "retry_delay": timedelta(minutes=10),
-        "retry_exponential_backoff": 2.0,
-    },
+    default_args=default_args(timedelta(minutes=10)),
     params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
 )
 def informat_inschrijvingen_opvolging():

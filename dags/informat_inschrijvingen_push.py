@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 from informat_airflow.dropzones import location
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
@@ -71,13 +71,7 @@ def _wait_for_drop():
     max_active_runs=2,  # overlapping runs are safe: every file is claimed before it is read
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": 2.0,
-    },
+    default_args=default_args(timedelta(minutes=2)),
     params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
 )
 def informat_inschrijvingen_push():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 from informat_airflow.operators import ArchivePdfsOperator
 
 SETTINGS_VARIABLE = "informat_pdf_archive_settings"
@@ -58,13 +58,7 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
     max_active_runs=1,
     tags=["informat", "rekeningen", "archive"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 2,
-        "retry_delay": timedelta(minutes=10),
-        "retry_exponential_backoff": 2.0,
-    },
+    default_args=default_args(timedelta(minutes=10)),
     params={
         "informat_conn_id": "informat_default",
         "aws_conn_id": "informat_s3",

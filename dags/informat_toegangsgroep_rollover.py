@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
-from informat_airflow.alerts import on_failure
+from informat_airflow.alerts import default_args
 
 SETTINGS_VARIABLE = "informat_rollover_settings"
 STATE_DESCRIPTION = "Findings of informat_toegangsgroep_rollover (open problems and their history)"
@@ -58,13 +58,7 @@ The run's summary (every toegangsgroep with its state) is the `alert` task's log
     max_active_runs=1,
     tags=["informat", "rekeningen", "alerts"],
     doc_md=DOC,
-    default_args={
-        "owner": "data-team",
-        "on_failure_callback": on_failure(),
-        "retries": 2,
-        "retry_delay": timedelta(minutes=5),
-        "retry_exponential_backoff": 2.0,
-    },
+    default_args=default_args(timedelta(minutes=5)),
     params={
         "informat_conn_id": "informat_default",
         "smtp_conn_id": "smtp_default",

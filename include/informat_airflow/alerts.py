@@ -8,6 +8,8 @@ DAG is parsed (cheap); without it no notifier is attached and the log says so at
 from __future__ import annotations
 
 import os
+from datetime import timedelta
+from typing import Any
 
 SUBJECT = "[Informat] {{ dag.dag_id }}: task {{ ti.task_id }} failed"
 BODY = (
@@ -32,3 +34,15 @@ def on_failure(smtp_conn_id: str = "smtp_default") -> list:
     return [
         SmtpNotifier(to=recipients, subject=SUBJECT, html_content=BODY, smtp_conn_id=smtp_conn_id)
     ]
+
+
+def default_args(retry_delay: timedelta, retries: int = 2) -> dict[str, Any]:
+    """The ``default_args`` of every DAG of the project: owned by the data team, retried with a
+    growing delay, and the data team told of a task's final failure."""
+    return {
+        "owner": "data-team",
+        "on_failure_callback": on_failure(),
+        "retries": retries,
+        "retry_delay": retry_delay,
+        "retry_exponential_backoff": 2.0,
+    }

@@ -15,8 +15,8 @@ MASK = "***"
 
 # INSZ / rijksregisternummer: YYMMDDxxxcc, often written YY.MM.DD-xxx.cc. Any 11-digit run of
 # that shape is masked, whether its check digits are valid or not: over-masking is safe.
-# Written in any of its forms: 85010100123, 85.01.01-001.23, 850101-001-23, 85-01-01-001-23,
-# also right after a dot (a file name such as leerling.85010100123.csv).
+# Written in any of its forms: YYMMDDxxxcc, YY.MM.DD-xxx.cc, YYMMDD-xxx-cc, YY-MM-DD-xxx-cc,
+# also right after a dot (a file name such as leerling.YYMMDDxxxcc.csv).
 # The date part uses one separator throughout, so that an id such as F2026-0000123 stays readable.
 _INSZ = re.compile(
     r"(?<!\d)(?:\d{2}([.\s]?)\d{2}\1\d{2}|\d{2}-\d{2}-\d{2})[-.\s]?\d{3}[-.\s]?\d{2}(?!\d)"
