@@ -104,7 +104,7 @@ class Transport(Tokens):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # ------------------------------------------------------------------ tokens
+    # ------------------------------------------------------------------- stats
 
     def _count(self, key: str, n: int = 1) -> None:
         with self._stats_lock:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Protocol
 
+from .objects import is_missing, read_json
+
 
 class ObjectStore(Protocol):
     def head(self, key: str) -> dict[str, Any] | None: ...
@@ -47,7 +49,7 @@ class Boto3Store:
         try:
             answer = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 return None
             raise
         return {
@@ -90,15 +92,7 @@ class Boto3Store:
         )
 
     def get_json(self, key: str) -> Any | None:
-        from botocore.exceptions import ClientError
-
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise
-        return json.loads(body)
+        return read_json(self.client, self.bucket, key)
 
 
 def pdf_key(settings: Any, toegangsgroep: str, schooljaar: str, invoice_id: str) -> str:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .objects import is_missing, read_json
 from .schemas import Entity
 
 # the entities Informat can read by change time (public code), with the form of changedSince
@@ -67,15 +68,8 @@ def choose(
 
 
 def read_watermark(s3: Any, bucket: str, key: str) -> dt.datetime | None:
-    from botocore.exceptions import ClientError
-
-    try:
-        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return None
-        raise
-    return dt.datetime.fromisoformat(json.loads(body)["started"])
+    mark = read_json(s3, bucket, key)
+    return dt.datetime.fromisoformat(mark["started"]) if mark is not None else None
 
 
 def download_state(s3: Any, bucket: str, prefix: str, target: Path) -> Path | None:
@@ -84,7 +78,7 @@ def download_state(s3: Any, bucket: str, prefix: str, target: Path) -> Path | No
     try:
         s3.download_file(bucket, f"{prefix}/current.parquet", str(target))
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+        if is_missing(exc):
             return None
         raise
     return target

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from .objects import is_missing
+
 _IGNORED = re.compile(r"^(\.|~\$)|\.(part|tmp|crdownload)$", re.IGNORECASE)
 MAX_BYTES = 20 * 1024 * 1024  # a drop larger than this is refused unread (50,000 rows: ~10 MB)
 
@@ -197,7 +199,7 @@ class S3DropZone:
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=source)
         except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            if is_missing(exc):
                 return None  # already taken by another run
             raise  # no access or the store failing: an error, never a silent skip
         drop = f"{head['ETag'].strip(chr(34))}-{head['LastModified'].timestamp():.0f}"

@@ -21,6 +21,7 @@ from informat_client.masking import get_logger
 
 from . import delta
 from .landing import Landed, key_fingerprint, land
+from .objects import read_json
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
 from .settings import known_values
@@ -216,14 +217,9 @@ def check_key(s3: Any, bucket: str, key: bytes) -> str:
     a rotated key would silently break every join on ``inszHash`` with earlier days."""
     import json
 
-    from botocore.exceptions import ClientError
-
     fingerprint = key_fingerprint(key)
-    try:
-        stored = json.loads(s3.get_object(Bucket=bucket, Key=KEY_STATE)["Body"].read())
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
-            raise
+    stored = read_json(s3, bucket, KEY_STATE)
+    if stored is None:  # the first use: the data's key is this one from now on
         body = json.dumps({"fingerprint": fingerprint}).encode()
         s3.put_object(Bucket=bucket, Key=KEY_STATE, Body=body)
         return fingerprint

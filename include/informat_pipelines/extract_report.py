@@ -14,6 +14,8 @@ from typing import Any
 
 from informat_client.masking import get_logger
 
+from .objects import read_json
+
 log = get_logger(__name__)
 
 LAST_GOOD_KEY = "state/last_good_counts.json"
@@ -25,15 +27,7 @@ def read_last_good(s3: Any, bucket: str) -> dict[str, int]:
     Only a missing object means "no baseline": any other error (no access, the store down) is
     raised, so that a validation never runs against a baseline it could not read.
     """
-    from botocore.exceptions import ClientError
-
-    try:
-        body = s3.get_object(Bucket=bucket, Key=LAST_GOOD_KEY)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
-            return {}
-        raise
-    return json.loads(body["Body"].read())
+    return read_json(s3, bucket, LAST_GOOD_KEY) or {}
 
 
 def new_last_good(
