@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from .extract import ExtractSettings
 
 
-ARROW_TYPES = ("string", "int", "float", "bool", "date")
-
-
 def arrow_schema(entity: Entity, insz_mode: str):
     """Every column nullable: what a record lacks is a data-quality finding, never a crash of
     the writer (the expectations and the contract check name it)."""
