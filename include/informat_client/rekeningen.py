@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from .answers import STREAM_ERRORS
+from .answers import STREAM_ERRORS, Call
 from .config import REKENINGEN
 from .errors import InformatBadResponseError, InformatConfigError
 from .transport import Transport
@@ -30,6 +30,20 @@ class RekeningenCalls(Transport):
             )
         return group.instellingsnummer
 
+    def _group_call(
+        self,
+        name: str,
+        toegangsgroep: str,
+        instellingsnummer: str | None,
+        path_args: Mapping[str, Any] | None = None,
+        *,
+        url: str | None = None,
+    ) -> Call:
+        """A call on a toegangsgroep: its instelling from the configuration, its literal scope."""
+        number = self._instelling_for(toegangsgroep, instellingsnummer)
+        args = {"toegangsgroep": toegangsgroep, **(path_args or {})}
+        return self._call(name, number, args, url=url, toegangsgroep=toegangsgroep)
+
     def iter_accessgroups(
         self, instellingsnummer: str, schooljaar: str | None = None
     ) -> Iterator[dict[str, Any]]:
@@ -39,34 +53,19 @@ class RekeningenCalls(Transport):
     def iter_accessgroup_users(
         self, toegangsgroep: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call(
-            "accessgroup_users",
-            number,
-            {"toegangsgroep": toegangsgroep},
-            toegangsgroep=toegangsgroep,
-        )
+        call = self._group_call("accessgroup_users", toegangsgroep, instellingsnummer)
         return self._iter_listing(call)
 
     def iter_accessgroup_journals(
         self, toegangsgroep: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call(
-            "accessgroup_journals",
-            number,
-            {"toegangsgroep": toegangsgroep},
-            toegangsgroep=toegangsgroep,
-        )
+        call = self._group_call("accessgroup_journals", toegangsgroep, instellingsnummer)
         return self._iter_listing(call)
 
     def iter_invoices(
         self, toegangsgroep: str, schooljaar: str, *, instellingsnummer: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call(
-            "invoices", number, {"toegangsgroep": toegangsgroep}, toegangsgroep=toegangsgroep
-        )
+        call = self._group_call("invoices", toegangsgroep, instellingsnummer)
         return self._iter_listing(call, {"schoolYear": schooljaar})
 
     def request_pdf(
@@ -81,12 +80,8 @@ class RekeningenCalls(Transport):
         """Ask Informat for an invoice's PDF; answers the job (``jobId``, ``status``). With
         ``regenerate`` Informat makes it anew (for a PDF it has already deleted).
         Not repeated on a 5xx: a second request would start a second job."""
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call(
-            "request_pdf",
-            number,
-            {"toegangsgroep": toegangsgroep, "invoice_id": invoice_id},
-            toegangsgroep=toegangsgroep,
+        call = self._group_call(
+            "request_pdf", toegangsgroep, instellingsnummer, {"invoice_id": invoice_id}
         )
         params = {"schoolYear": schooljaar, "regenerate": "true" if regenerate else None}
         return self._get_json(call, params=params)
@@ -94,8 +89,7 @@ class RekeningenCalls(Transport):
     def get_pdf_job(
         self, toegangsgroep: str, job_id: str, *, instellingsnummer: str | None = None
     ) -> dict[str, Any]:
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call("pdf_job", number, {"job_id": job_id}, toegangsgroep=toegangsgroep)
+        call = self._group_call("pdf_job", toegangsgroep, instellingsnummer, {"job_id": job_id})
         return self._get_record(call)
 
     @contextmanager
@@ -110,22 +104,17 @@ class RekeningenCalls(Transport):
     ) -> Iterator[Iterator[bytes]]:
         """The PDF as a stream of chunks: ``with client.download_pdf(g, job) as chunks: ...``.
         A PDF that Informat has already deleted raises :class:`InformatGoneError` (410)."""
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        url = None
-        if download_url:
-            base = self.config.base_urls[REKENINGEN]
-            url = urljoin(base, download_url)
-            if urlsplit(url).netloc != urlsplit(base).netloc:
-                # the bearer token goes to Informat's own host only, whatever a job answers
-                raise InformatBadResponseError(
-                    "the PDF's download link points to another host than the Rekeningen API",
-                    api=REKENINGEN,
-                    instellingsnummer=number,
-                    call="GET /pdf-jobs/{job_id}/download",
-                )
-        call = self._call(
-            "pdf_download", number, {"job_id": job_id}, url=url, toegangsgroep=toegangsgroep
+        base = self.config.base_urls[REKENINGEN]
+        url = urljoin(base, download_url) if download_url else None
+        call = self._group_call(
+            "pdf_download", toegangsgroep, instellingsnummer, {"job_id": job_id}, url=url
         )
+        if url and urlsplit(url).netloc != urlsplit(base).netloc:
+            # the bearer token goes to Informat's own host only, whatever a job answers
+            raise call.error(
+                InformatBadResponseError,
+                "the PDF's download link points to another host than the Rekeningen API",
+            )
         response = self._retrying(
             lambda: self._send(call, stream=True, accept="application/pdf"), call
         )
@@ -156,11 +145,5 @@ class RekeningenCalls(Transport):
         instellingsnummer: str | None = None,
     ) -> dict[str, Any]:
         """Register a payment; never repeated after a 5xx or a timeout (it may have been booked)."""
-        number = self._instelling_for(toegangsgroep, instellingsnummer)
-        call = self._call(
-            "register_payment",
-            number,
-            {"toegangsgroep": toegangsgroep},
-            toegangsgroep=toegangsgroep,
-        )
+        call = self._group_call("register_payment", toegangsgroep, instellingsnummer)
         return self._get_json(call, json=dict(payment))
