@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
+from informat_airflow.wiring import INFORMAT_CONN_ID
 
 DOC = """
 ### Informat connection check
@@ -33,14 +34,13 @@ by hand, by the person setting up.
     tags=["informat", "leerlingen", "personeel", "rekeningen", "setup"],
     doc_md=DOC,
     default_args=default_args(timedelta(seconds=30), retries=1),
-    params={"informat_conn_id": "informat_default"},
 )
 def informat_connection_check():
     @task
     def instellingsnummers() -> list[str]:
         from informat_airflow.hooks import InformatHook
 
-        conn_id = get_current_context()["params"]["informat_conn_id"]
+        conn_id = INFORMAT_CONN_ID
         numbers = list(InformatHook(conn_id).get_config().instellingsnummers)
         if not numbers:
             raise ValueError(f"connection {conn_id!r} lists no instellingsnummers in its extra")
@@ -56,7 +56,7 @@ def informat_connection_check():
 
         context = get_current_context()
         schooljaar = schooljaar_for(run_day(context))
-        with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             result = check_instelling(client, instellingsnummer, schooljaar)
         for api, state in result["apis"].items():
             get_logger(__name__).info("instelling %s, %s: %s", instellingsnummer, api, state)
@@ -74,7 +74,7 @@ def informat_connection_check():
 
         context = get_current_context()
         schooljaar = schooljaar_for(run_day(context))
-        with InformatHook(context["params"]["informat_conn_id"]).get_conn() as client:
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             result = check_toegangsgroepen(client, schooljaar)
         for name, state in result["toegangsgroepen"].items():
             get_logger(__name__).info(

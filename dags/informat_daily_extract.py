@@ -8,9 +8,16 @@ from datetime import datetime, timedelta
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
+from informat_airflow.wiring import (
+    AWS_CONN_ID,
+    INFORMAT_CONN_ID,
+    PSEUDONYMISATION_CONN_ID,
+    SMTP_CONN_ID,
+    data_bucket,
+)
 
 HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
-BUCKET = os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
+BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
 SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
@@ -61,11 +68,6 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     params={
         "schooljaar": Param(None, type=["null", "string"], description="e.g. 2025-26"),
         "ref_date": Param(None, type=["null", "string"], description="YYYY-MM-DD"),
-        "informat_conn_id": "informat_default",
-        "aws_conn_id": "informat_s3",
-        "bucket": BUCKET,
-        "smtp_conn_id": "smtp_default",
-        "pseudonymisation_conn_id": "informat_pseudonymisation",
     },
 )
 def informat_daily_extract():
@@ -81,7 +83,7 @@ def informat_daily_extract():
         schooljaar = params["schooljaar"] or schooljaar_for(day)
         if not is_valid(schooljaar):
             raise ValueError(f"schooljaar {schooljaar!r} is not of the form 2025-26")
-        config = InformatHook(params["informat_conn_id"]).get_config()
+        config = InformatHook(INFORMAT_CONN_ID).get_config()
         units = [  # the long listings first, so that no pool slot idles at the end
             {"entity": entity, "key": number, "schooljaar": schooljaar, "day": day.isoformat()}
             for entity in ("students", "registrations", "employees")
@@ -105,11 +107,11 @@ def informat_daily_extract():
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         key = None
         if settings.insz_mode == "pseudonymise":
-            key = connection_secret(params["pseudonymisation_conn_id"])
-        s3 = S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn()
-        with InformatHook(params["informat_conn_id"]).get_conn() as client:
+            key = connection_secret(PSEUDONYMISATION_CONN_ID)
+        s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             return extract_partition(
-                client, s3, params["bucket"], unit, settings, key, params["ref_date"]
+                client, s3, data_bucket(), unit, settings, key, params["ref_date"]
             )
 
     @task(trigger_rule="all_done")
@@ -122,13 +124,12 @@ def informat_daily_extract():
         from informat_pipelines.extract import ExtractSettings
         from informat_pipelines.extract_report import alert_mail, write_report
 
-        params = get_current_context()["params"]
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
-        s3 = S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn()
-        run = write_report(s3, params["bucket"], units, outcomes)
+        s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+        run = write_report(s3, data_bucket(), units, outcomes)
         if (run.problems or run.skipped) and settings.alert_recipients:
-            subject, body = alert_mail(run, params["bucket"])
-            notify.send_mail(params["smtp_conn_id"], settings.alert_recipients, subject, body)
+            subject, body = alert_mail(run, data_bucket())
+            notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, subject, body)
         if run.problems:  # final for this run: a retry cannot change what Informat answered
             raise AirflowFailException("Not published to clean/:\n" + "\n".join(run.problems))
         return run.brief

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
+from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID
 
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
 
@@ -40,7 +41,6 @@ reported as *verdwenen*.
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=10)),
-    params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
 )
 def informat_inschrijvingen_opvolging():
     @task
@@ -55,13 +55,12 @@ def informat_inschrijvingen_opvolging():
         from informat_pipelines.inschrijvingen import PushSettings, followup
 
         context = get_current_context()
-        params = context["params"]
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
         zone = drop_zone()
-        with InformatHook(params["informat_conn_id"]).get_conn() as client:
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             result = followup.run(
                 zone, client, context["run_id"], run_day(context), settings.contacts,
-                settings.fallback_contact, partial(notify.send_mail, params["smtp_conn_id"]),
+                settings.fallback_contact, partial(notify.send_mail, SMTP_CONN_ID),
             )  # fmt: skip
         return followup.as_dict(result)
 

@@ -8,6 +8,7 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
 from informat_airflow.dropzones import location
+from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
@@ -72,7 +73,6 @@ def _wait_for_drop():
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=2)),
-    params={"informat_conn_id": "informat_default", "smtp_conn_id": "smtp_default"},
 )
 def informat_inschrijvingen_push():
     @task
@@ -87,10 +87,9 @@ def informat_inschrijvingen_push():
         from informat_pipelines.inschrijvingen import PushSettings, deliver_pending, handle_drops
 
         context = get_current_context()
-        params = context["params"]
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
         zone = drop_zone()
-        hook = InformatHook(params["informat_conn_id"])
+        hook = InformatHook(INFORMAT_CONN_ID)
         with hook.get_conn() as client:
             outcomes = handle_drops(
                 zone, client, hook.get_config().instellingsnummers, context["run_id"],
@@ -98,7 +97,7 @@ def informat_inschrijvingen_push():
                 country_codes=settings.country_codes,
             )  # fmt: skip
         # every outcome waits in the outbox until its mails are out (also those of a failed try)
-        deliver_pending(zone, settings, partial(notify.send_mail, params["smtp_conn_id"]))
+        deliver_pending(zone, settings, partial(notify.send_mail, SMTP_CONN_ID))
         return [asdict(o) for o in outcomes]
 
     _wait_for_drop() >> push_drops()

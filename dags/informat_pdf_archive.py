@@ -9,6 +9,7 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
 from informat_airflow.operators import ArchivePdfsOperator
+from informat_airflow.wiring import AWS_CONN_ID, INFORMAT_CONN_ID, SMTP_CONN_ID, archive_bucket
 
 SETTINGS_VARIABLE = "informat_pdf_archive_settings"
 
@@ -59,12 +60,6 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
     tags=["informat", "rekeningen", "archive"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=10)),
-    params={
-        "informat_conn_id": "informat_default",
-        "aws_conn_id": "informat_s3",
-        "bucket": "informat-archive",
-        "smtp_conn_id": "smtp_default",
-    },
 )
 def informat_pdf_archive():
     @task
@@ -75,10 +70,9 @@ def informat_pdf_archive():
         from informat_pipelines.pdf_archive import ArchiveSettings, targets
 
         context = get_current_context()
-        params = context["params"]
         settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
-        groups = InformatHook(params["informat_conn_id"]).get_config().toegangsgroepen
-        return targets(sorted(groups), run_day(context), settings, params)
+        groups = InformatHook(INFORMAT_CONN_ID).get_config().toegangsgroepen
+        return targets(sorted(groups), run_day(context), settings)
 
     @task(trigger_rule="all_done")
     def retention_guard(targets: list[dict]) -> list[dict]:
@@ -93,13 +87,12 @@ def informat_pdf_archive():
         from informat_pipelines.pdf_archive import ArchiveSettings
         from informat_pipelines.pdf_retention import guard
 
-        params = get_current_context()["params"]
         settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
-        store = Boto3Store(S3Hook(aws_conn_id=params["aws_conn_id"]).get_conn(), params["bucket"])
-        with InformatHook(params["informat_conn_id"]).get_conn() as client:
+        store = Boto3Store(S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(), archive_bucket())
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             rows, mail = guard(client, store, settings, targets)
         if mail:
-            notify.send_mail(params["smtp_conn_id"], settings.alert_recipients, *mail)
+            notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, *mail)
         return [asdict(r) for r in rows]
 
     @task(trigger_rule="none_failed")  # a skipped toegangsgroep (no access) is no failure

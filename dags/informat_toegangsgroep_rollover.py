@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
+from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID, WEBHOOK_CONN_ID
 
 SETTINGS_VARIABLE = "informat_rollover_settings"
+STATE_VARIABLE = "informat_rollover_state"
 STATE_DESCRIPTION = "Findings of informat_toegangsgroep_rollover (open problems and their history)"
 
 DOC = """
@@ -60,10 +62,6 @@ The run's summary (every toegangsgroep with its state) is the `alert` task's log
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=5)),
     params={
-        "informat_conn_id": "informat_default",
-        "smtp_conn_id": "smtp_default",
-        "webhook_conn_id": "informat_alerts_webhook",
-        "state_variable": "informat_rollover_state",
         "today": Param(None, type=["null", "string"], description="check as of this date"),
     },
 )
@@ -82,7 +80,7 @@ def informat_toegangsgroep_rollover():
         params = context["params"]
         today = date.fromisoformat(params["today"]) if params["today"] else run_day(context)
         settings = from_variable(SETTINGS_VARIABLE, Settings)
-        hook = InformatHook(params["informat_conn_id"])
+        hook = InformatHook(INFORMAT_CONN_ID)
         with hook.get_conn() as client:
             return check(client, hook.get_config().toegangsgroepen, today, settings)
 
@@ -95,12 +93,12 @@ def informat_toegangsgroep_rollover():
 
         params = get_current_context()["params"]
         # a run for another date (param today) keeps its own state: the real one is untouched
-        variable = params["state_variable"] + ("_manual" if params["today"] else "")
+        variable = STATE_VARIABLE + ("_manual" if params["today"] else "")
         _, rows = deliver(
             checked,
             state.load(variable),
-            partial(notify.send_mail, params["smtp_conn_id"]),
-            partial(notify.post_webhook, params["webhook_conn_id"]),
+            partial(notify.send_mail, SMTP_CONN_ID),
+            partial(notify.post_webhook, WEBHOOK_CONN_ID),
             partial(state.save, variable, STATE_DESCRIPTION),
         )
         return rows

@@ -9,6 +9,7 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from informat_airflow.triggers import PdfJobsTrigger
+from informat_airflow.wiring import AWS_CONN_ID, INFORMAT_CONN_ID, archive_bucket
 
 
 class ArchivePdfsOperator(BaseOperator):
@@ -23,7 +24,7 @@ class ArchivePdfsOperator(BaseOperator):
     :param schooljaar: the schooljaar, e.g. ``2025-26`` (templated).
     :param informat_conn_id: the ``informat`` connection.
     :param aws_conn_id: the S3 connection of the archive.
-    :param bucket: the archive's bucket.
+    :param bucket: the archive's bucket (default: ``INFORMAT_ARCHIVE_BUCKET``, read when it runs).
     :param settings: the archive settings (``ArchiveSettings`` as a dict).
     """
 
@@ -34,9 +35,9 @@ class ArchivePdfsOperator(BaseOperator):
         *,
         toegangsgroep: str,
         schooljaar: str,
-        informat_conn_id: str = "informat_default",
-        aws_conn_id: str = "informat_s3",
-        bucket: str = "informat-archive",
+        informat_conn_id: str = INFORMAT_CONN_ID,
+        aws_conn_id: str = AWS_CONN_ID,
+        bucket: str | None = None,
         settings: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
@@ -58,7 +59,9 @@ class ArchivePdfsOperator(BaseOperator):
 
         hook = InformatHook(self.informat_conn_id)
         client = hook.get_conn()
-        store = Boto3Store(S3Hook(aws_conn_id=self.aws_conn_id).get_conn(), self.bucket)
+        store = Boto3Store(
+            S3Hook(aws_conn_id=self.aws_conn_id).get_conn(), self.bucket or archive_bucket()
+        )
         group = hook.get_config().toegangsgroepen.get(self.toegangsgroep)
         number = group.instellingsnummer if group else ""
         return client, store, ArchiveSettings.from_mapping(self.settings), number

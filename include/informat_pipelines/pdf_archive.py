@@ -334,20 +334,16 @@ def targets(
     toegangsgroepen: Iterable[str],
     day: date,
     settings: ArchiveSettings,
-    params: Mapping[str, Any],
 ) -> list[dict[str, Any]]:
     """The archive tasks of a run: every toegangsgroep for the schooljaar of ``day`` and the one
     before (Informat keeps a PDF a year, so last year's PDFs still leave from there), each with
-    the connection ids and bucket of ``params`` and the settings as a dict."""
+    the settings as a dict."""
     current = schooljaar_for(day)
     as_dict = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(settings).items()}
     return [
         {
             "toegangsgroep": name,
             "schooljaar": year,
-            "informat_conn_id": params["informat_conn_id"],
-            "aws_conn_id": params["aws_conn_id"],
-            "bucket": params["bucket"],
             "settings": as_dict,
         }
         for name in toegangsgroepen

@@ -69,6 +69,7 @@ def env(sandbox, client_secret, s3, pool, monkeypatch):
         "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS",
         json.dumps({"empty_instellingen": ["990016"], "alert_recipients": ["data@example.org"]}),
     )
+    monkeypatch.setenv("INFORMAT_DATA_BUCKET", bucket)
     yield {"bucket": bucket, "mail": mail, "s3": s3.client()}
     mail.stop()
 
@@ -77,7 +78,7 @@ def run(env, **conf):
     dag = load_dag("informat_daily_extract")
     for task in dag.tasks:
         task.retries = 0
-    return dag.test(run_conf={"bucket": env["bucket"], **conf})
+    return dag.test(run_conf=conf)
 
 
 def xcom_outcomes(dag_run) -> list[dict]:

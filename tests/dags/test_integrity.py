@@ -119,3 +119,15 @@ def test_every_task_tells_the_data_team_when_it_fails(monkeypatch):
             callbacks = task.on_failure_callback or []
             names = [type(c).__name__ for c in callbacks]
             assert "SmtpNotifier" in names, f"{dag_id}.{task.task_id}: nobody told on failure"
+
+
+def test_no_run_param_chooses_a_connection_or_a_bucket(dagbag):
+    """Review finding 13: whoever may trigger a DAG must not be able to point it at another
+    connection (another school group's Informat) or another bucket (children's data written
+    where they choose). Those come from the deployment (``informat_airflow.wiring``)."""
+    for dag_id, dag in dagbag.dags.items():
+        for name in dag.params:
+            assert not any(word in name for word in ("conn", "bucket", "variable")), (
+                dag_id,
+                name,
+            )

@@ -30,15 +30,16 @@ def dag_env(small_sandbox, client_secret, s3, bucket, monkeypatch):
         "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS",
         json.dumps({**FAST, "alert_recipients": ["archief@example.org"]}),
     )
+    monkeypatch.setenv("INFORMAT_ARCHIVE_BUCKET", bucket)
     yield {"bucket": bucket, "mail": mail}
     mail.stop()
 
 
-def run_dag(bucket):
+def run_dag():
     dag = load_dag("informat_pdf_archive")
     for task in dag.tasks:
         task.retries = 0  # a failure shows at once instead of after the retry delay
-    return dag.test(run_conf={"bucket": bucket})
+    return dag.test()
 
 
 def xcom(dag_run, task_id):
@@ -56,7 +57,7 @@ def xcom(dag_run, task_id):
 
 
 def test_dag_defers_archives_everything_and_a_rerun_requests_nothing(dag_env, small_sandbox):
-    dag_run = run_dag(dag_env["bucket"])
+    dag_run = run_dag()
     assert str(dag_run.state) == "success", task_states(dag_run)
     summaries = [
         json.loads(v) if isinstance(v, str) else v for v in xcom(dag_run, "archive_pdfs").values()
@@ -71,7 +72,7 @@ def test_dag_defers_archives_everything_and_a_rerun_requests_nothing(dag_env, sm
     assert {(r["invoices"], r["missing"]) for r in guard} == {(r["archived"], 0) for r in guard}
 
     requests_before = small_sandbox.state.stats["pdf_requests"]
-    again = run_dag(dag_env["bucket"])
+    again = run_dag()
     assert str(again.state) == "success"
     assert small_sandbox.state.stats["pdf_requests"] == requests_before
     assert all(
@@ -87,12 +88,11 @@ def test_dag_fails_clearly_when_a_pdf_never_gets_ready(dag_env, small_sandbox, m
     dag = load_dag("informat_pdf_archive")
     for task in dag.tasks:
         task.retries = 0
-    dag.params["bucket"] = dag_env["bucket"]
     monkeypatch.setenv(
         "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS",
         json.dumps({**FAST, "timeout": 1, "alert_recipients": ["archief@example.org"]}),
     )
-    dag_run = dag.test(run_conf={"bucket": dag_env["bucket"]})
+    dag_run = dag.test()
     assert str(dag_run.state) == "failed"
     states = task_states(dag_run)
     assert states["archive_pdfs[1]"] == "failed"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -22,6 +21,7 @@ from ..support.airflow import (
 )
 
 FALLBACK = "datateam@example.org"
+STATE = "informat_rollover_state"
 
 
 @pytest.fixture(scope="module")
@@ -86,12 +86,16 @@ def airflow_env(sandbox, client_secret, mail, webhook, monkeypatch):
         json.dumps({"remind_after_days": 7, "fallback_recipients": [FALLBACK]}),
     )
     sandbox.reset(today="2026-11-28")
-    return {"state_variable": f"rollover_state_{uuid.uuid4().hex[:8]}"}
+    from airflow.models.variable import Variable as VariableRow  # the metadata database's
+
+    for name in (STATE, STATE + "_manual"):  # the DAG's fixed state: each test starts clean
+        VariableRow.delete(name)
+    return {"state_variable": STATE}
 
 
 def run(conf: dict, today: str):
     dag = load_dag("informat_toegangsgroep_rollover")
-    dag_run = dag.test(run_conf={**conf, "today": today})
+    dag_run = dag.test(run_conf={"today": today})
     assert str(dag_run.state) == "success"
     return dag_run
 

@@ -168,12 +168,11 @@ def test_archive_targets_are_this_and_last_schooljaar_per_toegangsgroep():
 
     from informat_pipelines.pdf_archive import targets
 
-    params = {"informat_conn_id": "i", "aws_conn_id": "a", "bucket": "b"}
-    planned = targets(["A", "B"], date(2026, 9, 1), ArchiveSettings(batch_size=7), params)
+    planned = targets(["A", "B"], date(2026, 9, 1), ArchiveSettings(batch_size=7))
     assert [(t["toegangsgroep"], t["schooljaar"]) for t in planned] == [
         ("A", "2025-26"), ("A", "2026-27"), ("B", "2025-26"), ("B", "2026-27"),
     ]  # fmt: skip
-    assert planned[0]["settings"]["batch_size"] == 7 and planned[0]["bucket"] == "b"
+    assert planned[0]["settings"]["batch_size"] == 7 and "bucket" not in planned[0]
     assert ArchiveSettings.from_mapping(planned[0]["settings"]).batch_size == 7
 
 

@@ -1,0 +1,25 @@
+"""Which connections and buckets the DAGs use. Deliberately not DAG params: anyone allowed to
+trigger a DAG could otherwise point a run at another school group's connection or write children's
+data to a bucket of their choosing (review finding 13). The connection ids are fixed names; the
+buckets come from the deployment's environment, read when a task runs (and when a DAG is parsed,
+for its Assets and its documentation)."""
+
+from __future__ import annotations
+
+import os
+
+INFORMAT_CONN_ID = "informat_default"
+AWS_CONN_ID = "informat_s3"
+SMTP_CONN_ID = "smtp_default"
+PSEUDONYMISATION_CONN_ID = "informat_pseudonymisation"
+WEBHOOK_CONN_ID = "informat_alerts_webhook"
+
+
+def data_bucket() -> str:
+    """Where the extraction writes raw/, clean/, quarantine/ and reports/."""
+    return os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
+
+
+def archive_bucket() -> str:
+    """Where the PDF archive keeps the invoices (object lock in the compose topology)."""
+    return os.environ.get("INFORMAT_ARCHIVE_BUCKET", "informat-archive")
