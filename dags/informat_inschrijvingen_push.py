@@ -36,8 +36,10 @@ e-mail), `fallback_contact`, `batch_size` (100), `concurrency` (4).
 - `wait_for_drop` skipped: no file this quarter hour; nothing to do.
 - **`push_drops` failed**: the log names the file and the cause. A claimed file stays in
   `processing/<run>/`; clearing the task resumes it, and the ledger keeps every row from being
-  pushed twice. Rows that failed on a temporary Informat problem are pushed when the school drops
-  the file again. The school was told by mail what happened to each file it dropped.
+  pushed twice. Left alone, a run two hours later takes the file over and finishes it (the data
+  team is told which run left it behind). Rows that failed on a temporary Informat problem are
+  pushed when the school drops the file again. The school was told by mail what happened to
+  each file it dropped.
 """
 
 

@@ -60,10 +60,16 @@ class FileOutcome:
 
 
 def _claimed_files(zone: Any, run_id: str) -> list[Any]:
-    """This run's own claimed files first (a retried task resumes them), then new ones."""
+    """This run's own claimed files first (a retried task resumes them), then files whose claim
+    by another run went stale (that run failed for good), then new ones."""
     mine = zone.resume(run_id)  # before claiming: what this run claims now is not resumed
+    adopted = zone.take_over_stale(run_id)
     fresh = [c for c in (zone.claim(name, run_id) for name in zone.inbox()) if c is not None]
-    return mine + fresh
+    return mine + adopted + fresh
+
+
+def _taken_over(claimed: Any) -> str:
+    return f"stale claim of {claimed.taken_over_from} taken over" if claimed.taken_over_from else ""
 
 
 def handle_drops(
@@ -96,6 +102,8 @@ def handle_drops(
                 claimed.name, claimed.run, False, UNEXPECTED, summary([]), [], report, final,
                 problem=f"error: {type(exc).__name__}",
             )  # fmt: skip
+        if _taken_over(claimed):  # the data team hears that a run left this file behind
+            outcome.problem = "; ".join(p for p in (_taken_over(claimed), outcome.problem) if p)
         # kept until its mails are out: a mail server down never loses a file's outcome
         zone.write_key(_pending_key(outcome), json.dumps(asdict(outcome)).encode())
         outcomes.append(outcome)
@@ -150,7 +158,7 @@ def _handle(
             claimed.name, claimed.run, False, str(exc), summary([]), [], report, final
         )
     checked = validate(rows, allowed, country_codes=country_codes)
-    ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
+    ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     results = push(
         client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name
     )
@@ -224,5 +232,7 @@ def _tell_data_team(
         f"[Informat] Inschrijvingen: {len(troubled)} bestand(en) met een probleem",
         f"<html><body><p>Niet (volledig) verwerkt:</p><ul>{items}</ul><p>outage: Informat was "
         "niet bereikbaar; het bestand blijft in inbox/ voor de volgende run. error: zie het "
-        "taaklog van push_drops; het bestand staat in failed/.</p></body></html>",
+        "taaklog van push_drops; het bestand staat in failed/. stale claim ... taken over: een "
+        "eerdere run liet het bestand half verwerkt achter (zie het taaklog van die run); deze "
+        "run heeft het afgewerkt zonder rijen twee keer te versturen.</p></body></html>",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
@@ -69,7 +70,9 @@ def follow_up(client: InformatClient, ledger: Ledger, run_id: str) -> FollowUp:
         )
         if status != "open":
             changes.append(Change(number, entry.get("file", ""), entry.get("row", 0), key, status))
-    ledger.record(f"followup-{run_id}", entries)
+    ledger.record(
+        f"followup-{run_id}-{uuid.uuid4().hex[:8]}", entries
+    )  # a retry adds, never replaces
     log.info(
         "follow-up: %d open voorinschrijving(en) asked, %d changed", len(open_entries), len(changes)
     )
@@ -136,7 +139,7 @@ def run(
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> FollowUp:
     """The whole daily follow-up over a drop zone's ledger: ask, record, report, tell."""
-    ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
+    ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     result = write_reports(zone, follow_up(client, ledger, run_id), day)
     tell_schools(result, contacts, fallback, send_mail)
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -150,9 +151,11 @@ def push(
             failing[0] = failing[0] + 1 if entry["status"] == "failed" else 0
         return entry
 
-    # one ledger object per batch, named by run and file: two files of one run never overwrite
-    # each other's entries
+    # one ledger object per batch, named by run, file and this attempt: neither two files of a
+    # run nor a retry of the same file (whose first batch holds other rows) can overwrite what an
+    # earlier attempt recorded (and the ledger writes with no-overwrite besides)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", file_name) or "rows"
+    stem = f"{stem}-{uuid.uuid4().hex[:8]}"
     with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
