@@ -267,7 +267,9 @@ def csv_push() -> None:
             os.utime(path, (0, 0))
             client = InformatClient(sandbox.config(max_requests_per_second=rps * 0.97))
             started = time.perf_counter()
-            outcome = handle_drops(zone, client, INSTELLINGEN, "bench", 200, 8)[0]
+            outcome = handle_drops(
+                zone, client, INSTELLINGEN, "bench", 200, 8, id_key=b"bench-key-" * 4
+            )[0]
             elapsed = time.perf_counter() - started
         stats = sandbox.stats()
         calls = stats.get("POST leerlingen/preregistrations/*", 0)

@@ -8,7 +8,7 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
 from informat_airflow.dropzones import location
-from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID
+from informat_airflow.wiring import INFORMAT_CONN_ID, PREREGISTRATION_KEY_CONN_ID, SMTP_CONN_ID
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
@@ -28,6 +28,10 @@ every push and Informat's answer, so a re-dropped file pushes only what did not 
 The school gets a report per row in `outbox/` (status, reason in Dutch, Informat's id) and a mail
 with the counts. The original ends in `processed/` or `failed/`, never deleted. The CSV format
 and a template are in the README.
+
+The `preRegistrationId` is an HMAC of the pupil's identity keyed with the password of the
+connection `informat_preregistration_key` (at least 32 bytes; never change it once pushes
+started: the same pupil would get a new id).
 
 Settings (JSON Variable `informat_inschrijvingen_settings`): `contacts` (instellingsnummer ->
 e-mail), `fallback_contact`, `batch_size` (100), `concurrency` (4).
@@ -85,7 +89,7 @@ def informat_inschrijvingen_push():
         from informat_airflow import notify
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
-        from informat_airflow.settings import from_variable
+        from informat_airflow.settings import connection_secret, from_variable
         from informat_pipelines.inschrijvingen import PushSettings, deliver_pending, handle_drops
 
         context = get_current_context()
@@ -97,6 +101,7 @@ def informat_inschrijvingen_push():
                 zone, client, hook.get_config().instellingsnummers, context["run_id"],
                 batch_size=settings.batch_size, concurrency=settings.concurrency,
                 country_codes=settings.country_codes,
+                id_key=connection_secret(PREREGISTRATION_KEY_CONN_ID),
             )  # fmt: skip
         # every outcome waits in the outbox until its mails are out (also those of a failed try)
         deliver_pending(zone, settings, partial(notify.send_mail, SMTP_CONN_ID))

@@ -199,6 +199,9 @@ class Stack:
             "AIRFLOW_CONN_INFORMAT_PSEUDONYMISATION": conn(
                 conn_type="generic", password=secrets.token_urlsafe(48)
             ),
+            "AIRFLOW_CONN_INFORMAT_PREREGISTRATION_KEY": conn(
+                conn_type="generic", password=secrets.token_urlsafe(48)
+            ),
             "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS": json.dumps(
                 {"poll_initial": 2, "poll_max": 4, "timeout": 600}
             ),

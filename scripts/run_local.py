@@ -42,14 +42,17 @@ def _private_json(path: Path, data: dict) -> None:
 def _local_secrets() -> dict[str, str]:
     """Secrets of the embedded default, made once and kept in .local/ (never in the repo)."""
     path = LOCAL / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
-        "sandbox_client_secret": secrets.token_urlsafe(24),
-        "admin_password": secrets.token_urlsafe(12),
-        "pseudonymisation_key": secrets.token_urlsafe(32),
+    values = json.loads(path.read_text()) if path.exists() else {}
+    made = {
+        "sandbox_client_secret": lambda: secrets.token_urlsafe(24),
+        "admin_password": lambda: secrets.token_urlsafe(12),
+        "pseudonymisation_key": lambda: secrets.token_urlsafe(32),
+        "preregistration_key": lambda: secrets.token_urlsafe(32),
     }
-    _private_json(path, values)
+    missing = {name: make() for name, make in made.items() if name not in values}
+    if missing:  # a .local/ of an older version gets the secrets it lacks, and keeps the rest
+        values.update(missing)
+        _private_json(path, values)
     return values
 
 
@@ -92,7 +95,10 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
     return env
 
 
-def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo_key: str):
+def connections(
+    sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo_key: str,
+    preregistration_key: str,
+):  # fmt: skip
     from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
 
     from informat_sandbox.data import INSTELLINGEN, scope_of
@@ -155,6 +161,11 @@ def connections(sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo
             "conn_type": "generic",
             "description": "Key of the keyed hash that pseudonymises INSZ numbers",
             "password": pseudo_key,
+        },
+        "informat_preregistration_key": {
+            "conn_type": "generic",
+            "description": "Key of the preRegistrationIds of pushed voorinschrijvingen",
+            "password": preregistration_key,
         },
     }
 
@@ -270,7 +281,7 @@ def main() -> int:
             conns_file,
             connections(
                 sandbox.url, s3, smtp_port, values["sandbox_client_secret"],
-                values["pseudonymisation_key"],
+                values["pseudonymisation_key"], values["preregistration_key"],
             ),
         )  # fmt: skip
         _airflow(env, "connections", "import", "--overwrite", str(conns_file))

@@ -12,6 +12,9 @@ INFORMAT_CONN_ID = "informat_default"
 AWS_CONN_ID = "informat_s3"
 SMTP_CONN_ID = "smtp_default"
 PSEUDONYMISATION_CONN_ID = "informat_pseudonymisation"
+# the key of the preRegistrationIds: its own secret, so that rotating the pseudonymisation key
+# never gives every pupil a new voorinschrijving
+PREREGISTRATION_KEY_CONN_ID = "informat_preregistration_key"
 WEBHOOK_CONN_ID = "informat_alerts_webhook"
 
 

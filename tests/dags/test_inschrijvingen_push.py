@@ -19,13 +19,16 @@ from ..support.airflow import (
     set_smtp_connection,
     task_states,
 )
-from ..support.inschrijvingen import drop, make_csv, read_report, row
+from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 
 def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
     migrate_db()
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
+    set_connection(
+        monkeypatch, "informat_preregistration_key", conn_type="generic", password=ID_KEY.decode()
+    )
     set_informat_connection(
         monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
     )

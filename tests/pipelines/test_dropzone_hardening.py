@@ -16,13 +16,16 @@ from informat_pipelines.dropzone import LocalDropZone, S3DropZone, StillWriting
 from informat_pipelines.inschrijvingen import FileRejected, handle_drops, parse, validate
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import drop, make_csv, read_report, row
+from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SECRET_LINE = "POSTGRES_PASSWORD=hunter2"
 
 
 def outcome_of(zone, client, name="x"):
-    return {o.name: o for o in handle_drops(zone, client, INSTELLINGSNUMMERS, f"run-{name}")}
+    return {
+        o.name: o
+        for o in handle_drops(zone, client, INSTELLINGSNUMMERS, f"run-{name}", id_key=ID_KEY)
+    }
 
 
 @pytest.mark.parametrize("kind", ["symlink", "hardlink"])
@@ -92,7 +95,7 @@ def test_a_row_with_more_cells_than_the_header_is_refused():
     header, first, second = make_csv([row(1), row(2)]).split(b"\r\n", 2)
     raw = b"\r\n".join([header, first + b";=cmd;x", second])  # two cells too many in row 2
     _, parsed = parse(raw)
-    checked = validate(parsed, INSTELLINGSNUMMERS)
+    checked = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)
     assert checked[0].problems == ["de rij heeft meer cellen dan de kopregel kolommen heeft"]
     assert checked[1].problems == []
 
@@ -163,7 +166,7 @@ def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     settings = PushSettings.from_mapping({"fallback_contact": "sec@example.org"})
     drop(tmp_path, "a.csv", make_csv([row(1)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m")
+    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m", id_key=ID_KEY)
 
     def down(*mail):
         raise ConnectionRefusedError("SMTP down")
@@ -171,7 +174,7 @@ def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
     with pytest.raises(ConnectionRefusedError):
         deliver_pending(zone, settings, down)
     # the retry finds no file in the inbox any more, but the outcome still waits for its mail
-    assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m-retry") == []
+    assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m-retry", id_key=ID_KEY) == []
     sent = []
     delivered = deliver_pending(zone, settings, lambda *mail: sent.append(mail))
     assert [o.name for o in delivered] == ["a.csv"] and len(sent) == 1

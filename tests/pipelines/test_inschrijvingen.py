@@ -20,7 +20,7 @@ from informat_pipelines.inschrijvingen import (
 )
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import HEADER, drop, letters, make_csv, read_report, row
+from ..support.inschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
 
 # --------------------------------------------------------------- hostile files
 
@@ -53,7 +53,7 @@ def test_mixed_line_endings_spaces_dates_and_insz_forms():
     ]
     raw = make_csv(rows).replace(b"\r\n", b"\n", 1)
     _, parsed = parse(raw)
-    checked = validate(parsed, INSTELLINGSNUMMERS)
+    checked = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)
     assert [c.problems for c in checked] == [[], [], []]
     assert checked[0].body["dateOfBirth"] == "2019-04-03"
     assert checked[1].body["lastName"] == "Claes"
@@ -91,7 +91,7 @@ def test_row_problems_are_named_per_row():
         row(8, thuisloos="misschien"),
     ]
     _, parsed = parse(make_csv(rows))
-    problems = [c.problems for c in validate(parsed, INSTELLINGSNUMMERS)]
+    problems = [c.problems for c in validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)]
     assert "geslacht: gebruik M of V" in problems[0]
     assert any("rijksregisternummer is ongeldig" in p for p in problems[1])
     assert "geboortedatum: geen geldige datum (dd/mm/jjjj)" in problems[2]
@@ -106,8 +106,8 @@ def test_row_problems_are_named_per_row():
 def test_same_row_same_pre_registration_id():
     _, first = parse(make_csv([row(1)]))
     _, again = parse(make_csv([row(1)], delimiter=",", encoding="cp1252"))
-    a = validate(first, INSTELLINGSNUMMERS)[0].pre_registration_id
-    b = validate(again, INSTELLINGSNUMMERS)[0].pre_registration_id
+    a = validate(first, INSTELLINGSNUMMERS, id_key=ID_KEY)[0].pre_registration_id
+    b = validate(again, INSTELLINGSNUMMERS, id_key=ID_KEY)[0].pre_registration_id
     assert a == b
 
 
@@ -121,7 +121,7 @@ def test_fifty_thousand_rows_parse_and_validate():
     rows = [row(n, naam=f"N-{letters(n)}", rijksregisternummer="") for n in range(50_000)]
     raw = make_csv(rows)
     _, parsed = parse(raw)
-    checked = validate(parsed, INSTELLINGSNUMMERS)
+    checked = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)
     assert len(checked) == 50_000 and all(not c.problems for c in checked)
     assert len({c.pre_registration_id for c in checked}) == 50_000
 
@@ -139,7 +139,9 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
     )
     client.config = client.config.with_overrides(max_attempts=2)
     drop(tmp_path, "klas1.csv", raw)
-    first = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", batch_size=10, concurrency=1)
+    first = handle_drops(
+        zone, client, INSTELLINGSNUMMERS, "run-1", batch_size=10, concurrency=1, id_key=ID_KEY
+    )
     assert first[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 0, "locked": 0, "rejected": 1, "failed": 20
     }  # fmt: skip
@@ -155,7 +157,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 
     # Informat is back; the next run takes the file from the inbox again
     sandbox.set_faults()
-    second = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-2", batch_size=10)
+    second = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-2", batch_size=10, id_key=ID_KEY)
     assert second[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 20, "locked": 0, "rejected": 1, "failed": 0
     }  # fmt: skip
@@ -166,7 +168,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 
     # and once more: nothing is pushed, and the report says so
     drop(tmp_path, "klas1.csv", raw)
-    third = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-3")
+    third = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-3", id_key=ID_KEY)
     assert third[0].counts["pushed"] == 0 and third[0].counts["already_pushed"] == 40
     assert len(stored) == 40
 
@@ -174,7 +176,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 def test_rejected_file_ends_in_failed_with_a_report(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "leeg.csv", b"")
-    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-x")[0]
+    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-x", id_key=ID_KEY)[0]
     assert not outcome.accepted and "leeg" in outcome.message
     assert (tmp_path / "failed" / "run-x" / "leeg.csv").exists()
     assert "leeg" in read_report(outcome.report)[0]["reden"]
@@ -235,7 +237,7 @@ def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path
     drop(tmp_path, "k.csv", make_csv([row(1), row(2)]))
     assert zone.claim("k.csv", "run-r") is not None  # claimed, then the worker died
     assert zone.inbox() == []
-    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r")
+    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
     assert [o.name for o in outcome] == ["k.csv"] and outcome[0].counts["pushed"] == 2
     assert (tmp_path / "processed" / "run-r" / "k.csv").exists()
 
@@ -269,8 +271,25 @@ def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", make_csv([row(1), row(2)]))
     drop(tmp_path, "b.csv", make_csv([row(3)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1")
+    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", id_key=ID_KEY)
     ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
     assert sorted((e["file"], e["row"]) for e in ledger.entries.values()) == [
         ("a.csv", 2), ("a.csv", 3), ("b.csv", 2),
     ]  # fmt: skip
+
+
+def test_the_pre_registration_id_is_keyed_with_the_school_groups_secret():
+    """Review finding 16: with a public namespace anyone knowing a child's INSZ could compute
+    its id; with a keyed hash the id is stable for the school group and unknowable to others."""
+    import uuid
+
+    from informat_pipelines.inschrijvingen import pre_registration_id
+
+    parsed = parse(make_csv([row(1)]))[1]
+    ours = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)[0].pre_registration_id
+    again = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)[0].pre_registration_id
+    other = validate(parsed, INSTELLINGSNUMMERS, id_key=b"another-school-group-key-of-32-bytes")
+    assert ours == again != other[0].pre_registration_id
+    assert uuid.UUID(ours).version == 4
+    with pytest.raises(ValueError, match="at least 32 bytes"):
+        pre_registration_id("identity", b"short")

@@ -18,7 +18,7 @@ from informat_pipelines.inschrijvingen import codes, followup, handle_drops, par
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import drop, make_csv, read_report, row
+from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "support/contract/preregistration.schema.json").read_text()
@@ -45,7 +45,7 @@ HOSTILE = [
 
 def bodies(rows) -> list[dict]:
     _, parsed = parse(make_csv(rows))
-    checked = validate(parsed, INSTELLINGSNUMMERS, now=NOW)
+    checked = validate(parsed, INSTELLINGSNUMMERS, now=NOW, id_key=ID_KEY)
     assert [c.problems for c in checked] == [[]] * len(checked)
     return [c.body for c in checked]
 
@@ -53,7 +53,9 @@ def bodies(rows) -> list[dict]:
 def test_every_body_the_push_can_send_follows_the_contract():
     template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
     _, parsed = parse(template)
-    sent = [c.body for c in validate(parsed, INSTELLINGSNUMMERS, now=NOW)] + bodies(HOSTILE)
+    sent = [c.body for c in validate(parsed, INSTELLINGSNUMMERS, now=NOW, id_key=ID_KEY)] + bodies(
+        HOSTILE
+    )
     for body in sent:
         jsonschema.validate(body, SCHEMA)
     assert {b["sex"] for b in sent} == {1, 2}
@@ -91,7 +93,7 @@ def test_the_sandbox_counts_no_unknown_key_and_no_contract_error(client, sandbox
 )
 def test_cells_informat_would_refuse_are_refused_here_without_echoing_them(cells, problem):
     _, parsed = parse(make_csv([row(1, **cells)]))
-    [checked] = validate(parsed, INSTELLINGSNUMMERS, now=NOW)
+    [checked] = validate(parsed, INSTELLINGSNUMMERS, now=NOW, id_key=ID_KEY)
     assert checked.body is None
     assert any(p.startswith(problem) for p in checked.problems), checked.problems
     for value in cells.values():
@@ -117,14 +119,14 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     weekend = row(2, startdatum="05/09/2026")  # a Saturday: Informat refuses it (BR041B)
     drop(tmp_path, "a.csv", make_csv([row(1), weekend]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-a")
+    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-a", id_key=ID_KEY)
     report = read_report(outcome.report)
     assert report[1]["status"] == "geweigerd"
     assert "BR041B Startdatum moet tussen het begin en het einde" in report[1]["reden"]
 
     # the secretariat fixes the first name of pupil 1 and the start date of pupil 2
     drop(tmp_path, "a.csv", make_csv([row(1, voornaam="Zoé"), row(2)]))
-    [again] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-b")
+    [again] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-b", id_key=ID_KEY)
     assert [r["status"] for r in read_report(again.report)] == [
         "wijziging doorgestuurd", "doorgestuurd",
     ]  # fmt: skip
@@ -139,7 +141,7 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
         timeout=5,
     ).raise_for_status()
     drop(tmp_path, "a.csv", make_csv([row(1, voornaam="Zoë-Anna")]))
-    [third] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-c")
+    [third] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-c", id_key=ID_KEY)
     [line] = read_report(third.report)
     assert line["status"] == "niet gewijzigd" and "MNA001" in line["reden"]
 
@@ -147,7 +149,7 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
 def test_follow_up_tells_the_school_what_informat_decided(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "b.csv", make_csv([row(n) for n in range(1, 5)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-p")
+    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-p", id_key=ID_KEY)
     held = requests.get(f"{sandbox.url}/_sandbox/preregistrations/990011", timeout=5).json()
     decided = dict(zip(sorted(held), ("geaccepteerd", "geweigerd"), strict=False))
     for key, status in decided.items():

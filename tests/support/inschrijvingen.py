@@ -65,3 +65,6 @@ def drop(zone_root, name: str, raw: bytes) -> None:
 def read_report(path: str) -> list[dict]:
     with open(path, encoding="utf-8-sig") as handle:
         return list(csv.DictReader(handle, delimiter=";"))
+
+
+ID_KEY = b"test-key-for-preregistration-ids-32+bytes"  # the deployment's secret in production

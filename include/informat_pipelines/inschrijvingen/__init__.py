@@ -17,11 +17,10 @@ from .report import (
     summary,
     summary_mail,
 )
-from .rows import ID_NAMESPACE, Checked, validate
+from .rows import Checked, pre_registration_id, validate
 
 __all__ = [
     "COLUMNS",
-    "ID_NAMESPACE",
     "STATUS_TEXT",
     "Checked",
     "FileOutcome",
@@ -39,6 +38,7 @@ __all__ = [
     "neutralise",
     "parse",
     "parse_date",
+    "pre_registration_id",
     "push",
     "rejected_report",
     "report_csv",

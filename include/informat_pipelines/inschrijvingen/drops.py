@@ -80,6 +80,8 @@ def handle_drops(
     batch_size: int = 100,
     concurrency: int = 4,
     country_codes: Mapping[str, str] | None = None,
+    *,
+    id_key: bytes,
 ) -> list[FileOutcome]:
     """Every claimed file of this run, one after the other: a file that fails, whatever the
     reason, ends in ``failed/`` with a report and does not stop the others."""
@@ -88,7 +90,7 @@ def handle_drops(
     for claimed in _claimed_files(zone, run_id):
         try:
             outcome = _handle(
-                zone, client, claimed, allowed, batch_size, concurrency, country_codes
+                zone, client, claimed, allowed, batch_size, concurrency, country_codes, id_key
             )
         except StillWriting:
             zone.release(claimed)
@@ -147,6 +149,7 @@ def _handle(
     batch_size: int,
     concurrency: int,
     country_codes: Mapping[str, str] | None,
+    id_key: bytes,
 ) -> FileOutcome:
     try:
         delimiter, rows = parse(zone.read(claimed))
@@ -157,7 +160,7 @@ def _handle(
         return FileOutcome(
             claimed.name, claimed.run, False, str(exc), summary([]), [], report, final
         )
-    checked = validate(rows, allowed, country_codes=country_codes)
+    checked = validate(rows, allowed, id_key=id_key, country_codes=country_codes)
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     results = push(
         client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name

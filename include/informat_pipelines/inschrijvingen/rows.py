@@ -10,6 +10,8 @@ voorinschrijving it made before."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import unicodedata
 import uuid
 from collections.abc import Iterable, Mapping
@@ -23,8 +25,19 @@ from informat_client.schooljaar import is_valid as is_schooljaar
 from . import codes
 from .csvfile import COLUMNS, Row, parse_date, parse_moment
 
-# a fixed namespace: the same row always gets the same preRegistrationId
-ID_NAMESPACE = uuid.UUID("6f4b1e7a-5b0c-4f8e-9a35-2d3c1b7e9f10")
+MIN_ID_KEY_BYTES = 32
+
+
+def pre_registration_id(identity: str, key: bytes) -> str:
+    """The same pupil at the same instelling always gets the same id, keyed with the school
+    group's secret (an HMAC): with a public namespace anyone who knows a child's INSZ could
+    compute its id and recognise it in a report or a ledger (review finding 16)."""
+    if len(key) < MIN_ID_KEY_BYTES:
+        raise ValueError(f"the key of preRegistrationIds must be at least {MIN_ID_KEY_BYTES} bytes")
+    digest = hmac.new(key, identity.encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=4))  # Informat takes a UUID
+
+
 FLAGS = {"thuisloos": "isHomeless", "trekkende_bevolking": "migrating",
          "indicatorleerling": "isIndicatorPupil"}  # fmt: skip
 ADDRESS = ("straat", "huisnummer", "postcode", "gemeente")
@@ -226,6 +239,7 @@ def validate(
     rows: Iterable[Row],
     instellingsnummers: Iterable[str],
     *,
+    id_key: bytes,
     country_codes: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> list[Checked]:
@@ -245,7 +259,7 @@ def validate(
             continue
         number = body["institute"]
         born = date.fromisoformat(body["dateOfBirth"])
-        pre_id = str(uuid.uuid5(ID_NAMESPACE, _identity(row.values, number, born)))
+        pre_id = pre_registration_id(_identity(row.values, number, born), id_key)
         if pre_id in seen:
             checked.problems.append(
                 f"dubbel in het bestand: dezelfde leerling als rij {seen[pre_id]}"
