@@ -29,10 +29,10 @@ def on_failure(smtp_conn_id: str = "smtp_default") -> list:
     recipients = data_team()
     if not recipients:
         return []
-    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+    from informat_airflow.mail import MailNotifier  # the provider's, with a plain-text part
 
     return [
-        SmtpNotifier(to=recipients, subject=SUBJECT, html_content=BODY, smtp_conn_id=smtp_conn_id)
+        MailNotifier(to=recipients, subject=SUBJECT, html_content=BODY, smtp_conn_id=smtp_conn_id)
     ]
 
 

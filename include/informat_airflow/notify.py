@@ -14,9 +14,9 @@ log = get_logger(__name__)
 def send_mail(
     smtp_conn_id: str, recipients: tuple[str, ...], subject: str, html_content: str
 ) -> None:
-    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from informat_airflow.mail import MailHook  # the provider's hook, with a plain-text part
 
-    with SmtpHook(smtp_conn_id=smtp_conn_id) as hook:
+    with MailHook(smtp_conn_id=smtp_conn_id) as hook:
         from_email = hook.from_email or "airflow@localhost"
         hook.send_email_smtp(
             to=list(recipients), subject=subject, html_content=html_content, from_email=from_email

@@ -24,7 +24,19 @@ class ReceivedMail:
 
     @property
     def text(self) -> str:
-        part = self.message.get_body(preferencelist=("plain", "html"))
+        """Every text part (plain and HTML), so that a check that something is absent from a
+        mail covers both."""
+        parts = (p for p in self.message.walk() if p.get_content_maintype() == "text")
+        return "\n".join(p.get_content() for p in parts)
+
+    @property
+    def html(self) -> str:
+        part = self.message.get_body(preferencelist=("html",))
+        return part.get_content() if part is not None else ""
+
+    @property
+    def plain(self) -> str:
+        part = self.message.get_body(preferencelist=("plain",))
         return part.get_content() if part is not None else ""
 
 
