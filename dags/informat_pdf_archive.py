@@ -9,7 +9,13 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
 from informat_airflow.operators import ArchivePdfsOperator
-from informat_airflow.wiring import AWS_CONN_ID, INFORMAT_CONN_ID, SMTP_CONN_ID, archive_bucket
+from informat_airflow.wiring import (
+    AWS_CONN_ID,
+    INFORMAT_CONN_ID,
+    SMTP_CONN_ID,
+    archive_bucket,
+    data_bucket,
+)
 
 SETTINGS_VARIABLE = "informat_pdf_archive_settings"
 
@@ -81,19 +87,23 @@ def informat_pdf_archive():
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         from informat_airflow import notify
+        from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
         from informat_pipelines.archive_store import Boto3Store
         from informat_pipelines.pdf_archive import ArchiveSettings
         from informat_pipelines.pdf_retention import guard
+        from informat_pipelines.status import record_archive
 
         settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
-        store = Boto3Store(S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(), archive_bucket())
+        s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
         with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
-            rows, mail = guard(client, store, settings, targets)
+            rows, mail = guard(client, Boto3Store(s3, archive_bucket()), settings, targets)
+        groups = [asdict(r) for r in rows]
+        record_archive(s3, data_bucket(), groups, run_day(get_current_context()))  # for the page
         if mail:
             notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, *mail)
-        return [asdict(r) for r in rows]
+        return [{k: v for k, v in g.items() if k != "by_month"} for g in groups]
 
     @task(trigger_rule="none_failed")  # a skipped toegangsgroep (no access) is no failure
     def archive_complete() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from informat_client.masking import get_logger
 
 from .objects import read_json
+from .status import record_extract
 
 log = get_logger(__name__)
 
@@ -131,6 +132,7 @@ def write_report(
             Body=report_html(published, dt.date.fromisoformat(report.day)).encode(),
             ContentType="text/html; charset=utf-8",
         )
+    record_extract(s3, bucket, report.summary)  # the Informat page's summary of the day
     counts = new_last_good(read_last_good(s3, bucket), published)
     s3.put_object(Bucket=bucket, Key=LAST_GOOD_KEY, Body=json.dumps(counts).encode())
     log.info("extraction %s: %s", report.day, json.dumps(report.brief))

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ from informat_client.masking import get_logger
 
 from .archive_store import Manifest, ObjectStore, manifest_key
 from .pdf_archive import ArchiveSettings
+from .status import archive_months
 
 log = get_logger(__name__)
 
@@ -28,6 +29,8 @@ class Status:
     missing: int
     at_risk: list[str]  # made by Informat longer ago than the warning age, not archived
     lost: list[str]
+    # per month the PDF was made, and when each unarchived PDF leaves Informat (for the page)
+    by_month: dict[str, Any] = field(default_factory=dict)
 
 
 def status(
@@ -62,6 +65,7 @@ def status(
         len(missing),
         sorted(at_risk),
         sorted(i for i in manifest.lost if i in invoices and i not in manifest.entries),
+        archive_months(invoices, manifest.entries, manifest.lost),
     )
 
 

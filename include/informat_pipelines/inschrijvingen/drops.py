@@ -7,6 +7,7 @@ import html
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 from informat_client import InformatClient
@@ -14,6 +15,7 @@ from informat_client.masking import get_logger
 
 from ..dropzone import StillWriting, Unreadable
 from ..settings import known_values
+from ..status import record_push
 from .csvfile import FileRejected, parse
 from .ledger import Ledger
 from .push import NOT_SENT, push
@@ -82,6 +84,7 @@ def handle_drops(
     country_codes: Mapping[str, str] | None = None,
     *,
     id_key: bytes,
+    day: date | None = None,
 ) -> list[FileOutcome]:
     """Every claimed file of this run, one after the other: a file that fails, whatever the
     reason, ends in ``failed/`` with a report and does not stop the others."""
@@ -108,6 +111,7 @@ def handle_drops(
             outcome.problem = "; ".join(p for p in (_taken_over(claimed), outcome.problem) if p)
         # kept until its mails are out: a mail server down never loses a file's outcome
         zone.write_key(_pending_key(outcome), json.dumps(asdict(outcome)).encode())
+        record_push(zone, asdict(outcome), day or date.today())  # the Informat page's summary
         outcomes.append(outcome)
     return outcomes
 

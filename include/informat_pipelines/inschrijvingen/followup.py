@@ -17,6 +17,7 @@ from typing import Any
 from informat_client import InformatClient, InformatError, InformatNotFoundError
 from informat_client.masking import get_logger
 
+from ..status import record_followup
 from .ledger import STATUS, Ledger
 from .report import neutralise
 
@@ -141,5 +142,6 @@ def run(
     """The whole daily follow-up over a drop zone's ledger: ask, record, report, tell."""
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     result = write_reports(zone, follow_up(client, ledger, run_id), day)
+    record_followup(zone, ledger.entries.values(), day)  # the Informat page's summary
     tell_schools(result, contacts, fallback, send_mail)
     return result

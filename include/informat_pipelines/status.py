@@ -1,0 +1,155 @@
+"""Small summaries the DAGs write for the Informat page in Airflow's UI, so that the page reads a
+handful of objects instead of scanning reports, ledgers and manifests on every load. Each is
+bounded by construction: the extraction keeps its last ``KEEP_EXTRACT_DAYS`` days in one object,
+the archive one object (with a bounded coverage history), the push one object per handled file
+(pruned after ``KEEP_PUSH_DAYS`` days) and the follow-up one object. Counts, ids and codes only:
+never a name or an INSZ. No Airflow import."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from .objects import read_json
+
+EXTRACT_KEY = "status/extract.json"
+ARCHIVE_KEY = "status/archive.json"
+PUSH_PREFIX = "status/inschrijvingen/"
+FOLLOWUP_KEY = "status/inschrijvingen-opvolging.json"
+KEEP_EXTRACT_DAYS = 90
+KEEP_PUSH_DAYS = 35
+KEEP_ARCHIVE_DAYS = 400
+INFORMAT_KEEPS_PDF_DAYS = 365  # Informat deletes a PDF a year after it made it
+
+
+def _put(s3: Any, bucket: str, key: str, value: Any) -> None:
+    body = json.dumps(value, sort_keys=True).encode()
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+# -- the daily extraction ----------------------------------------------------------------------
+
+
+def extract_day(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """One day of the extraction as the page shows it: a cell per entity and instelling."""
+    cells: dict[str, dict[str, Any]] = {}
+    for o in summary.get("outcomes", []):
+        state = "skipped" if o.get("skipped") else "clean" if o["success"] else "quarantined"
+        cells[f"{o['entity']}/{o['key']}"] = {
+            "state": state,
+            "rows": None if o.get("skipped") else o["rows"],
+            "failed": list(o.get("failed", [])),
+        }
+    for errored in summary.get("errored", []):
+        entity, _, key = errored.partition(" ")
+        cells[f"{entity}/{key}"] = {"state": "failed", "rows": None, "failed": []}
+    day = summary["date"]
+    return {"day": day, "report": f"reports/date={day}/report.html", "cells": cells}
+
+
+def record_extract(s3: Any, bucket: str, summary: Mapping[str, Any]) -> None:
+    """Add (or replace, on a rerun of the day) the day in the extraction's summary."""
+    if summary.get("date") in (None, "none"):
+        return
+    history = read_json(s3, bucket, EXTRACT_KEY) or {"days": []}
+    today = extract_day(summary)
+    days = [d for d in history["days"] if d["day"] != today["day"]] + [today]
+    days.sort(key=lambda d: d["day"])
+    _put(s3, bucket, EXTRACT_KEY, {"version": 1, "days": days[-KEEP_EXTRACT_DAYS:]})
+
+
+# -- the PDF archive ---------------------------------------------------------------------------
+
+
+def archive_months(
+    invoices: Mapping[str, str | None],
+    archived: Iterable[str],
+    lost: Iterable[str],
+) -> dict[str, Any]:
+    """Per month in which Informat made the PDF: invoices, archived (and verified), pending and
+    lost; and the day each unarchived PDF leaves Informat (a year after it was made)."""
+    archived, lost = set(archived), set(lost)
+    months: dict[str, Counter] = defaultdict(Counter)
+    leaving = []
+    for invoice_id, made in invoices.items():
+        month = (made or "")[:7] or "nog niet gemaakt"
+        months[month]["invoices"] += 1
+        if invoice_id in archived:
+            months[month]["archived"] += 1
+        elif invoice_id in lost:
+            months[month]["lost"] += 1
+        else:
+            months[month]["pending"] += 1
+            if made:
+                leaves = datetime.fromisoformat(made).replace(tzinfo=None) + timedelta(
+                    days=INFORMAT_KEEPS_PDF_DAYS
+                )
+                leaving.append({"invoice": invoice_id, "leaves_on": leaves.date().isoformat()})
+    leaving.sort(key=lambda item: item["leaves_on"])
+    return {
+        "months": {m: dict(c) for m, c in sorted(months.items())},
+        "leaving": leaving[:200],  # the earliest first; a person acts on these, not on 2,000
+        "leaving_count": len(leaving),
+    }
+
+
+def record_archive(s3: Any, bucket: str, groups: list[dict[str, Any]], day: date) -> None:
+    """The archive's state per toegangsgroep and schooljaar, and one point of coverage history
+    per day (archived / invoices, per toegangsgroep)."""
+    previous = read_json(s3, bucket, ARCHIVE_KEY) or {"history": []}
+    coverage: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for g in groups:
+        coverage[g["toegangsgroep"]][0] += g["archived"]
+        coverage[g["toegangsgroep"]][1] += g["invoices"]
+    point = {"day": day.isoformat(), "coverage": dict(coverage)}
+    history = [h for h in previous["history"] if h["day"] != point["day"]] + [point]
+    history.sort(key=lambda h: h["day"])
+    _put(
+        s3,
+        bucket,
+        ARCHIVE_KEY,
+        {
+            "version": 1,
+            "day": day.isoformat(),
+            "groups": groups,
+            "history": history[-KEEP_ARCHIVE_DAYS:],
+        },
+    )
+
+
+# -- the inschrijvingen push and its follow-up ---------------------------------------------------
+
+
+def record_push(zone: Any, outcome: Mapping[str, Any], day: date) -> None:
+    """One object per handled file (counts only), and the objects older than ``KEEP_PUSH_DAYS``
+    removed, so that the page's listing stays bounded."""
+    name = f"{PUSH_PREFIX}{day.isoformat()}--{outcome['run']}--{outcome['name']}.json"
+    keep = {k: outcome[k] for k in ("name", "run", "accepted", "counts", "instellingsnummers")}
+    keep.update(day=day.isoformat(), report=outcome["report"], problem=outcome.get("problem", ""))
+    zone.write_key(name, json.dumps(keep, sort_keys=True).encode())
+    oldest = (day - timedelta(days=KEEP_PUSH_DAYS)).isoformat()
+    for key in zone.list_keys(PUSH_PREFIX):
+        if key[len(PUSH_PREFIX) :][:10] < oldest:
+            zone.delete_key(key)
+
+
+def read_pushes(zone: Any) -> list[dict[str, Any]]:
+    return [json.loads(zone.read_key(k)) for k in sorted(zone.list_keys(PUSH_PREFIX))]
+
+
+def record_followup(zone: Any, entries: Iterable[Mapping[str, Any]], day: date) -> None:
+    """What Informat answered so far for the voorinschrijvingen of each recent file: open,
+    geaccepteerd, geweigerd (from the ledger's latest entry per voorinschrijving)."""
+    oldest = (day - timedelta(days=KEEP_PUSH_DAYS)).isoformat()
+    files: dict[str, Counter] = defaultdict(Counter)
+    for entry in entries:
+        if entry.get("status") != "pushed" or str(entry.get("at", ""))[:10] < oldest:
+            continue
+        files[f"{entry.get('run', '')}/{entry.get('file', '')}"][
+            entry.get("informat_status", "open")
+        ] += 1
+    value = {"version": 1, "day": day.isoformat(), "files": {k: dict(v) for k, v in files.items()}}
+    zone.write_key(FOLLOWUP_KEY, json.dumps(value, sort_keys=True).encode())
