@@ -285,9 +285,8 @@ def csv_push() -> None:
 
 
 def pdfs() -> None:
-    from informat_devtools.s3 import LocalS3
-
     from informat_airflow.triggers import PdfJobsTrigger
+    from informat_devtools.s3 import LocalS3
     from informat_pipelines.archive_store import Boto3Store
     from informat_pipelines.pdf_archive import ArchiveSettings, archive_ready, request_jobs
 

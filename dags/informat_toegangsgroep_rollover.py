@@ -8,10 +8,16 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
 from informat_airflow.alerts import default_args
-from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID, WEBHOOK_CONN_ID
+from informat_airflow.wiring import (
+    INFORMAT_CONN_ID,
+    ROLLOVER_SETTINGS_VARIABLE,
+    ROLLOVER_STATE_VARIABLE,
+    SMTP_CONN_ID,
+    WEBHOOK_CONN_ID,
+)
 
-SETTINGS_VARIABLE = "informat_rollover_settings"
-STATE_VARIABLE = "informat_rollover_state"
+SETTINGS_VARIABLE = ROLLOVER_SETTINGS_VARIABLE
+STATE_VARIABLE = ROLLOVER_STATE_VARIABLE
 STATE_DESCRIPTION = "Findings of informat_toegangsgroep_rollover (open problems and their history)"
 
 DOC = """

@@ -110,7 +110,6 @@ class Stack:
     def start_stand_ins(self) -> None:
         from informat_devtools.mailcatcher import MailCatcher
         from informat_devtools.s3 import LocalS3
-
         from informat_sandbox.app import SandboxState
         from informat_sandbox.server import SandboxServer
 

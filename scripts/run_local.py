@@ -100,7 +100,6 @@ def connections(
     preregistration_key: str,
 ):  # fmt: skip
     from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
-
     from informat_sandbox.data import INSTELLINGEN, scope_of
 
     return {
@@ -246,7 +245,6 @@ def main() -> int:
     sys.path.insert(0, str(ROOT / "include"))
     from informat_devtools.mailcatcher import MailCatcher
     from informat_devtools.s3 import LocalS3
-
     from informat_sandbox.app import SandboxState
     from informat_sandbox.server import SandboxServer
 

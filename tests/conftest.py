@@ -19,15 +19,16 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
     }
 )
 sys.path.insert(0, str(ROOT / "include"))
 
 import pytest  # noqa: E402
-from informat_devtools.s3 import LocalS3  # noqa: E402
 
 from informat_client import InformatClient, InformatConfig, ToegangsgroepConfig  # noqa: E402
+from informat_devtools.s3 import LocalS3  # noqa: E402
 from informat_sandbox.app import SandboxState  # noqa: E402
 from informat_sandbox.data import DEFAULT_STUDENTS, INSTELLINGEN, scope_of  # noqa: E402
 from informat_sandbox.server import SandboxServer  # noqa: E402

@@ -26,3 +26,8 @@ def data_bucket() -> str:
 def archive_bucket() -> str:
     """Where the PDF archive keeps the invoices (object lock in the compose topology)."""
     return os.environ.get("INFORMAT_ARCHIVE_BUCKET", "informat-archive")
+
+
+# the rollover checks' state and settings (JSON Variables), read by the DAG and the Informat page
+ROLLOVER_STATE_VARIABLE = "informat_rollover_state"
+ROLLOVER_SETTINGS_VARIABLE = "informat_rollover_settings"

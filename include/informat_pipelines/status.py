@@ -128,7 +128,9 @@ def record_push(zone: Any, outcome: Mapping[str, Any], day: date) -> None:
     removed, so that the page's listing stays bounded."""
     name = f"{PUSH_PREFIX}{day.isoformat()}--{outcome['run']}--{outcome['name']}.json"
     keep = {k: outcome[k] for k in ("name", "run", "accepted", "counts", "instellingsnummers")}
-    keep.update(day=day.isoformat(), report=outcome["report"], problem=outcome.get("problem", ""))
+    report = outcome["report"]  # a path or URL: the page links the key inside the drop zone
+    keep.update(day=day.isoformat(), report=report[report.rfind("outbox/") :])
+    keep.update(problem=outcome.get("problem", ""))
     zone.write_key(name, json.dumps(keep, sort_keys=True).encode())
     oldest = (day - timedelta(days=KEEP_PUSH_DAYS)).isoformat()
     for key in zone.list_keys(PUSH_PREFIX):
@@ -138,6 +140,26 @@ def record_push(zone: Any, outcome: Mapping[str, Any], day: date) -> None:
 
 def read_pushes(zone: Any) -> list[dict[str, Any]]:
     return [json.loads(zone.read_key(k)) for k in sorted(zone.list_keys(PUSH_PREFIX))]
+
+
+def read_key_or_none(zone: Any, key: str) -> bytes | None:
+    """A drop zone's object, or None when there is none (only a missing one: other errors are
+    raised)."""
+    from .objects import is_missing
+
+    try:
+        return zone.read_key(key)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:
+        if is_missing(exc):
+            return None
+        raise
+
+
+def read_followup(zone: Any) -> dict[str, Any] | None:
+    body = read_key_or_none(zone, FOLLOWUP_KEY)
+    return json.loads(body) if body else None
 
 
 def record_followup(zone: Any, entries: Iterable[Mapping[str, Any]], day: date) -> None:

@@ -11,6 +11,7 @@ import uuid
 
 import pyarrow.parquet as pq
 import pytest
+
 from informat_devtools.mailcatcher import MailCatcher
 
 from ..support.airflow import (

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 from informat_devtools.mailcatcher import MailCatcher
-
 from informat_pipelines.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS

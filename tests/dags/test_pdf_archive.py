@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from informat_devtools.mailcatcher import MailCatcher
 
 from ..support.airflow import (

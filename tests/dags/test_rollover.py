@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 import requests
+
 from informat_devtools.mailcatcher import MailCatcher
 
 from ..conftest import INSTELLINGSNUMMERS

@@ -7,9 +7,9 @@ import threading
 from datetime import date
 
 import pytest
-from informat_devtools.s3 import LocalS3
 
 from informat_client import insz
+from informat_devtools.s3 import LocalS3
 from informat_pipelines.dropzone import LocalDropZone, S3DropZone
 from informat_pipelines.inschrijvingen import (
     FileRejected,

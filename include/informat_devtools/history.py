@@ -1,0 +1,139 @@
+"""Generated history for the Informat page's tests and benchmark: a school group's daily runs
+written through the DAGs' own summary writers (``informat_pipelines.status``), so that what the
+page reads has the shape and the size the DAGs give it. Synthetic ids and counts only."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from informat_pipelines import status
+from informat_pipelines.rollover import empty_state
+
+ENTITIES = ("students", "registrations", "employees")
+
+
+def instellingen(count: int) -> list[str]:
+    return [f"99{i:04d}" for i in range(11, 11 + count)]
+
+
+def toegangsgroepen(count: int) -> list[str]:
+    return [f"SG-{i:02d}" for i in range(1, count + 1)]
+
+
+def extraction_summary(day: date, numbers: list[str], rng: random.Random) -> dict[str, Any]:
+    """One day's summary as ``extract_report.summarise`` writes it."""
+    outcomes = []
+    for entity in ENTITIES:
+        for number in numbers:
+            quarantined = rng.random() < 0.02
+            outcomes.append(
+                {
+                    "entity": entity,
+                    "key": number,
+                    "rows": 200 + int(number[-2:]) * 10 + rng.randint(-3, 3),
+                    "success": not quarantined,
+                    "failed": ["expect_column_values_to_not_be_null(pInschrijving)"]
+                    if quarantined
+                    else [],
+                }
+            )
+    for group in toegangsgroepen(max(1, len(numbers) // 4)):
+        outcomes.append(
+            {"entity": "invoices", "key": group, "rows": 900, "success": True, "failed": []}
+        )
+    return {"date": day.isoformat(), "outcomes": outcomes, "errored": []}
+
+
+def write_year(
+    s3: Any,
+    bucket: str,
+    zone: Any,
+    today: date,
+    instelling_count: int = 20,
+    days: int = 365,
+    files_per_day: int = 2,
+    seed: int = 7,
+) -> dict[str, Any]:
+    """A year of daily extractions, archive runs, pushes and follow-ups, ending ``today``; and
+    the rollover state of that day (a Variable, so returned rather than written)."""
+    rng = random.Random(seed)
+    numbers = instellingen(instelling_count)
+    groups = toegangsgroepen(max(1, instelling_count // 4))
+    for offset in range(days - 1, -1, -1):
+        day = today - timedelta(days=offset)
+        status.record_extract(s3, bucket, extraction_summary(day, numbers, rng))
+        status.record_archive(s3, bucket, [_archive_group(g, day, rng) for g in groups], day)
+        for n in range(files_per_day if offset < status.KEEP_PUSH_DAYS + 5 else 0):
+            status.record_push(zone, _push(day, n, numbers, rng), day)
+    entries = [
+        {
+            "status": "pushed",
+            "at": f"{(today - timedelta(days=i % 30)).isoformat()}T10:00:00",
+            "run": f"scheduled__{(today - timedelta(days=i % 30)).isoformat()}T10:00:00-{i % 2}",
+            "file": f"inschrijvingen-{i % 2}.csv",
+            "informat_status": rng.choice(("open", "geaccepteerd", "geweigerd")),
+        }
+        for i in range(600)
+    ]
+    status.record_followup(zone, entries, today)
+    return rollover_state(groups, numbers, today)
+
+
+def _archive_group(group: str, day: date, rng: random.Random) -> dict[str, Any]:
+    made = {
+        f"{group}-{day.isoformat()}-{i}": (day - timedelta(days=i)).isoformat() + "T06:00:00"
+        for i in range(0, 360, 3)
+    }
+    archived = [k for i, k in enumerate(made) if i % 10]  # every tenth still waits
+    by_month = status.archive_months(made, archived, lost=[])
+    return {
+        "toegangsgroep": group,
+        "schooljaar": "2026-27",
+        "invoices": len(made),
+        "archived": len(archived),
+        "missing": len(made) - len(archived),
+        "at_risk": [],
+        "lost": [],
+        "by_month": by_month,
+    }
+
+
+def _push(day: date, n: int, numbers: list[str], rng: random.Random) -> dict[str, Any]:
+    run = f"scheduled__{day.isoformat()}T10:00:00-{n}"
+    return {
+        "name": f"inschrijvingen-{n}.csv",
+        "run": run,
+        "accepted": True,
+        "counts": {"pushed": rng.randint(5, 40), "already_pushed": 2, "rejected": 1, "failed": 0},
+        "instellingsnummers": [numbers[(day.toordinal() + n) % len(numbers)]],
+        "report": f"/drop/outbox/inschrijvingen-{n}.{run}.rapport.csv",
+    }
+
+
+def rollover_state(groups: list[str], numbers: list[str], today: date) -> dict[str, Any]:
+    """Every toegangsgroep fine but the second, not carried over since a week."""
+    state = empty_state()
+    since = (today - timedelta(days=7)).isoformat()
+    for i, group in enumerate(groups):
+        state["groups"][group] = {
+            "instellingsnummer": numbers[i % len(numbers)],
+            "schooljaar": "2026-27",
+            "state": "problem" if i == 1 else "ok",
+            "findings": ["not_carried_over"] if i == 1 else [],
+            "checked_on": today.isoformat(),
+        }
+    if len(groups) > 1:
+        state["open"][f"{groups[1]}|not_carried_over|2026-27"] = {
+            "toegangsgroep": groups[1],
+            "kind": "not_carried_over",
+            "schooljaar": "2026-27",
+            "detail": "",
+            "first_seen": since,
+            "last_seen": today.isoformat(),
+            "last_notified": since,
+            "reminders": 0,
+        }
+    state["last_run"] = datetime.combine(today, datetime.min.time()).date().isoformat()
+    return state

@@ -1,0 +1,118 @@
+"""Where the Informat page reads, through the project's own connections and Variables (in the API
+server: Airflow's metadata database and secrets backends). Never Informat itself: a page request
+reads only what the DAGs wrote. Each source is one object, one Variable or one bounded listing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+from informat_airflow.wiring import (
+    AWS_CONN_ID,
+    ROLLOVER_SETTINGS_VARIABLE,
+    ROLLOVER_STATE_VARIABLE,
+    data_bucket,
+)
+from informat_client.masking import get_logger
+from informat_pipelines import status
+from informat_pipelines.objects import read_json
+from informat_pipelines.rollover import Settings as RolloverSettings
+
+from . import views
+from .page import Sections
+
+log = get_logger(__name__)
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# the per-row reports of the push, and nothing else of the drop zone, can be opened from the page
+_PUSH_REPORT = re.compile(r"^outbox/[^/]+\.rapport\.csv$")
+
+
+def _variable(name: str) -> Any:
+    from airflow.models.variable import Variable  # the metadata database's, in the API server
+
+    return Variable.get(name, default_var=None, deserialize_json=True)
+
+
+def _s3() -> Any:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    return S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+
+
+def _zone() -> Any:
+    from informat_airflow.dropzones import drop_zone
+
+    return drop_zone()
+
+
+def _guarded(what: str, read: Any) -> Any:
+    """A source that cannot be read shows as such on the page, instead of failing it whole."""
+    try:
+        return read()
+    except Exception as exc:  # the page still shows the other sections
+        log.warning("Informat page: %s not readable: %s", what, type(exc).__name__)
+        return what
+
+
+def sections(
+    today: date,
+    s3: Any = None,
+    zone: Any = None,
+    variable: Callable[[str], Any] = _variable,
+    bucket: str | None = None,
+) -> Sections:
+    """Everything the page shows. ``s3``, ``zone``, ``variable`` and ``bucket`` default to the
+    project's connections, Variables and data bucket (given in tests and the benchmark)."""
+    bucket = bucket or data_bucket()
+    s3 = s3 if s3 is not None else _guarded("S3", _s3)
+    zone = zone if zone is not None else _guarded("drop zone", _zone)
+
+    def groups() -> list[views.GroupRow]:
+        settings = RolloverSettings.from_mapping(variable(ROLLOVER_SETTINGS_VARIABLE))
+        state = variable(ROLLOVER_STATE_VARIABLE)
+        return views.toegangsgroepen(state, today, settings.remind_after_days)
+
+    def from_s3(key: str) -> Any:
+        if isinstance(s3, str):
+            raise LookupError(s3)
+        return read_json(s3, bucket, key)
+
+    def schools() -> dict[str, list[views.FileRow]]:
+        if isinstance(zone, str):
+            raise LookupError(zone)
+        return views.inschrijvingen(status.read_pushes(zone), status.read_followup(zone), today)
+
+    return Sections(
+        today=today,
+        groups=_guarded("rollover state", groups),
+        quality=_guarded("extraction", lambda: views.data_quality(from_s3(status.EXTRACT_KEY))),
+        schools=_guarded("inschrijvingen", schools),
+        archive=_guarded("archive", lambda: views.archive(from_s3(status.ARCHIVE_KEY), today)),
+    )
+
+
+def extraction_report(day: str) -> bytes | None:
+    """The HTML report of a day's extraction, or None."""
+    if not _DAY.match(day):
+        return None
+    from botocore.exceptions import ClientError
+
+    from informat_pipelines.objects import is_missing
+
+    try:
+        answer = _s3().get_object(Bucket=data_bucket(), Key=f"reports/date={day}/report.html")
+    except ClientError as exc:
+        if is_missing(exc):
+            return None
+        raise
+    return answer["Body"].read()
+
+
+def push_report(key: str) -> bytes | None:
+    """A per-row report of the push (``outbox/….rapport.csv``), or None for any other key."""
+    if not _PUSH_REPORT.match(key) or ".." in key:
+        return None
+    return status.read_key_or_none(_zone(), key)
