@@ -27,6 +27,8 @@ sys.path.insert(0, str(ROOT / "include"))
 
 from informat_client import InformatClient, InformatConfig  # noqa: E402
 
+from .page import page  # noqa: E402, F401 (chosen by name in main)
+
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 INSTELLINGEN = ["990011", "990012", "990013", "990014", "990015"]
 
@@ -429,7 +431,9 @@ def dag_parse() -> None:
 
 
 def main() -> None:
-    chosen = sys.argv[1:] or ["dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs"]
+    chosen = sys.argv[1:] or [
+        "dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs", "page",
+    ]  # fmt: skip
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
     for name in chosen:
         globals()[name]()

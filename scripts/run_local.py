@@ -6,7 +6,7 @@ on SQLite in ``.local/`` (git-ignored). Ctrl-C stops everything it started.
 and stops again: it exits 0 only when that run succeeded.
 
 Ports and the folder can be changed with INFORMAT_SANDBOX_PORT, LOCAL_S3_PORT, LOCAL_SMTP_PORT,
-AIRFLOW_PORT and LOCAL_DIR.
+AIRFLOW_PORT and LOCAL_DIR; the sandbox's size (students) with INFORMAT_SANDBOX_STUDENTS.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ def _private_json(path: Path, data: dict) -> None:
     path.touch(mode=0o600, exist_ok=True)
     path.chmod(0o600)
     path.write_text(json.dumps(data, indent=2))
+
+
+def _sandbox_size() -> dict[str, int]:
+    students = os.environ.get("INFORMAT_SANDBOX_STUDENTS")
+    return {"students": int(students)} if students else {}
 
 
 def _local_secrets() -> dict[str, str]:
@@ -258,7 +263,8 @@ def main() -> int:
     proc: subprocess.Popen | None = None
     try:
         sandbox = SandboxServer(
-            SandboxState(client_secret=values["sandbox_client_secret"]), port=sandbox_port
+            SandboxState(client_secret=values["sandbox_client_secret"], **_sandbox_size()),
+            port=sandbox_port,
         ).start()
         started.append(sandbox)
         s3 = LocalS3(port=s3_port).start()

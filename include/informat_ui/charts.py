@@ -46,6 +46,11 @@ def line_chart(
             f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}">'
             f"<title>{html.escape(name)}</title></polyline>"
         )
+        if len(values) <= 40:  # a dot per day, so that a first day (one point) shows too
+            parts += [
+                f'<circle cx="{x_of[day]:.1f}" cy="{y(value):.1f}" r="2.5" fill="{colour}"/>'
+                for day, value in values
+            ]
         legend_y = HEIGHT + 14 * (i + 1) - 4
         parts.append(
             f'<rect x="{PAD}" y="{legend_y - 8}" width="10" height="10" fill="{colour}"/>'
