@@ -137,3 +137,29 @@ def bucket(s3):
 def small_sandbox(sandbox):
     sandbox.reset(students=120, today="2026-11-28", pdf_delay=0.2)
     return sandbox
+
+
+@pytest.fixture(scope="module")
+def webhook():
+    """A Slack/Teams-like incoming webhook on 127.0.0.1: (port, the JSON bodies it received)."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    received: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length", 0))
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], received
+    server.shutdown()

@@ -33,6 +33,9 @@ class PdfJobsTrigger(BaseTrigger):
     :param deadline: epoch seconds after which the trigger stops waiting.
     :param settings: the archive settings (``ArchiveSettings`` as a dict): poll intervals.
     :param carry: the operator's state, returned untouched in the event.
+    :param wait_first: wait one interval before the first poll (the operator has just looked
+        itself): an event that fires within a second of the deferral would race the worker's own
+        report of that deferral (``DeferTask``), and Airflow then retries the task.
     """
 
     def __init__(
@@ -44,6 +47,7 @@ class PdfJobsTrigger(BaseTrigger):
         deadline: float,
         settings: dict[str, Any],
         carry: dict[str, Any] | None = None,
+        wait_first: bool = False,
     ) -> None:
         super().__init__()
         self.informat_conn_id = informat_conn_id
@@ -53,6 +57,7 @@ class PdfJobsTrigger(BaseTrigger):
         self.deadline = deadline
         self.settings = settings
         self.carry = carry or {}
+        self.wait_first = wait_first
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -65,6 +70,7 @@ class PdfJobsTrigger(BaseTrigger):
                 "deadline": self.deadline,
                 "settings": self.settings,
                 "carry": self.carry,
+                "wait_first": self.wait_first,
             },
         )
 
@@ -94,6 +100,8 @@ class PdfJobsTrigger(BaseTrigger):
         intervals = poll_intervals(settings)
         rounds = 0
         try:
+            if self.wait_first:
+                await asyncio.sleep(max(0.0, min(next(intervals), self.deadline - time.time())))
             while pending:
                 rounds += 1
                 # Jobs of a batch were asked for in order and Informat works through them in

@@ -93,3 +93,47 @@ def test_a_trigger_stored_by_an_earlier_version_still_resolves():
     old = import_string("informat_airflow.pdf.PdfJobsTrigger")
     assert old is PdfJobsTrigger
     assert old(**kwargs).serialize() == _trigger().serialize()
+
+
+def test_a_trigger_after_the_operators_own_look_waits_before_its_first_poll(
+    client, small_sandbox, client_secret, monkeypatch
+):
+    """The DeferTask race of `make run` (issue 12): a trigger whose event fires within a second
+    of the deferral races the worker's report of that deferral. After the operator's own look
+    the trigger waits an interval first; jobs already ready are never deferred (next test)."""
+    import asyncio
+
+    from informat_airflow.triggers import PdfJobsTrigger
+
+    trigger_env(monkeypatch, small_sandbox, client_secret)
+    fresh = [i["invoiceId"] for i in current_invoices(small_sandbox) if not i["pdfGeneratedAt"]][:2]
+    jobs = request_jobs(client, GROUP, small_sandbox.state.schooljaar, fresh)
+    order: list[str] = []
+    real_sleep = asyncio.sleep
+
+    async def sleep(seconds):
+        order.append("sleep")
+        await real_sleep(seconds)
+
+    monkeypatch.setattr("informat_airflow.triggers.asyncio.sleep", sleep)
+    monkeypatch.setattr(
+        "informat_client.InformatClient.get_pdf_job",
+        _counting(order, __import__("informat_client").InformatClient.get_pdf_job),
+    )
+    settings = {**FAST, "poll_initial": 0.2}
+    trigger = PdfJobsTrigger(
+        "informat_default", GROUP, "990015", list(jobs), time.time() + 20, settings,
+        wait_first=True,
+    )  # fmt: skip
+    event = run_trigger(trigger)
+    assert event["status"] == "done"
+    assert order[0] == "sleep"  # no poll before the first interval
+    assert PdfJobsTrigger(**trigger.serialize()[1]).wait_first is True
+
+
+def _counting(order, real):
+    def get_pdf_job(self, *args, **kwargs):
+        order.append("poll")
+        return real(self, *args, **kwargs)
+
+    return get_pdf_job

@@ -101,3 +101,16 @@ def test_dag_fails_clearly_when_a_pdf_never_gets_ready(dag_env, small_sandbox, m
     assert states["archive_complete"] == "upstream_failed"
     mails = dag_env["mail"].wait_for(1)
     assert mails and "at risk" in mails[0].subject
+
+
+def test_pdfs_already_ready_are_archived_without_a_deferral(dag_env, small_sandbox):
+    """No trigger for a wait that is already over (the DeferTask race of issue 12): with PDFs
+    that Informat makes at once, no archive task defers, and every PDF is archived."""
+    small_sandbox.state.pdf_delay = 0.0
+    dag_run = run_dag()
+    assert str(dag_run.state) == "success", task_states(dag_run)
+    summaries = [
+        json.loads(v) if isinstance(v, str) else v for v in xcom(dag_run, "archive_pdfs").values()
+    ]
+    assert sum(s["requested"] for s in summaries) > 0
+    assert all(s["deferrals"] == 0 and s["lost"] == [] for s in summaries), summaries
