@@ -32,18 +32,20 @@ registrations and employees of every instellingsnummer in the `informat` connect
 of every toegangsgroep, one mapped task each in the pool `{POOL}` (its slots bound how many
 calls Informat gets at once). An entity outside the client's scopes is skipped with a log line.
 
-Each partition is streamed into `raw/` (gzipped JSON lines, as Informat answered) and, typed and
-with the INSZ pseudonymised (keyed hash; key in the connection `informat_pseudonymisation`),
-validated with Great Expectations: required columns, keys not null and unique, INSZ check digits,
-`sex` in M/V, plausible dates, `instituteNo` as asked, and the row count within a band of the last
-good run (never zero unless the instelling is known to be empty). A valid partition is published
-to `clean/` (one Parquet file per entity, instelling and date); a failing one goes to
-`quarantine/`, the data team gets a mail with counts, and the run fails naming the entity,
-instelling and failing expectations. `reports/date=<day>/summary.json` and `report.html` describe
+Each partition is streamed into `raw/` (gzipped JSON lines, as Informat answered but for the INSZ,
+handled as `insz_mode` says; kept `raw_retention_days`, 30, then deleted) and, typed and with the
+INSZ pseudonymised (keyed hash; key in the connection `informat_pseudonymisation`), validated with
+Great Expectations: required columns, keys not null and unique, INSZ check digits, `sex` in M/V,
+plausible dates, `instituteNo` as asked, and the row count within a band of the last good run (never
+zero unless the instelling is known to be empty). A valid partition is published to `clean/` (one
+Parquet file per entity, instelling and date); a failing one goes to `quarantine/`, the data team
+gets a mail with counts, and the run fails naming the entity, instelling and failing expectations.
+`reports/date=<day>/summary.json` and `report.html` describe
 every run. Each clean entity is an Asset, updated only when all its partitions passed.
 
 Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise`, `keep`,
-`drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`.
+`drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`,
+`snapshot_weekday`, `raw_retention_days` (30).
 
 #### Als het faalt / When it fails
 - **`report` failed, "Data quality: not published"**: a partition was quarantined. Nothing wrong
@@ -117,6 +119,8 @@ def informat_daily_extract():
 
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
+        from datetime import date
+
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowFailException
 
@@ -124,10 +128,14 @@ def informat_daily_extract():
         from informat_airflow.settings import from_variable
         from informat_pipelines.extract import ExtractSettings
         from informat_pipelines.extract_report import alert_mail, write_report
+        from informat_pipelines.raw_retention import expire
 
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
         run = write_report(s3, data_bucket(), units, outcomes)
+        if units:  # raw answers are kept raw_retention_days, not forever
+            day = date.fromisoformat(units[0]["day"])
+            expire(s3, data_bucket(), day, settings.raw_retention_days)
         if (run.problems or run.skipped) and settings.alert_recipients:
             subject, body = alert_mail(run, data_bucket())
             notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, subject, body)

@@ -41,6 +41,8 @@ class ExtractSettings:
     # delta reads (changedSince) every day but this weekday (0 Monday), when a full snapshot is
     # read and compared with the merged state; None: a full read every day
     snapshot_weekday: int | None = 6
+    # raw/ and quarantine/ keep Informat's answers this many days (then the report deletes them)
+    raw_retention_days: int = 30
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
@@ -48,6 +50,8 @@ class ExtractSettings:
         settings = cls(**values)
         if settings.insz_mode not in INSZ_MODES:
             raise ValueError(f"insz_mode must be one of {INSZ_MODES}")
+        if settings.raw_retention_days < 1:
+            raise ValueError("raw_retention_days must be at least 1")
         if not 0 <= settings.row_count_band <= 10:
             raise ValueError("row_count_band must be a share between 0 and 10")
         return settings

@@ -180,6 +180,32 @@ class _Row:
             self.wrong_type[column.key if isinstance(column.key, str) else column.name] += 1
             return None
 
+    def raw(self, record: Any) -> Any:
+        """The record as ``raw/`` keeps it: as Informat answered, but every INSZ field handled as
+        ``insz_mode`` says (pseudonymised or dropped), so that raw/ is no back door to what
+        clean/ protects. With ``keep`` it is the record itself."""
+        if self.settings.insz_mode == "keep" or not isinstance(record, dict):
+            return record
+        return self._scrub(self.entity.columns, record)
+
+    def _scrub(self, columns: tuple[Column, ...], record: dict[str, Any]) -> dict[str, Any]:
+        out = dict(record)
+        for column in columns:
+            if not isinstance(column.key, str) or column.key not in out:
+                continue
+            value = out[column.key]
+            if column.type == "insz":
+                if self.settings.insz_mode == "drop":
+                    del out[column.key]
+                elif value:
+                    out[column.key] = pseudonym(self.key, insz.normalize(str(value)) or str(value))
+            elif column.type == "list" and isinstance(value, list):
+                out[column.key] = [
+                    self._scrub(column.fields, item) if isinstance(item, dict) else item
+                    for item in value
+                ]
+        return out
+
     def problems(self) -> list[str]:
         found = [f"key '{k}' missing in {n} record(s)" for k, n in sorted(self.missing.items())]
         found += [
@@ -200,8 +226,9 @@ def land(
     pseudonymisation_key: bytes | None,
     schooljaar: str = "",
 ) -> Landed:
-    """Write ``records`` as they stream: raw (gzipped JSON lines, as received) and clean (typed
-    Parquet, INSZ pseudonymised, dropped or kept), in batches of ``batch_rows``. What a record
+    """Write ``records`` as they stream: raw (gzipped JSON lines, as received but for the INSZ)
+    and clean (typed Parquet), the INSZ in both pseudonymised, dropped or kept as ``insz_mode``
+    says, in batches of ``batch_rows``. What a record
     does not carry (its instelling) comes from the call: ``key`` and ``schooljaar``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -228,7 +255,7 @@ def land(
         pq.ParquetWriter(parquet_path, schema, compression="zstd") as writer,
     ):
         for record in records:
-            raw.write(json.dumps(record, ensure_ascii=False) + "\n")
+            raw.write(json.dumps(converter.raw(record), ensure_ascii=False) + "\n")
             rows += 1
             values = converter.values(record)
             if values is None:

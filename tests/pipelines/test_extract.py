@@ -130,3 +130,57 @@ def test_great_expectations_registry_lines_stay_out_of_the_log():
         [sys.executable, "-c", GX_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "0"
+
+
+def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tmp_path):
+    """Review finding 6: raw/ is no back door: the INSZ of the pupil and of every relation is
+    pseudonymised (or dropped) in raw/ as in clean/; only ``keep`` keeps it."""
+    import gzip
+    import json
+
+    from informat_pipelines.landing import pseudonym
+
+    sandbox.reset(students=60, today=DAY.isoformat())
+    records = list(fetch(client, ENTITIES["students"], "990011", sandbox.state.schooljaar, None))
+    numbers = {r["rijksregisternr"] for r in records if r.get("rijksregisternr")}
+    numbers |= {p["insz"] for r in records for p in r.get("relaties", []) if p.get("insz")}
+    assert numbers
+    for mode in ("pseudonymise", "drop", "keep"):
+        work = tmp_path / mode
+        work.mkdir()
+        result = land(
+            records, ENTITIES["students"], "990011", work, ExtractSettings(insz_mode=mode), KEY
+        )
+        with gzip.open(result.raw_path, "rt") as handle:
+            raw = handle.read()
+        kept = [n for n in numbers if n in raw]
+        if mode == "keep":
+            assert len(kept) == len(numbers)
+            continue
+        assert kept == [], mode
+        first = json.loads(raw.splitlines()[0])
+        if mode == "drop":
+            assert "rijksregisternr" not in first
+            assert all("insz" not in p for p in first["relaties"])
+        else:
+            from informat_client import insz
+
+            number = insz.normalize(records[0]["rijksregisternr"])
+            assert first["rijksregisternr"] == pseudonym(KEY, number)
+            assert first["voornaam"] == records[0]["voornaam"]  # the rest as Informat answered
+
+
+def test_raw_answers_expire_after_the_retention(s3, bucket):
+    from informat_pipelines.raw_retention import expire
+
+    client = s3.client()
+    for day in ("2026-10-01", "2026-10-29", "2026-11-28"):
+        for prefix, name in (("raw", "data.jsonl.gz"), ("quarantine", "raw.jsonl.gz")):
+            key = f"{prefix}/students/schooljaar=2026-27/instelling=990011/date={day}/{name}"
+            client.put_object(Bucket=bucket, Key=key, Body=b"x")
+    client.put_object(Bucket=bucket, Key="clean/students/date=2026-10-01/data.parquet", Body=b"x")
+    assert expire(client, bucket, DAY, 30) == 2
+    left = sorted(o["Key"] for o in client.list_objects_v2(Bucket=bucket)["Contents"])
+    assert not any("2026-10-01" in k for k in left if not k.startswith("clean/"))
+    assert "clean/students/date=2026-10-01/data.parquet" in left  # clean/ is not raw
+    assert sum("2026-10-29" in k for k in left) == 2
