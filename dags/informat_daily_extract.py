@@ -21,7 +21,17 @@ BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
 SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
-ASSETS = {name: Asset(f"s3://{BUCKET}/clean/{name}", group="informat") for name in ENTITY_NAMES}
+# named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
+# provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra
+ASSETS = {
+    name: Asset(
+        name=f"informat_clean_{name}",
+        uri=f"x-informat://{BUCKET}/clean/{name}",
+        group="informat",
+        extra={"location": f"s3://{BUCKET}/clean/{name}/"},
+    )
+    for name in ENTITY_NAMES
+}
 
 DOC = f"""
 ### Daily extraction with data-quality tests

@@ -4,8 +4,10 @@ PostgreSQL 15 and Redis from Debian's packages (installed where missing), Airflo
 CeleryExecutor as separate processes (api-server, scheduler, dag-processor, triggerer, a Celery
 worker), the Informat sandbox, a local S3 endpoint and an SMTP server, all on 127.0.0.1. It
 triggers each DAG through Airflow's REST API, waits, and checks what the DAG did; while a PDF wait
-is deferred it kills and restarts the scheduler and the triggerer. It stops everything it started
-and exits non-zero on any difference.
+is deferred it kills and restarts the scheduler and the triggerer; in the middle of a push it kills
+the Celery worker and checks every row reached Informat exactly once; at the end it greps every
+log of the run for each INSZ, token and secret (scripts/e2e_checks.py). It stops everything it
+started and exits non-zero on any difference.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "include"))
+
+from e2e_checks import grep_logs, secrets_of_the_run, worker_crash_mid_push  # noqa: E402
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 HOST = "127.0.0.1"
 
@@ -388,6 +393,7 @@ def main() -> int:
         stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
         stack.check(bool(list((stack.dropzone / "outbox").glob("*.rapport.csv"))),
                     "CSV answered with a per-row report")  # fmt: skip
+        numbers = worker_crash_mid_push(stack, env)
         stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
                     "daily extraction succeeded")  # fmt: skip
         clean = stack.s3.client().list_objects_v2(Bucket="informat-data", Prefix="clean/students/")
@@ -405,6 +411,7 @@ def main() -> int:
         downloads = stack.sandbox.state.stats["pdf_downloads"]
         stack.check(entries > 0 and downloads == entries,
                     f"every PDF archived once ({entries} in manifests, {downloads} downloads)")  # fmt: skip
+        grep_logs(stack, secrets_of_the_run(stack, env, numbers))
     except Exception as exc:
         stack.failures.append(f"{type(exc).__name__}: {exc}")
         print(f"e2e: FAIL {type(exc).__name__}: {exc} (logs in {work})", flush=True)
