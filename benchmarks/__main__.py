@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "include"))
 from informat_client import InformatClient, InformatConfig  # noqa: E402
 
 from .page import page  # noqa: E402, F401 (chosen by name in main)
+from .parse import dag_parse  # noqa: E402, F401
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 INSTELLINGEN = ["990011", "990012", "990013", "990014", "990015"]
@@ -405,29 +406,6 @@ def pdfs() -> None:
     finally:
         s3.stop()
         sandbox.stop()
-
-
-def dag_parse() -> None:
-    print("\nDAG files: parse time after Airflow itself is imported")
-    probe = (
-        "import sys, time; sys.path.insert(0, 'dags'); import airflow.sdk;"
-        "import glob, importlib, os;"
-        "t = time.perf_counter();"
-        "[importlib.import_module(os.path.basename(p)[:-3]) for p in sorted(glob.glob('dags/*.py'))];"
-        "print(time.perf_counter() - t)"
-    )
-    base = "import sys, time; import airflow.sdk; t = time.perf_counter(); print(time.perf_counter() - t)"
-    dags = float(
-        subprocess.run(
-            [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout
-    )
-    empty = float(
-        subprocess.run(
-            [sys.executable, "-c", base], cwd=ROOT, capture_output=True, text=True, check=True
-        ).stdout
-    )
-    line("all DAG files together", f"{dags:.3f} s (an empty module: {empty:.6f} s)")
 
 
 def main() -> None:

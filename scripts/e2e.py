@@ -236,8 +236,16 @@ class Stack:
         )
 
     def kill(self, name: str) -> None:
+        """SIGKILL the component and every process below it: a task's supervisor may run in a
+        session of its own, and a crash of the machine spares none of them."""
+        import psutil
+
         proc = self.procs.pop(name)
+        below = psutil.Process(proc.pid).children(recursive=True)
         os.killpg(proc.pid, signal.SIGKILL)
+        for child in below:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                child.kill()
         proc.wait()
 
     def stop(self) -> None:
@@ -393,7 +401,6 @@ def main() -> int:
         stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
         stack.check(bool(list((stack.dropzone / "outbox").glob("*.rapport.csv"))),
                     "CSV answered with a per-row report")  # fmt: skip
-        numbers = worker_crash_mid_push(stack, env)
         stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
                     "daily extraction succeeded")  # fmt: skip
         clean = stack.s3.client().list_objects_v2(Bucket="informat-data", Prefix="clean/students/")
@@ -411,6 +418,8 @@ def main() -> int:
         downloads = stack.sandbox.state.stats["pdf_downloads"]
         stack.check(entries > 0 and downloads == entries,
                     f"every PDF archived once ({entries} in manifests, {downloads} downloads)")  # fmt: skip
+        # last: the worker is killed while it runs the push alone (no other task dies with it)
+        numbers = worker_crash_mid_push(stack, env)
         grep_logs(stack, secrets_of_the_run(stack, env, numbers))
     except Exception as exc:
         stack.failures.append(f"{type(exc).__name__}: {exc}")

@@ -59,13 +59,11 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
     drop = stack.dropzone / "inbox" / "crash.csv"
     drop.write_bytes(data)
     os.utime(drop, (0, 0))
-    run = stack.api(
-        "POST", "/dags/informat_inschrijvingen_push/dagRuns", json={"logical_date": None}
-    )
-    run_id = run["dag_run_id"]
+    stack.api("POST", "/dags/informat_inschrijvingen_push/dagRuns", json={"logical_date": None})
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(sandbox) - before < rows // 6:
         time.sleep(0.1)
+    run_id = _running_push(stack)  # a scheduled run may have claimed the file first
     mid = len(sandbox) - before
     stack.kill("worker")
     stack.check(0 < mid < rows, f"worker killed in the middle of a push ({mid} of {rows} rows in)")
@@ -94,6 +92,16 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
         f"{repeated} identical re-send(s) of rows the ledger had not recorded yet)",
     )
     return numbers
+
+
+def _running_push(stack: Any) -> str:
+    """The run whose push_drops task is running now (the one holding the file)."""
+    answer = stack.api(
+        "GET",
+        "/dags/informat_inschrijvingen_push/dagRuns/~/taskInstances",
+        params={"task_id": "push_drops", "state": "running"},
+    )
+    return answer["task_instances"][0]["dag_run_id"]
 
 
 def secrets_of_the_run(stack: Any, env: dict[str, str], extra_insz: list[str]) -> set[str]:

@@ -110,16 +110,28 @@ class Manifest:
     key: str
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     lost: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # the last attempt failed (Informat's job failed, or the PDF was damaged): retried each run
+    failed: dict[str, dict[str, Any]] = field(default_factory=dict)
     dirty: int = 0
 
     @classmethod
     def load(cls, store: ObjectStore, key: str) -> Manifest:
         body = store.get_json(key) or {}
-        return cls(key, dict(body.get("archived", {})), dict(body.get("lost", {})))
+        return cls(
+            key,
+            dict(body.get("archived", {})),
+            dict(body.get("lost", {})),
+            dict(body.get("failed", {})),
+        )
 
     def add(self, invoice_id: str, entry: dict[str, Any]) -> None:
         self.entries[invoice_id] = entry
         self.lost.pop(invoice_id, None)
+        self.failed.pop(invoice_id, None)
+        self.dirty += 1
+
+    def mark_failed(self, invoice_id: str, reason: str, when: str) -> None:
+        self.failed[invoice_id] = {"reason": reason, "at": when}
         self.dirty += 1
 
     def mark_lost(self, invoice_id: str, reason: str, when: str) -> None:
@@ -128,5 +140,6 @@ class Manifest:
 
     def save(self, store: ObjectStore) -> None:
         if self.dirty:
-            store.put_json(self.key, {"version": 1, "archived": self.entries, "lost": self.lost})
+            body = {"version": 1, "archived": self.entries, "lost": self.lost}
+            store.put_json(self.key, body | {"failed": self.failed})
             self.dirty = 0

@@ -296,6 +296,7 @@ def archive_ready(
                 outcome.pending.append(invoice_id)
                 continue
             if state == "failed":
+                manifest.mark_failed(invoice_id, "job failed at Informat", today)
                 outcome.failed.append(invoice_id)
                 continue
             try:
@@ -316,6 +317,7 @@ def archive_ready(
                 continue
             except ChecksumMismatch as exc:
                 log.error("%s", exc)
+                manifest.mark_failed(invoice_id, "damaged PDF (checksum)", today)
                 outcome.corrupt.append(invoice_id)
                 continue
             manifest.add(invoice_id, entry)

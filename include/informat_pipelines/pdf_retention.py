@@ -65,7 +65,7 @@ def status(
         len(missing),
         sorted(at_risk),
         sorted(i for i in manifest.lost if i in invoices and i not in manifest.entries),
-        archive_months(invoices, manifest.entries, manifest.lost),
+        archive_months(invoices, manifest.entries, manifest.lost, manifest.failed),
     )
 
 

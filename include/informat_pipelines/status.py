@@ -68,10 +68,12 @@ def archive_months(
     invoices: Mapping[str, str | None],
     archived: Iterable[str],
     lost: Iterable[str],
+    failed: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """Per month in which Informat made the PDF: invoices, archived (and verified), pending and
-    lost; and the day each unarchived PDF leaves Informat (a year after it was made)."""
-    archived, lost = set(archived), set(lost)
+    """Per month in which Informat made the PDF: invoices, archived (and verified), pending,
+    failed (the last attempt) and lost; and the day each unarchived PDF leaves Informat (a year
+    after it was made)."""
+    archived, lost, failed = set(archived), set(lost), set(failed)
     months: dict[str, Counter] = defaultdict(Counter)
     leaving = []
     for invoice_id, made in invoices.items():
@@ -82,7 +84,7 @@ def archive_months(
         elif invoice_id in lost:
             months[month]["lost"] += 1
         else:
-            months[month]["pending"] += 1
+            months[month]["failed" if invoice_id in failed else "pending"] += 1
             if made:
                 leaves = datetime.fromisoformat(made).replace(tzinfo=None) + timedelta(
                     days=INFORMAT_KEEPS_PDF_DAYS

@@ -197,13 +197,14 @@ def _archive(view: views.ArchiveView | str | None, w: dict[str, str]) -> str:
     if view is None:
         return _section("archief", w["archive"], _empty(w["empty_archive"]))
     head = [w["toegangsgroep"], w["schooljaar"], w["month"], w["invoices"], w["archived"]]
-    head += [w["pending"], w["lost"]]
+    head += [w["pending"], w["failed"], w["lost"]]
     rows = [
         f'<tr data-month="{_e(m.toegangsgroep)}|{_e(m.schooljaar)}|{_e(m.month)}">'
         f"<td>{_e(m.toegangsgroep)}</td><td>{_e(m.schooljaar)}</td><td>{_e(m.month)}</td>"
         f'<td class="n" data-count="invoices">{m.invoices}</td>'
         f'<td class="n" data-count="archived">{m.archived}</td>'
         f'<td class="n" data-count="pending">{m.pending}</td>'
+        f'<td class="n{" soon" if m.failed else ""}" data-count="failed">{m.failed}</td>'
         f'<td class="n{" soon" if m.lost else ""}" data-count="lost">{m.lost}</td></tr>'
         for m in view.months
     ]

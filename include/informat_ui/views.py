@@ -201,6 +201,7 @@ class MonthRow:
     invoices: int
     archived: int
     pending: int
+    failed: int
     lost: int
 
 
@@ -238,6 +239,7 @@ def archive(summary: Mapping[str, Any] | None, today: date) -> ArchiveView | Non
                     c.get("invoices", 0),
                     c.get("archived", 0),
                     c.get("pending", 0),
+                    c.get("failed", 0),
                     c.get("lost", 0),
                 )
             )

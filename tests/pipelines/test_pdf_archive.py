@@ -63,7 +63,15 @@ def test_corrupted_download_is_retried_and_never_archived(client, small_sandbox,
     outcome = archive_ready(client, store, settings, GROUP, year, jobs, results, "990015")
     assert outcome.corrupt == [second] and outcome.archived == []
     assert store.head(f"pdf/{GROUP}/{year}/{second}.pdf") is None
-    assert second not in store.get_json(manifest_key(settings, GROUP, year))["archived"]
+    manifest = store.get_json(manifest_key(settings, GROUP, year))
+    assert second not in manifest["archived"]
+    # the failure is kept (the Informat page shows it as failed, not as merely pending)
+    assert manifest["failed"][second]["reason"] == "damaged PDF (checksum)"
+    small_sandbox.set_faults()
+    jobs = request_jobs(client, GROUP, year, [second])
+    archive_ready(client, store, settings, GROUP, year, jobs, wait_ready(client, jobs), "990015")
+    manifest = store.get_json(manifest_key(settings, GROUP, year))
+    assert second in manifest["archived"] and second not in manifest["failed"]
 
 
 def test_s3_failing_mid_upload_leaves_no_manifest_entry_and_rerun_completes(

@@ -64,14 +64,15 @@ def test_pdfs_leaving_within_30_days_are_highlighted():
         "F1": (TODAY - timedelta(days=350)).isoformat() + "T06:00:00",  # leaves in 15 days
         "F2": (TODAY - timedelta(days=100)).isoformat() + "T06:00:00",
         "F3": (TODAY - timedelta(days=20)).isoformat() + "T06:00:00",
+        "F4": (TODAY - timedelta(days=40)).isoformat() + "T06:00:00",
     }
     group = {"toegangsgroep": "SG-A", "schooljaar": "2026-27", "invoices": 3, "archived": 1}
-    group["by_month"] = status.archive_months(made, archived=["F3"], lost=["F2"])
+    group["by_month"] = status.archive_months(made, archived=["F3"], lost=["F2"], failed=["F4"])
     view = views.archive({"day": TODAY.isoformat(), "groups": [group], "history": []}, TODAY)
-    assert [(i.invoice, i.soon) for i in view.leaving] == [("F1", True)]
+    assert [(i.invoice, i.soon) for i in view.leaving] == [("F1", True), ("F4", False)]
     assert view.soon == 1
-    months = {m.month: (m.invoices, m.archived, m.pending, m.lost) for m in view.months}
-    assert sum(v[0] for v in months.values()) == 3 and sum(v[3] for v in months.values()) == 1
+    months = [(m.invoices, m.archived, m.pending, m.failed, m.lost) for m in view.months]
+    assert [sum(column) for column in zip(*months, strict=True)] == [4, 1, 1, 1, 1]
     page = render(Sections(TODAY, [], None, {}, view))
     assert 'id="soon"' in page and ">1 PDF(" in page
 
