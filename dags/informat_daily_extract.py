@@ -9,7 +9,6 @@ from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_con
 
 from informat_airflow.alerts import deadline, default_args
 from informat_airflow.wiring import (
-    AWS_CONN_ID,
     INFORMAT_CONN_ID,
     PSEUDONYMISATION_CONN_ID,
     SMTP_CONN_ID,
@@ -110,10 +109,9 @@ def informat_daily_extract():
 
     @task(pool=POOL)
     def extract(unit: dict) -> dict:
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
+        from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract import ExtractSettings, extract_partition
 
         params = get_current_context()["params"]
@@ -121,31 +119,31 @@ def informat_daily_extract():
         key = None
         if settings.insz_mode == "pseudonymise":
             key = connection_secret(PSEUDONYMISATION_CONN_ID)
-        s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
         with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             return extract_partition(
-                client, s3, data_bucket(), unit, settings, key, params["ref_date"]
-            )
+                client, s3_client(), data_bucket(), unit, settings, key, params["ref_date"],
+                raw=raw_store(),
+            )  # fmt: skip
 
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
         from datetime import date
 
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
         from airflow.sdk.exceptions import AirflowFailException
 
         from informat_airflow import notify
         from informat_airflow.settings import from_variable
+        from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract import ExtractSettings
         from informat_pipelines.extract_report import alert_mail, write_report
-        from informat_pipelines.raw_retention import expire
+        from informat_pipelines.raw_retention import expire_everywhere
 
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
-        s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+        s3 = s3_client()
         run = write_report(s3, data_bucket(), units, outcomes)
         if units:  # raw answers are kept raw_retention_days, not forever
             day = date.fromisoformat(units[0]["day"])
-            expire(s3, data_bucket(), day, settings.raw_retention_days)
+            expire_everywhere(s3, data_bucket(), raw_store(), day, settings.raw_retention_days)
         if (run.problems or run.skipped) and settings.alert_recipients:
             subject, body = alert_mail(run, data_bucket())
             notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, subject, body)

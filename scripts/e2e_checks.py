@@ -139,6 +139,8 @@ def grep_logs(stack: Any, secrets: set[str]) -> None:
             continue
         if "dropzone" in path.parts:  # the school's own file: its data is meant to be there
             continue
+        if path.name == "passwords.json":  # the auth manager's own store of the admin password
+            continue
         files += 1
         text = path.read_text(errors="replace")
         count = len(pattern.findall(text))

@@ -10,6 +10,9 @@ import os
 
 INFORMAT_CONN_ID = "informat_default"
 AWS_CONN_ID = "informat_s3"
+# optional: raw answers written with credentials of their own (compose: a MinIO user that can
+# reach only the raw bucket); without it raw/ is written through informat_s3
+RAW_AWS_CONN_ID = "informat_s3_raw"
 SMTP_CONN_ID = "smtp_default"
 PSEUDONYMISATION_CONN_ID = "informat_pseudonymisation"
 # the key of the preRegistrationIds: its own secret, so that rotating the pseudonymisation key
@@ -21,6 +24,11 @@ WEBHOOK_CONN_ID = "informat_alerts_webhook"
 def data_bucket() -> str:
     """Where the extraction writes raw/, clean/, quarantine/ and reports/."""
     return os.environ.get("INFORMAT_DATA_BUCKET", "informat-data")
+
+
+def raw_bucket() -> str:
+    """Where Informat's raw answers go (``raw/``, ``quarantine/``); by default the data bucket."""
+    return os.environ.get("INFORMAT_RAW_BUCKET") or data_bucket()
 
 
 def archive_bucket() -> str:

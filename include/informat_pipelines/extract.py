@@ -28,6 +28,8 @@ from .settings import known_values
 
 log = get_logger(__name__)
 
+RawStore = tuple[Any, str]  # a boto3 client and the bucket of raw/ (and quarantined raw answers)
+
 INSZ_MODES = ("pseudonymise", "keep", "drop")
 
 
@@ -88,7 +90,13 @@ def partition(entity: str, schooljaar: str, key: str, day: dt.date) -> str:
 
 
 def publish(
-    s3: Any, bucket: str, landed: Landed, validation: Validation, schooljaar: str, day: dt.date
+    s3: Any,
+    bucket: str,
+    landed: Landed,
+    validation: Validation,
+    schooljaar: str,
+    day: dt.date,
+    raw: RawStore | None = None,
 ) -> dict[str, str]:
     """Valid: raw (what Informat answered) to ``raw/`` and the typed file to ``clean/``. Not
     valid: both to ``quarantine/``, so that a bad run never replaces the raw data of a good run
@@ -102,14 +110,16 @@ def publish(
     raw_key = (
         f"raw/{where}/data.jsonl.gz" if validation.success else f"quarantine/{where}/raw.jsonl.gz"
     )
-    s3.upload_file(landed.raw_path, bucket, raw_key)
+    raw_s3, raw_bucket = raw or (s3, bucket)
+    raw_s3.upload_file(landed.raw_path, raw_bucket, raw_key)
     data_key = f"{target}/{where}/data.parquet"
     s3.upload_file(landed.parquet_path, bucket, data_key)
     if validation.success:
         # a quarantined version of this date from an earlier run is superseded
-        for stale in ("data.parquet", "raw.jsonl.gz"):
-            with contextlib.suppress(ClientError):
-                s3.delete_object(Bucket=bucket, Key=f"quarantine/{where}/{stale}")
+        with contextlib.suppress(ClientError):
+            s3.delete_object(Bucket=bucket, Key=f"quarantine/{where}/data.parquet")
+        with contextlib.suppress(ClientError):
+            raw_s3.delete_object(Bucket=raw_bucket, Key=f"quarantine/{where}/raw.jsonl.gz")
     return {"raw": raw_key, target: data_key}
 
 
@@ -169,6 +179,7 @@ def extract_one(
     pseudonymisation_key: bytes | None,
     last_good: int | None,
     ref_date: str | None = None,
+    raw: RawStore | None = None,
 ) -> dict[str, Any]:
     """One partition: read it (full, or a delta merged into the state), validate, publish, and
     on success keep the state and its watermark for the next delta."""
@@ -189,7 +200,7 @@ def extract_one(
         if problems:
             validation.failed += problems
             validation.success = False
-        keys = publish(s3, bucket, landed, validation, schooljaar, day)
+        keys = publish(s3, bucket, landed, validation, schooljaar, day, raw)
         if validation.success and entity_name in delta.DELTA_ENTITIES:
             delta.save_state(s3, bucket, entity_name, schooljaar, key, landed.parquet_path, started)
     outcome = {
@@ -244,9 +255,12 @@ def extract_partition(
     settings: ExtractSettings,
     pseudonymisation_key: bytes | None,
     ref_date: str | None = None,
+    raw: RawStore | None = None,
 ) -> dict[str, Any]:
     """One planned partition (``entity``, ``key``, ``schooljaar``, ``day``) end to end, against
-    the last good count of that partition; one outside the client's scopes is skipped."""
+    the last good count of that partition; one outside the client's scopes is skipped. ``raw``:
+    where Informat's answers go (another client and bucket, with credentials of their own),
+    by default ``raw/`` beside ``clean/``."""
     from .extract_report import read_last_good
 
     if settings.insz_mode == "pseudonymise" and ENTITIES[unit["entity"]].has_insz:
@@ -256,7 +270,7 @@ def extract_partition(
         return extract_one(
             client, s3, bucket, unit["entity"], unit["key"], unit["schooljaar"],
             dt.date.fromisoformat(unit["day"]), settings, pseudonymisation_key, last_good,
-            ref_date,
+            ref_date, raw,
         )  # fmt: skip
     except InformatForbiddenError as exc:
         log.warning("SKIPPED %s %s: no access (%s)", unit["entity"], unit["key"], exc)

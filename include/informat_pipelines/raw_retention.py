@@ -18,13 +18,15 @@ _DATE = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
 PREFIXES = ("raw/", "quarantine/")
 
 
-def expire(s3: Any, bucket: str, today: dt.date, days: int) -> int:
+def expire(
+    s3: Any, bucket: str, today: dt.date, days: int, prefixes: tuple[str, ...] = PREFIXES
+) -> int:
     """Delete raw and quarantined partitions dated more than ``days`` before ``today``; the
     number of objects deleted."""
     oldest = (today - dt.timedelta(days=days)).isoformat()
     doomed = []
     paginator = s3.get_paginator("list_objects_v2")
-    for prefix in PREFIXES:
+    for prefix in prefixes:
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 found = _DATE.search(item["Key"])
@@ -36,3 +38,13 @@ def expire(s3: Any, bucket: str, today: dt.date, days: int) -> int:
     if doomed:
         log.info("raw retention: %d object(s) older than %d day(s) deleted", len(doomed), days)
     return len(doomed)
+
+
+def expire_everywhere(s3: Any, bucket: str, raw: tuple[Any, str], today: dt.date, days: int) -> int:
+    """The raw layer, wherever it is (its own bucket or raw/ beside clean/), and the quarantined
+    Parquet files beside clean/."""
+    raw_s3, raw_bucket = raw
+    deleted = expire(raw_s3, raw_bucket, today, days)
+    if raw_bucket != bucket:
+        deleted += expire(s3, bucket, today, days, prefixes=("quarantine/",))
+    return deleted

@@ -62,6 +62,15 @@ def test_topology_has_every_component_with_a_health_check(compose):
     }  # fmt: skip
     assert "retention set --default GOVERNANCE" in services["minio-buckets"]["command"][1]
     assert "--with-lock local/informat-archive" in services["minio-buckets"]["command"][1]
+    # review 6: raw answers in their own bucket, reached by a user of their own; Airflow's users
+    # are not root and cannot lift the archive's lock
+    buckets = services["minio-buckets"]["command"][1]
+    assert "mc mb --ignore-existing local/informat-raw" in buckets
+    assert "policy informat-raw > " in buckets and "BypassGovernance" not in buckets
+    assert compose["x-airflow-common"]["environment"]["INFORMAT_RAW_BUCKET"] == "informat-raw"
+    example = (ROOT / ".env.example").read_text()
+    assert "AIRFLOW_CONN_INFORMAT_S3_RAW=" in example and '"login": "informat-raw"' in example
+    assert '"login": "informat"' not in example  # not the root user
     for service in services.values():
         for port in service.get("ports", []):
             assert str(port).startswith("127.0.0.1:"), port
@@ -81,6 +90,7 @@ def test_secrets_are_required_and_the_admin_password_takes_effect(compose):
     for name in (
         "POSTGRES_PASSWORD", "AIRFLOW_SECRET_KEY", "AIRFLOW_FERNET_KEY", "MINIO_ROOT_USER",
         "MINIO_ROOT_PASSWORD", "AIRFLOW_ADMIN_PASSWORD", "INFORMAT_DATA_TEAM",
+        "MINIO_APP_PASSWORD", "MINIO_RAW_PASSWORD",
     ):  # fmt: skip
         # compose's own interpolations (a $${…} is the shell's, inside a command)
         uses = re.findall(r"(?<!\$)\$\{" + name + r"([^}]*)\}", text)

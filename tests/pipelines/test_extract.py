@@ -184,3 +184,29 @@ def test_raw_answers_expire_after_the_retention(s3, bucket):
     assert not any("2026-10-01" in k for k in left if not k.startswith("clean/"))
     assert "clean/students/date=2026-10-01/data.parquet" in left  # clean/ is not raw
     assert sum("2026-10-29" in k for k in left) == 2
+
+
+def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, bucket):
+    """Review finding 6: the raw layer apart from clean/ (its own bucket, and in the compose
+    topology its own credentials): nothing of it lands in the data bucket."""
+    import uuid
+
+    from informat_pipelines.extract import extract_partition
+
+    sandbox.reset(students=40, today=DAY.isoformat())
+    store = s3.client()
+    raw_bucket = f"raw-{uuid.uuid4().hex[:8]}"
+    store.create_bucket(
+        Bucket=raw_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    unit = {"entity": "students", "key": "990011", "schooljaar": sandbox.state.schooljaar}
+    outcome = extract_partition(
+        client, store, bucket, {**unit, "day": DAY.isoformat()}, SETTINGS, KEY,
+        raw=(store, raw_bucket),
+    )  # fmt: skip
+    assert outcome["success"], outcome["failed"]
+    data = [o["Key"] for o in store.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    raw = [o["Key"] for o in store.list_objects_v2(Bucket=raw_bucket).get("Contents", [])]
+    assert any(k.startswith("clean/students/") for k in data)
+    assert not any(k.startswith("raw/") for k in data)
+    assert raw == [outcome["keys"]["raw"]] and raw[0].startswith("raw/students/")
