@@ -19,13 +19,15 @@ HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
 SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
+PARTITIONS_PER_TASK = 8  # Airflow's start-up and the GX import paid once per this many
+THREADS = 2  # partitions a task extracts at once (it takes as many slots of the pool)
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
 # named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
 # provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra
 ASSETS = {
     name: Asset(
         name=f"informat_clean_{name}",
-        uri=f"x-informat://{BUCKET}/clean/{name}",
+        uri=f"x-informat://clean/{name}",
         group="informat",
         extra={"location": f"s3://{BUCKET}/clean/{name}/"},
     )
@@ -36,21 +38,25 @@ DOC = f"""
 ### Daily extraction with data-quality tests
 
 Every day at {HOUR:02d}:00 Europe/Brussels (no catch-up), for the schooljaar of the run's date (it
-turns on 1 September; the params `schooljaar` and `ref_date` override it): students,
-registrations and employees of every instellingsnummer in the `informat` connection, and invoices
-of every toegangsgroep, one mapped task each in the pool `{POOL}` (its slots bound how many
-calls Informat gets at once). An entity outside the client's scopes is skipped with a log line.
+turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations
+and employees of every instellingsnummer in the `informat` connection, and invoices of every
+toegangsgroep. A mapped task extracts a batch of up to {PARTITIONS_PER_TASK} partitions of one
+entity, {THREADS} at a time, taking {THREADS} slots of the pool `{POOL}` (its slots bound how many
+partitions call Informat at once): Airflow's start-up and the Great Expectations import are paid
+once per batch. Each finished partition leaves a marker (`state/partitions/`): a retry redoes only
+the partitions that failed, and a later run of the same day skips what is already clean (param
+`refresh`: read it again). An entity outside the client's scopes is skipped with a log line.
 
 Each partition is streamed into `raw/` (gzipped JSON lines, as Informat answered but for the INSZ,
 handled as `insz_mode` says; kept `raw_retention_days`, 30, then deleted) and, typed and with the
 INSZ pseudonymised (keyed hash; key in the connection `informat_pseudonymisation`), validated with
 Great Expectations: required columns, keys not null and unique, INSZ check digits, `sex` in M/V,
-plausible dates, `instituteNo` as asked, and the row count within a band of the last good run (never
-zero unless the instelling is known to be empty). A valid partition is published to `clean/` (one
-Parquet file per entity, instelling and date); a failing one goes to `quarantine/`, the data team
-gets a mail with counts, and the run fails naming the entity, instelling and failing expectations.
-`reports/date=<day>/summary.json` and `report.html` describe
-every run. Each clean entity is an Asset, updated only when all its partitions passed.
+plausible dates, `instituteNo` as asked, and the row count within a band of the last good run
+(never zero unless the instelling is known to be empty). A valid partition is published to
+`clean/` (one Parquet file per entity, instelling and date); a failing one goes to `quarantine/`,
+the data team gets a mail with counts, and the run fails naming the entity, instelling and failing
+expectations. `reports/date=<day>/summary.json` and `report.html` describe every run. Each clean
+entity is an Asset, updated only when all its partitions passed.
 
 Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise`, `keep`,
 `drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`,
@@ -59,10 +65,11 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
 #### Als het faalt / When it fails
 - **`report` failed, "Data quality: not published"**: a partition was quarantined. Nothing wrong
   reached `clean/`; the data team got a mail naming entity, instelling and expectations. Read
-  `reports/date=<day>/report.html`, fix the cause at the school or in Informat, then clear the
-  failed `extract` tasks of that day (a rerun of the day overwrites that day's objects).
-- **an `extract` task failed**: Informat unreachable or refused (the log names the instelling,
-  API and Informat's code); clear that task alone once Informat answers again.
+  `reports/date=<day>/report.html`, fix the cause at the school or in Informat, then run the DAG
+  again for that day: the clean partitions are skipped, the quarantined ones read again.
+- **an `extract` task failed**: Informat unreachable or refused for a partition (the log names
+  the instelling, API and Informat's code; the others of the batch went on). Clear that task once
+  Informat answers again: it redoes only the partitions that failed.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
 """
 
@@ -80,6 +87,9 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     params={
         "schooljaar": Param(None, type=["null", "string"], description="e.g. 2025-26"),
         "ref_date": Param(None, type=["null", "string"], description="YYYY-MM-DD"),
+        "refresh": Param(
+            False, type="boolean", description="read again what is already clean today"
+        ),
     },
 )
 def informat_daily_extract():
@@ -96,7 +106,7 @@ def informat_daily_extract():
         if not is_valid(schooljaar):
             raise ValueError(f"schooljaar {schooljaar!r} is not of the form 2025-26")
         config = InformatHook(INFORMAT_CONN_ID).get_config()
-        units = [  # the long listings first, so that no pool slot idles at the end
+        units = [
             {"entity": entity, "key": number, "schooljaar": schooljaar, "day": day.isoformat()}
             for entity in ("students", "registrations", "employees")
             for number in config.instellingsnummers
@@ -107,23 +117,46 @@ def informat_daily_extract():
         ]
         return units
 
-    @task(pool=POOL)
-    def extract(unit: dict) -> dict:
+    @task
+    def batch(units: list[dict]) -> list[list[dict]]:
+        from informat_pipelines.extract_batch import batches
+
+        return batches(units, PARTITIONS_PER_TASK)
+
+    # a task extracts a batch, THREADS partitions at once, and takes as many slots of the pool:
+    # the pool still bounds how many partitions call Informat at once
+    @task(pool=POOL, pool_slots=THREADS)
+    def extract(units: list[dict]) -> int:
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
         from informat_airflow.storage import raw_store, s3_client
-        from informat_pipelines.extract import ExtractSettings, extract_partition
+        from informat_pipelines.extract import ExtractSettings
+        from informat_pipelines.extract_batch import extract_batch, extractor
 
-        params = get_current_context()["params"]
+        context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         key = None
         if settings.insz_mode == "pseudonymise":
             key = connection_secret(PSEUDONYMISATION_CONN_ID)
-        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
-            return extract_partition(
-                client, s3_client(), data_bucket(), unit, settings, key, params["ref_date"],
-                raw=raw_store(),
-            )  # fmt: skip
+        s3 = s3_client()
+        ref_date = context["params"]["ref_date"]
+        extract = extractor(s3, data_bucket(), settings, key, ref_date, raw_store())
+        done, failed = extract_batch(
+            units, context["run_id"], s3, data_bucket(), extract,
+            InformatHook(INFORMAT_CONN_ID).get_conn, THREADS, not context["params"]["refresh"],
+        )  # fmt: skip
+        if failed:  # a retry redoes these alone: the others left their markers
+            raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
+        return len(done)
+
+    @task(trigger_rule="all_done")
+    def collect(units: list[dict]) -> list[dict]:
+        from informat_airflow.storage import s3_client
+        from informat_pipelines.extract_batch import collect
+
+        context = get_current_context()
+        reuse = not context["params"]["refresh"]
+        return collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
 
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
@@ -167,7 +200,9 @@ def informat_daily_extract():
         return update_asset
 
     units = plan()
-    outcomes = extract.expand(unit=units)
+    extracted = extract.expand(units=batch(units))
+    outcomes = collect(units)
+    extracted >> outcomes
     report(units, outcomes)
     for name in ENTITY_NAMES:
         mark(name)(units, outcomes)

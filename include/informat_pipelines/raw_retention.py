@@ -41,10 +41,10 @@ def expire(
 
 
 def expire_everywhere(s3: Any, bucket: str, raw: tuple[Any, str], today: dt.date, days: int) -> int:
-    """The raw layer, wherever it is (its own bucket or raw/ beside clean/), and the quarantined
-    Parquet files beside clean/."""
+    """The raw layer, wherever it is (its own bucket or raw/ beside clean/), the quarantined
+    Parquet files beside clean/, and the extraction's partition markers."""
     raw_s3, raw_bucket = raw
     deleted = expire(raw_s3, raw_bucket, today, days)
-    if raw_bucket != bucket:
-        deleted += expire(s3, bucket, today, days, prefixes=("quarantine/",))
-    return deleted
+    # the batches' partition markers (outcomes, no data) go with the raw answers of their day
+    beside = ("state/partitions/",) + (("quarantine/",) if raw_bucket != bucket else ())
+    return deleted + expire(s3, bucket, today, days, prefixes=beside)

@@ -42,7 +42,7 @@ def test_the_failure_notice_has_a_text_part_too(monkeypatch):
     monkeypatch.setenv("INFORMAT_DATA_TEAM", "data@example.org")
     with MailCatcher() as mail:
         set_smtp_connection(monkeypatch, mail.port)
-        [notifier] = on_failure()
+        [notifier] = [n for n in on_failure() if type(n).__name__ == "MailNotifier"]
         notifier.subject, notifier.html_content = "[Informat] x: task y failed", "<p>failed</p>"
         notifier.notify({})
         [received] = mail.wait_for(1)

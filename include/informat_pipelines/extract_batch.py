@@ -1,0 +1,130 @@
+"""The extraction in batches: one Airflow task extracts several partitions with a few threads, so
+that Airflow's start-up and the Great Expectations import (seconds) are paid once per batch, not
+once per partition, while each partition keeps its own outcome.
+
+Every finished partition leaves a marker (``state/partitions/date=<day>/<entity>/<key>.json``,
+its outcome and the run that made it). A retry of the same run redoes only the partitions without
+a marker of that run (a failed one is retried alone); a later run of the same day skips the
+partitions already clean. The report reads the markers, so a batch that failed still reports
+what it did. No Airflow import."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from informat_client import InformatClient
+from informat_client.masking import get_logger
+
+from .objects import read_json
+
+log = get_logger(__name__)
+
+MARKERS = "state/partitions"
+ENTITY_ORDER = ("students", "registrations", "employees", "invoices")
+
+
+def batches(units: list[dict[str, str]], size: int) -> list[list[dict[str, str]]]:
+    """The units in batches of at most ``size``, one entity per batch (its Asset waits for its
+    batches only), the long listings first so that no worker idles at the end."""
+    out = []
+    for entity in ENTITY_ORDER:
+        mine = [u for u in units if u["entity"] == entity]
+        out += [mine[i : i + size] for i in range(0, len(mine), size)]
+    return out
+
+
+def marker_key(unit: Mapping[str, str]) -> str:
+    return f"{MARKERS}/date={unit['day']}/{unit['entity']}/{unit['key']}.json"
+
+
+def extractor(
+    s3: Any,
+    bucket: str,
+    settings: Any,
+    pseudonymisation_key: bytes | None,
+    ref_date: str | None = None,
+    raw: tuple[Any, str] | None = None,
+) -> Callable[[InformatClient, Mapping[str, str]], dict[str, Any]]:
+    """``extract_partition`` with everything but the client and the unit fixed."""
+    from .extract import extract_partition
+
+    def extract(client: InformatClient, unit: Mapping[str, str]) -> dict[str, Any]:
+        return extract_partition(
+            client, s3, bucket, unit, settings, pseudonymisation_key, ref_date, raw=raw
+        )
+
+    return extract
+
+
+def _reusable(marker: Mapping[str, Any] | None, run_id: str, reuse_clean: bool) -> bool:
+    if not marker:
+        return False
+    # this run's own outcome (a retry), or a clean partition of an earlier run of the day
+    outcome = marker["outcome"]
+    clean = outcome["success"] and not outcome.get("skipped")
+    return marker["run_id"] == run_id or (reuse_clean and clean)
+
+
+def extract_batch(
+    units: Iterable[Mapping[str, str]],
+    run_id: str,
+    s3: Any,
+    bucket: str,
+    extract: Callable[[InformatClient, Mapping[str, str]], dict[str, Any]],
+    make_client: Callable[[], InformatClient],
+    threads: int = 2,
+    reuse_clean: bool = True,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every unit of the batch, ``threads`` at a time: the outcomes, and a line per partition
+    that failed (an error, not a quarantine). ``reuse_clean`` False: partitions already clean
+    today are read again (the run's param ``refresh``). Each thread has its own Informat
+    client, made here in the calling thread (in a task, reading a connection talks to Airflow's
+    supervisor, which is not for several threads at once)."""
+    units = list(units)
+    outcomes: list[dict[str, Any]] = []
+    failed: list[str] = []
+
+    def run(job: tuple[InformatClient, list[Mapping[str, str]]]) -> None:
+        client, chunk = job
+        with client:
+            for unit in chunk:
+                marker = read_json(s3, bucket, marker_key(unit))
+                if _reusable(marker, run_id, reuse_clean):
+                    log.info("%s %s: done before in this day's runs", unit["entity"], unit["key"])
+                    outcomes.append(marker["outcome"])
+                    continue
+                try:
+                    outcome = extract(client, unit)
+                except Exception as exc:  # this partition's failure, not the batch's
+                    log.error("%s %s failed: %s", unit["entity"], unit["key"], exc)
+                    failed.append(f"{unit['entity']} {unit['key']}: {type(exc).__name__}")
+                    continue
+                body = json.dumps({"run_id": run_id, "outcome": outcome}, default=str)
+                s3.put_object(Bucket=bucket, Key=marker_key(unit), Body=body.encode())
+                outcomes.append(outcome)
+
+    workers = max(1, min(threads, len(units)))
+    jobs = [(make_client(), units[i::workers]) for i in range(workers)]
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
+        list(pool.map(run, jobs))
+    return outcomes, failed
+
+
+def collect(
+    s3: Any,
+    bucket: str,
+    units: Iterable[Mapping[str, str]],
+    run_id: str,
+    reuse_clean: bool = True,
+) -> list[dict[str, Any]]:
+    """The outcome of every planned unit that has one for this run (its marker, or a clean one
+    of an earlier run of the day); a unit without one errored."""
+    found = []
+    for unit in units:
+        marker = read_json(s3, bucket, marker_key(unit))
+        if _reusable(marker, run_id, reuse_clean):
+            found.append(marker["outcome"])
+    return found

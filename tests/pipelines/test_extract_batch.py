@@ -1,0 +1,98 @@
+"""The extraction in batches (issue 13): partitions of a batch run a few at a time, each with
+its own outcome; a failed partition is retried alone (the others left their markers); a later
+run of the day skips what is clean, unless asked to refresh; the report collects every outcome,
+also of a batch that failed."""
+
+from __future__ import annotations
+
+import threading
+
+from informat_pipelines.extract_batch import batches, collect, extract_batch
+
+DAY = "2026-11-28"
+
+
+def units(entity="students", count=5):
+    return [
+        {"entity": entity, "key": f"99{i:04d}", "schooljaar": "2026-27", "day": DAY}
+        for i in range(count)
+    ]
+
+
+class Client:
+    made = 0
+
+    def __init__(self):
+        Client.made += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def fake(failing=(), quarantined=()):
+    calls: list[str] = []
+    lock = threading.Lock()
+
+    def extract(client, unit):
+        with lock:
+            calls.append(unit["key"])
+        if unit["key"] in failing:
+            raise ConnectionError("Informat down")
+        ok = unit["key"] not in quarantined
+        return {**unit, "rows": 3, "success": ok, "failed": [] if ok else ["expect_x"]}
+
+    return extract, calls
+
+
+def test_batches_hold_one_entity_each_the_long_listings_first():
+    planned = units("invoices", 2) + units("students", 5) + units("employees", 3)
+    got = batches(planned, 2)
+    assert [[u["entity"] for u in b] for b in got] == [
+        ["students"] * 2, ["students"] * 2, ["students"], ["employees"] * 2, ["employees"],
+        ["invoices"] * 2,
+    ]  # fmt: skip
+
+
+def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, bucket):
+    store = s3.client()
+    extract, calls = fake(failing={"990002"}, quarantined={"990003"})
+    done, failed = extract_batch(units(), "run-1", store, bucket, extract, Client, threads=2)
+    assert failed == ["students 990002: ConnectionError"] and len(done) == 4
+    assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
+
+    # the retry of the same run: only the failed one (the quarantined one is this run's outcome)
+    extract, calls = fake()
+    done, failed = extract_batch(units(), "run-1", store, bucket, extract, Client, threads=2)
+    assert calls == ["990002"] and failed == [] and len(done) == 5
+    assert len(collect(store, bucket, units(), "run-1")) == 5
+
+    # a later run of the day: the clean ones skipped, the quarantined one read again
+    extract, calls = fake()
+    extract_batch(units(), "run-2", store, bucket, extract, Client, threads=2)
+    assert calls == ["990003"]
+    # unless asked to refresh
+    extract, calls = fake()
+    extract_batch(units(), "run-3", store, bucket, extract, Client, 2, reuse_clean=False)
+    assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
+
+
+def test_partitions_run_in_parallel_each_thread_with_its_own_client(s3, bucket):
+    started = threading.Barrier(2, timeout=5)
+
+    def extract(client, unit):
+        started.wait()  # both threads must be inside at once, or this times out
+        return {**unit, "rows": 1, "success": True, "failed": []}
+
+    Client.made = 0
+    done, failed = extract_batch(units(count=2), "run-p", s3.client(), bucket, extract, Client, 2)
+    assert failed == [] and len(done) == 2 and Client.made == 2
+
+
+def test_collect_leaves_out_what_has_no_outcome_of_this_run(s3, bucket):
+    store = s3.client()
+    extract, _ = fake(failing={"990001"})
+    extract_batch(units(count=2), "run-c", store, bucket, extract, Client, threads=1)
+    assert [o["key"] for o in collect(store, bucket, units(count=2), "run-c")] == ["990000"]
