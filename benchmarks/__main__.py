@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "include"))
 
 from informat_client import InformatClient, InformatConfig  # noqa: E402
 
-from .page import page  # noqa: E402, F401 (chosen by name in main)
+from .dag_run import dag_run  # noqa: E402, F401 (chosen by name in main)
+from .page import page  # noqa: E402, F401
 from .parse import dag_parse  # noqa: E402, F401
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -410,7 +411,7 @@ def pdfs() -> None:
 
 def main() -> None:
     chosen = sys.argv[1:] or [
-        "dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs", "page",
+        "dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs", "page", "dag_run",
     ]  # fmt: skip
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
     for name in chosen:

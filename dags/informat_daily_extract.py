@@ -19,8 +19,10 @@ HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
 SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
-PARTITIONS_PER_TASK = 8  # Airflow's start-up and the GX import paid once per this many
-THREADS = 2  # partitions a task extracts at once (it takes as many slots of the pool)
+# Airflow's start-up and the GX import paid once per this many partitions (1: a task for each)
+PARTITIONS_PER_TASK = int(os.environ.get("INFORMAT_EXTRACT_BATCH", "8"))
+# partitions a task extracts at once (it takes as many slots of the pool)
+THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
 # named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
 # provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra

@@ -1,0 +1,110 @@
+"""What the user waits for: a whole `informat_daily_extract` run through Airflow (`make run`,
+LocalExecutor), in batches (the DAG's default) against one task per partition (how the DAG
+worked before), each on a fresh embedded default with the same sandbox, measured in the same
+bench run; and as the floor, the same partitions extracted one after the other in one process
+without Airflow (the work itself)."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+
+
+def _line(name: str, value: str) -> None:
+    print(f"  {name:<58} {value}", flush=True)
+
+
+def _seconds(run: dict) -> float:
+    start = datetime.fromisoformat(run["start_date"])
+    end = datetime.fromisoformat(run["end_date"])
+    return (end - start).total_seconds()
+
+
+def _through_airflow(students: int, env: dict[str, str]) -> tuple[float, str, int]:
+    from informat_devtools.embedded import EmbeddedDefault
+
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        EmbeddedDefault(Path(folder), {"INFORMAT_SANDBOX_STUDENTS": str(students), **env}) as stack,
+    ):
+        run = stack.wait("informat_daily_extract", stack.trigger("informat_daily_extract"))
+        tasks = stack.call(
+            "GET", f"/dags/informat_daily_extract/dagRuns/{run['dag_run_id']}/taskInstances"
+        )["total_entries"]
+        return _seconds(run), run["state"], tasks
+
+
+def _in_one_process(students: int) -> tuple[float, int]:
+    """The same partitions, one after the other, in this process: no Airflow, no task start-up,
+    Great Expectations imported once."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from run_local import connections
+
+    from informat_client import InformatClient, InformatConfig
+    from informat_client.schooljaar import schooljaar_for
+    from informat_devtools.s3 import LocalS3
+    from informat_pipelines.extract import ExtractSettings
+    from informat_pipelines.extract_batch import extractor
+    from informat_sandbox.app import SandboxState
+    from informat_sandbox.server import SandboxServer
+
+    secret = secrets.token_urlsafe(16)
+    sandbox = SandboxServer(SandboxState(client_secret=secret, students=students)).start()
+    s3 = LocalS3().start(buckets=("informat-data",))
+    try:
+        conn = connections(sandbox.url, s3, 0, secret, "k" * 40, "p" * 40)["informat_default"]
+        config = InformatConfig.from_connection_fields(
+            host=conn["host"], login=conn["login"], password=secret,
+            extra=json.loads(conn["extra"]),
+        )  # fmt: skip
+        day = date.today()
+        year = schooljaar_for(day)
+        settings = ExtractSettings(empty_instellingen=("990016",))
+        units = [
+            {"entity": e, "key": n, "schooljaar": year, "day": day.isoformat()}
+            for e in ("students", "registrations", "employees")
+            for n in config.instellingsnummers
+        ] + [
+            {"entity": "invoices", "key": g, "schooljaar": year, "day": day.isoformat()}
+            for g in sorted(config.toegangsgroepen)
+        ]
+        extract = extractor(s3.client(), "informat-data", settings, b"k" * 40)
+        started = time.perf_counter()
+        import great_expectations  # noqa: F401 - paid once, as a batch task pays it
+
+        with InformatClient(config) as client:
+            for unit in units:
+                extract(client, unit)
+        return time.perf_counter() - started, len(units)
+    finally:
+        s3.stop()
+        sandbox.stop()
+
+
+def dag_run() -> None:
+    students = 600 if QUICK else 4000
+    print(f"\nWhole informat_daily_extract run through Airflow (make run, {students} students); "
+          "baseline: one task per partition, as before")  # fmt: skip
+    batched, state_b, tasks_b = _through_airflow(students, {})
+    single, state_s, tasks_s = _through_airflow(
+        students, {"INFORMAT_EXTRACT_BATCH": "1", "INFORMAT_EXTRACT_THREADS": "1"}
+    )
+    work, partitions = _in_one_process(students)
+    _line("one task per partition (baseline)", f"{single:.1f} s, {tasks_s} tasks, {state_s}")
+    _line("batches of 8, 2 threads (the DAG now)", f"{batched:.1f} s, {tasks_b} tasks, {state_b}")
+    _line("batched / baseline", f"{batched / single:.2f}")
+    _line(f"floor: the {partitions} partitions in one process", f"{work:.1f} s")
+    per = (batched - work) / partitions
+    _line("Airflow + GX overhead per partition, batched", f"{per:.2f} s (goal: under 1 s: "
+          f"{'holds' if per < 1 else 'does NOT hold'})")  # fmt: skip
+    _line("Airflow + GX overhead per partition, one task each",
+          f"{(single - work) / partitions:.2f} s")  # fmt: skip
