@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT / "include"))
 from informat_client import InformatClient, InformatConfig  # noqa: E402
 
 from .dag_run import dag_run  # noqa: E402, F401 (chosen by name in main)
+from .dlt_peer import dlt_peer  # noqa: E402, F401
 from .page import page  # noqa: E402, F401
 from .parse import dag_parse  # noqa: E402, F401
 
@@ -412,6 +413,7 @@ def pdfs() -> None:
 def main() -> None:
     chosen = sys.argv[1:] or [
         "dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs", "page", "dag_run",
+        "dlt_peer",
     ]  # fmt: skip
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
     for name in chosen:

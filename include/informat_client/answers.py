@@ -102,10 +102,13 @@ def error_details(response: requests.Response) -> tuple[str, tuple[str, ...], di
 class ResponseReader:
     """A file-like view of a streamed response body for ijson."""
 
+    HEAD = 64 * 1024
+
     def __init__(self, response: requests.Response, chunk_size: int = 64 * 1024) -> None:
         self._chunks = response.iter_content(chunk_size=chunk_size)
         self._buffer = b""
         self.bytes_read = 0
+        self.head = b""  # the first bytes of the body: enough to tell an empty list from none
 
     def read(self, size: int = -1) -> bytes:
         while size < 0 or len(self._buffer) < size:
@@ -115,6 +118,8 @@ class ResponseReader:
                 break
             self._buffer += chunk
             self.bytes_read += len(chunk)
+            if len(self.head) < self.HEAD:
+                self.head += chunk[: self.HEAD - len(self.head)]
         if size < 0:
             data, self._buffer = self._buffer, b""
         else:

@@ -3,6 +3,7 @@ pages (a setting for API's that page)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -28,25 +29,16 @@ def stream_records(
     ``list_key`` names the list in an object (``{"students": [...]}``); None reads a bare array
     (the Personeel API's answers). A record that is not an object is a bad answer.
     """
-    prefix_of_list = list_key or ""
     what = f"'{list_key}' list" if list_key else "list"
     count = 0
     cut_off = "the answer was cut off after {count} record(s); nothing of it may be used"
     reader = ResponseReader(response)
     try:
         check_json_type(response, call)
-        seen = False
-
-        def events() -> Iterator[tuple[str, str, Any]]:
-            nonlocal seen
-            for prefix, event, value in ijson.parse(reader, use_float=True):
-                if prefix == prefix_of_list and event == "start_array":
-                    seen = True
-                yield prefix, event, value
-
         try:
             items = f"{list_key}.item" if list_key else "item"
-            for record in ijson.items(events(), items):
+            # straight from the response into ijson's C parser: no Python step per JSON event
+            for record in ijson.items(reader, items, use_float=True):
                 if not isinstance(record, dict):
                     raise call.error(
                         InformatBadResponseError,
@@ -64,13 +56,27 @@ def stream_records(
             raise call.error(InformatBadResponseError, reason) from None
         except STREAM_ERRORS:
             raise call.error(InformatBadResponseError, cut_off.format(count=count)) from None
-        if not seen:
+        if count == 0 and not _has_list(reader, list_key):
             raise call.error(InformatBadResponseError, f"the answer has no {what}")
     finally:
         response.close()
         if on_bytes is not None:
             on_bytes(reader.bytes_read)
     log.info("%s instelling %s: %d record(s)", call.label, call.instellingsnummer, count)
+
+
+def _has_list(reader: ResponseReader, list_key: str | None) -> bool:
+    """Whether an answer without records holds an empty list where the list belongs (a body
+    that small was read whole into the reader's head)."""
+    if reader.bytes_read > len(reader.head):
+        return False  # a large answer with no record in its list: no list
+    try:
+        body = json.loads(reader.head)
+    except ValueError:
+        return False
+    if list_key is None:
+        return isinstance(body, list)
+    return isinstance(body, dict) and isinstance(body.get(list_key), list)
 
 
 def page_records(

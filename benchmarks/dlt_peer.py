@@ -1,0 +1,125 @@
+"""Throughput against a peer: dlt's REST API source reading the same students from the same
+sandbox (0.2 s latency per call), side by side with the project's extraction doing everything it
+does (raw copy, pseudonymised typed Parquet, Great Expectations, upload), each measured as a whole
+process (imports included). dlt lives in a venv of its own (`benchmarks/requirements-dlt.txt`,
+made on first use in `.venv-dlt/`): the product never depends on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+DLT_VENV = ROOT / ".venv-dlt"
+NUMBERS = ["990011", "990012", "990013", "990014", "990015"]
+
+PROJECT = """
+import datetime as dt, json, sys, time
+sys.path.insert(0, {include!r})
+from informat_client import InformatClient, InformatConfig
+from informat_devtools.s3 import LocalS3
+from informat_pipelines.extract import ExtractSettings
+from informat_pipelines.extract_batch import extract_batch, extractor
+config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
+                                 read_timeout=600)
+s3 = LocalS3().start(buckets=("informat-data",))
+units = [{{"entity": "students", "key": n, "schooljaar": "2026-27", "day": "2026-11-28"}}
+         for n in {numbers!r}]
+extract = extractor(s3.client(), "informat-data", ExtractSettings(), b"k" * 40)
+done, failed = extract_batch(units, "bench", s3.client(), "informat-data", extract,
+                             lambda: InformatClient(config), {threads})
+s3.stop()
+peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]
+print(json.dumps({{"rows": sum(o["rows"] for o in done), "failed": failed, "peak_kb": peak}}))
+"""
+
+DLT = """
+import json, sys, tempfile
+import dlt
+from dlt.sources.rest_api import rest_api_source
+from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
+numbers = {numbers!r}
+auth = OAuth2ClientCredentials(
+    access_token_url={url!r} + "/connect/token", client_id="sandbox-client",
+    client_secret={secret!r},
+    access_token_request_data={{"scope": " ".join(
+        "api_informat_sas_leerlingen.leerlingen." + n for n in numbers)}},
+)
+source = rest_api_source({{
+    "client": {{"base_url": {url!r} + "/leerlingen/1/", "auth": auth,
+               "paginator": "single_page"}},
+    "resources": [{{"name": "students_" + n, "endpoint": {{
+        "path": "students", "params": {{"schoolYear": "2026-27"}},
+        "headers": {{"InstituteNo": n}}, "data_selector": "students"}}}} for n in numbers],
+}})
+with tempfile.TemporaryDirectory() as folder:
+    pipeline = dlt.pipeline("informat_bench", pipelines_dir=folder + "/p",
+                            destination=dlt.destinations.filesystem(bucket_url=folder + "/d"),
+                            dataset_name="informat")
+    info = pipeline.run(source, loader_file_format="parquet")
+    rows = sum(pipeline.last_trace.last_normalize_info.row_counts.get("students_" + n, 0)
+               for n in numbers)
+peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]
+print(json.dumps({{"rows": rows, "failed": [], "peak_kb": peak}}))
+"""
+
+
+def _line(name: str, value: str) -> None:
+    print(f"  {name:<58} {value}", flush=True)
+
+
+def _dlt_python() -> Path:
+    python = DLT_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(DLT_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "-r",
+             str(ROOT / "benchmarks" / "requirements-dlt.txt")],
+            check=True,
+        )  # fmt: skip
+    return python
+
+
+def _whole_process(python: Path, script: str) -> tuple[float, dict]:
+    started = time.perf_counter()
+    out = subprocess.run(
+        [str(python), "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=3600
+    )
+    elapsed = time.perf_counter() - started
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return elapsed, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def dlt_peer() -> None:
+    from .__main__ import Sandbox
+
+    python = _dlt_python()
+    sizes = [20_000] if QUICK else [20_000, 200_000]
+    print("\nThroughput against dlt 1.31's REST API source: the same students, 0.2 s per call, "
+          "each a whole process (goal: 2x at 200k, 1.2x at 20k)")  # fmt: skip
+    for students in sizes:
+        sandbox = Sandbox(students)
+        try:
+            sandbox.faults(latency_ms=200)
+            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS}
+            project_s, project = _whole_process(
+                Path(sys.executable),
+                PROJECT.format(include=str(ROOT / "include"), threads=2, **values),
+            )
+            dlt_s, peer = _whole_process(python, DLT.format(**values))
+        finally:
+            sandbox.stop()
+        ours, theirs = project["rows"] / project_s, peer["rows"] / dlt_s
+        goal = 2.0 if students >= 200_000 else 1.2
+        _line(f"{students:,} students: project (everything it does)",
+              f"{ours:,.0f} records/s, peak {project['peak_kb'] / 1024:.0f} MB")  # fmt: skip
+        _line(f"{students:,} students: dlt peer (whole answers to Parquet)",
+              f"{theirs:,.0f} records/s, peak {peer['peak_kb'] / 1024:.0f} MB")  # fmt: skip
+        _line(f"{students:,} students: project / dlt (goal {goal}x)",
+              f"{ours / theirs:.2f}x ({'holds' if ours / theirs >= goal else 'does NOT hold'})")  # fmt: skip
