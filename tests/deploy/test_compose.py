@@ -68,6 +68,9 @@ def test_topology_has_every_component_with_a_health_check(compose):
     assert "mc mb --ignore-existing local/informat-raw" in buckets
     assert "policy informat-raw > " in buckets and "BypassGovernance" not in buckets
     assert compose["x-airflow-common"]["environment"]["INFORMAT_RAW_BUCKET"] == "informat-raw"
+    common = compose["x-airflow-common"]["environment"]
+    assert common["INFORMAT_DROP_ZONE_BUCKET"] == "informat-dropzone"  # the CSVs apart too
+    assert "mc mb --ignore-existing local/informat-dropzone" in buckets
     example = (ROOT / ".env.example").read_text()
     assert "AIRFLOW_CONN_INFORMAT_S3_RAW=" in example and '"login": "informat-raw"' in example
     assert '"login": "informat"' not in example  # not the root user
