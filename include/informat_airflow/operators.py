@@ -4,6 +4,7 @@ makes them. The logic lives in informat_pipelines.pdf_archive."""
 from __future__ import annotations
 
 import time
+from functools import partial
 from typing import Any
 
 from airflow.sdk import BaseOperator
@@ -108,7 +109,7 @@ class ArchivePdfsOperator(BaseOperator):
         self, context: Any, summary: dict[str, Any], missing: list[str], regenerate: list[str]
     ) -> dict[str, Any]:
         from informat_pipelines.archive_store import Manifest, manifest_key
-        from informat_pipelines.pdf_archive import request_jobs
+        from informat_pipelines.pdf_archive import poll_round, request_jobs
 
         client, store, settings, number = self._parts()
         if not missing and not regenerate:
@@ -128,7 +129,8 @@ class ArchivePdfsOperator(BaseOperator):
             # one look before deferring: jobs Informat already finished are archived at once,
             # and a trigger is only started for a real wait (never one that fires while the
             # deferral is being reported, which Airflow answers by retrying the task)
-            results, pending = self._look(client, jobs, number)
+            get_job = partial(client.get_pdf_job, self.toegangsgroep, instellingsnummer=number)
+            results, pending, _ = poll_round(get_job, list(jobs))
         summary["requested"] += len(jobs)
         summary["regenerated"] += batch_regen
         rest = [i for i in missing if i not in set(batch) | set(batch_regen)]
@@ -151,22 +153,6 @@ class ArchivePdfsOperator(BaseOperator):
             method_name="resume",
         )
         raise AssertionError("defer() returns only by raising")  # pragma: no cover
-
-    def _look(
-        self, client: Any, jobs: dict[str, str], number: str
-    ) -> tuple[dict[str, Any], list[str]]:
-        """One look at the jobs, in the order they were asked for: (finished job id -> Informat's
-        answer, ids still pending). Informat works through them in order, so the look stops at
-        the first one still pending: a batch not ready yet costs one call."""
-        from informat_pipelines.pdf_archive import job_outcome
-
-        ids, results = list(jobs), {}
-        for index, job_id in enumerate(ids):
-            job = client.get_pdf_job(self.toegangsgroep, job_id, instellingsnummer=number)
-            if job_outcome(job) == "pending":
-                return results, ids[index:]
-            results[job_id] = job
-        return results, []
 
     def resume(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         from informat_pipelines.pdf_archive import Outcome, archive_ready

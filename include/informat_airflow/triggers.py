@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from functools import partial
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -85,7 +86,7 @@ class PdfJobsTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from informat_client import InformatError
-        from informat_pipelines.pdf_archive import ArchiveSettings, job_outcome, poll_intervals
+        from informat_pipelines.pdf_archive import ArchiveSettings, poll_intervals, poll_round
 
         settings = ArchiveSettings.from_mapping(self.settings)
         pending = list(self.job_ids)
@@ -98,33 +99,20 @@ class PdfJobsTrigger(BaseTrigger):
             yield TriggerEvent({"status": "error", "message": message, "carry": self.carry})
             return
         intervals = poll_intervals(settings)
+        get_job = partial(
+            client.get_pdf_job, self.toegangsgroep, instellingsnummer=self.instellingsnummer
+        )
         rounds = 0
         try:
             if self.wait_first:
                 await asyncio.sleep(max(0.0, min(next(intervals), self.deadline - time.time())))
             while pending:
                 rounds += 1
-                # Jobs of a batch were asked for in order and Informat works through them in
-                # order: a round stops at the first job still pending (the ones behind it are
-                # pending too), so each job costs about one poll. Every few rounds a full sweep
-                # keeps one stuck job from hiding the others.
+                # every few rounds a full sweep keeps one stuck job from hiding the others
                 sweep = rounds % settings.full_sweep_every == 0
-                still = []
-                for index, job_id in enumerate(pending):
-                    job = await asyncio.to_thread(
-                        client.get_pdf_job,
-                        self.toegangsgroep,
-                        job_id,
-                        instellingsnummer=self.instellingsnummer,
-                    )
-                    polls += 1
-                    if job_outcome(job) == "pending":
-                        still.append(job_id)
-                        if not sweep:
-                            still.extend(pending[index + 1 :])
-                            break
-                    else:
-                        results[job_id] = job
+                found, still, calls = await asyncio.to_thread(poll_round, get_job, pending, sweep)
+                results.update(found)
+                polls += calls
                 pending = still
                 if not pending:
                     break

@@ -15,7 +15,7 @@ import base64
 import hashlib
 import random
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import IO, Any
@@ -162,6 +162,27 @@ def job_outcome(job: Mapping[str, Any]) -> str:
     if status in ("failed", "error"):
         return "failed"
     return "pending"
+
+
+def poll_round(
+    get_job: Callable[[str], Mapping[str, Any]], pending: list[str], sweep: bool = False
+) -> tuple[dict[str, Mapping[str, Any]], list[str], int]:
+    """One look at the jobs still pending, in the order they were asked for: (finished job id ->
+    Informat's answer, ids still pending, calls made). Informat works through a batch in order,
+    so the look stops at the first job still pending (the ones behind it are pending too): a
+    batch not ready yet costs one call. A ``sweep`` looks at every job, so that one stuck job
+    does not hide the others."""
+    found: dict[str, Mapping[str, Any]] = {}
+    still: list[str] = []
+    for index, job_id in enumerate(pending):
+        job = get_job(job_id)
+        if job_outcome(job) != "pending":
+            found[job_id] = job
+            continue
+        still.append(job_id)
+        if not sweep:
+            return found, still + pending[index + 1 :], index + 1
+    return found, still, len(pending)
 
 
 # ----------------------------------------------------------------- archiving
