@@ -11,7 +11,6 @@ import asyncio
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "include"))
 
 from informat_client import InformatClient, InformatConfig  # noqa: E402
+from informat_devtools.ports import free_port  # noqa: E402
 
 from .dag_run import dag_run  # noqa: E402, F401 (chosen by name in main)
 from .dlt_peer import dlt_peer  # noqa: E402, F401
@@ -34,12 +34,6 @@ from .parse import dag_parse  # noqa: E402, F401
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 INSTELLINGEN = ["990011", "990012", "990013", "990014", "990015"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Sandbox:

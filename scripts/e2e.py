@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,14 +31,10 @@ sys.path.insert(0, str(ROOT / "include"))
 
 from e2e_checks import grep_logs, secrets_of_the_run, worker_crash_mid_push  # noqa: E402
 
+from informat_devtools.ports import free_port  # noqa: E402
+
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def ensure_packages() -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,10 @@ from typing import Any
 
 import requests
 
+from informat_devtools.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = ("AIRFLOW_PORT", "INFORMAT_SANDBOX_PORT", "LOCAL_S3_PORT", "LOCAL_SMTP_PORT")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class EmbeddedDefault:

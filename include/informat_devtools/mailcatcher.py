@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 
+from informat_devtools.ports import free_port
+
 
 @dataclass
 class ReceivedMail:
@@ -63,7 +65,7 @@ class MailCatcher:
                     (catcher.folder / name).write_bytes(envelope.content)
                 return "250 Message accepted for delivery"
 
-        self._controller = Controller(Handler(), hostname=host, port=port or _free_port(host))
+        self._controller = Controller(Handler(), hostname=host, port=port or free_port(host))
         self.host = host
 
     @property
@@ -96,11 +98,3 @@ class MailCatcher:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def _free_port(host: str) -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]

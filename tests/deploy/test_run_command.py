@@ -9,13 +9,9 @@ import socket
 import subprocess
 import sys
 
+from informat_devtools.ports import free_port
+
 from ..support.airflow import ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_run_command_brings_everything_up_and_down(tmp_path):
