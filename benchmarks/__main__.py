@@ -31,6 +31,7 @@ from .dag_run import dag_run  # noqa: E402, F401 (chosen by name in main)
 from .dlt_peer import dlt_peer  # noqa: E402, F401
 from .page import page  # noqa: E402, F401
 from .parse import dag_parse  # noqa: E402, F401
+from .report import line  # noqa: E402
 
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 INSTELLINGEN = ["990011", "990012", "990013", "990014", "990015"]
@@ -73,10 +74,6 @@ class Sandbox:
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(10)
-
-
-def line(name: str, value: str) -> None:
-    print(f"  {name:<58} {value}", flush=True)
 
 
 # ----------------------------------------------------------------- extraction

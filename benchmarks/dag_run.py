@@ -15,12 +15,10 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 
+from .report import line
+
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-
-
-def _line(name: str, value: str) -> None:
-    print(f"  {name:<58} {value}", flush=True)
 
 
 def _seconds(run: dict) -> float:
@@ -101,12 +99,12 @@ def dag_run() -> None:
         students, {"INFORMAT_EXTRACT_BATCH": "1", "INFORMAT_EXTRACT_THREADS": "1"}
     )
     work, partitions = _in_one_process(students)
-    _line("one task per partition (baseline)", f"{single:.1f} s, {tasks_s} tasks, {state_s}")
-    _line("batches of 8, 2 threads (the DAG now)", f"{batched:.1f} s, {tasks_b} tasks, {state_b}")
-    _line("batched / baseline", f"{batched / single:.2f}")
-    _line(f"floor: the {partitions} partitions in one process, 4 at once", f"{work:.1f} s")
+    line("one task per partition (baseline)", f"{single:.1f} s, {tasks_s} tasks, {state_s}")
+    line("batches of 8, 2 threads (the DAG now)", f"{batched:.1f} s, {tasks_b} tasks, {state_b}")
+    line("batched / baseline", f"{batched / single:.2f}")
+    line(f"floor: the {partitions} partitions in one process, 4 at once", f"{work:.1f} s")
     per = (batched - work) / partitions
-    _line("Airflow + GX overhead per partition, batched", f"{per:.2f} s (goal: under 1 s: "
+    line("Airflow + GX overhead per partition, batched", f"{per:.2f} s (goal: under 1 s: "
           f"{'holds' if per < 1 else 'does NOT hold'})")  # fmt: skip
-    _line("Airflow + GX overhead per partition, one task each",
+    line("Airflow + GX overhead per partition, one task each",
           f"{(single - work) / partitions:.2f} s")  # fmt: skip

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from .report import line
+
 ROOT = Path(__file__).resolve().parent.parent
 QUICK = os.environ.get("BENCH_QUICK") == "1"
 DLT_VENV = ROOT / ".venv-dlt"
@@ -69,10 +71,6 @@ print(json.dumps({{"rows": rows, "failed": [], "peak_kb": peak}}))
 """
 
 
-def _line(name: str, value: str) -> None:
-    print(f"  {name:<58} {value}", flush=True)
-
-
 def _dlt_python() -> Path:
     python = DLT_VENV / "bin" / "python"
     if not python.exists():
@@ -117,9 +115,9 @@ def dlt_peer() -> None:
             sandbox.stop()
         ours, theirs = project["rows"] / project_s, peer["rows"] / dlt_s
         goal = 2.0 if students >= 200_000 else 1.2
-        _line(f"{students:,} students: project (everything it does)",
+        line(f"{students:,} students: project (everything it does)",
               f"{ours:,.0f} records/s, peak {project['peak_kb'] / 1024:.0f} MB")  # fmt: skip
-        _line(f"{students:,} students: dlt peer (whole answers to Parquet)",
+        line(f"{students:,} students: dlt peer (whole answers to Parquet)",
               f"{theirs:,.0f} records/s, peak {peer['peak_kb'] / 1024:.0f} MB")  # fmt: skip
-        _line(f"{students:,} students: project / dlt (goal {goal}x)",
+        line(f"{students:,} students: project / dlt (goal {goal}x)",
               f"{ours / theirs:.2f}x ({'holds' if ours / theirs >= goal else 'does NOT hold'})")  # fmt: skip

@@ -11,11 +11,9 @@ import tempfile
 import time
 from datetime import date, timedelta
 
+from .report import line
+
 QUICK = os.environ.get("BENCH_QUICK") == "1"
-
-
-def _line(name: str, value: str) -> None:
-    print(f"  {name:<58} {value}", flush=True)
 
 
 def _median(action, times: int) -> float:
@@ -72,11 +70,11 @@ def page() -> None:
             load()  # warm: imports and connections
             page_s = _median(load, 7)
             scan_s = _median(scan, 3)
-        _line("page load (all four sections, median of 7)", f"{page_s:.3f} s")
-        _line("baseline: scan of every day's report summary", f"{scan_s:.3f} s")
-        _line("page / baseline", f"{page_s / scan_s:.2f}")
-        _line("goal: under 1 s", "holds" if page_s < 1.0 else "does NOT hold")
-        _line("what the DAGs add per daily run (all summaries)", f"{writing * 1000:.0f} ms")
-        _line("page size", f"{len(load()) / 1024:.0f} KiB")
+        line("page load (all four sections, median of 7)", f"{page_s:.3f} s")
+        line("baseline: scan of every day's report summary", f"{scan_s:.3f} s")
+        line("page / baseline", f"{page_s / scan_s:.2f}")
+        line("goal: under 1 s", "holds" if page_s < 1.0 else "does NOT hold")
+        line("what the DAGs add per daily run (all summaries)", f"{writing * 1000:.0f} ms")
+        line("page size", f"{len(load()) / 1024:.0f} KiB")
     finally:
         s3.stop()

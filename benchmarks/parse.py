@@ -9,11 +9,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .report import line
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def line(name: str, value: str) -> None:
-    print(f"  {name:<58} {value}", flush=True)
 
 
 MINIMAL_DAG = """
