@@ -77,10 +77,10 @@ def _unreadable(w: dict[str, str], what: str) -> str:
     return _empty(w["unreadable"].format(what=what))
 
 
-def _badge(colour: str | None, w: dict[str, str]) -> str:
+def _badge(colour: str | None, w: dict[str, str], span: str = "") -> str:
     if colour is None:
-        return "<td></td>"
-    return f'<td class="{colour}" data-state="{colour}">{_e(w[colour])}</td>'
+        return f"<td{span}></td>"
+    return f'<td{span} class="{colour}" data-state="{colour}">{_e(w[colour])}</td>'
 
 
 def _toegangsgroepen(
@@ -104,9 +104,9 @@ def _toegangsgroepen(
             if first:
                 cells.append(f"<td{span}>{_e(g.toegangsgroep)}</td>")
                 cells.append(f"<td{span}>{_e(g.instellingsnummer)}</td>")
-                cells.append(_badge(g.colour, w).replace("<td", f"<td{span}", 1))
+                cells.append(_badge(g.colour, w, span))
                 if show_next:
-                    cells.append(_badge(g.next_colour, w).replace("<td", f"<td{span}", 1))
+                    cells.append(_badge(g.next_colour, w, span))
             if p is None:
                 cells.append(f"<td>{_e(w['none'])}</td><td></td><td></td><td></td>")
             else:

@@ -107,8 +107,8 @@ def handle_drops(
                 claimed.name, claimed.run, False, UNEXPECTED, summary([]), [], report, final,
                 problem=f"error: {type(exc).__name__}",
             )  # fmt: skip
-        if _taken_over(claimed):  # the data team hears that a run left this file behind
-            outcome.problem = "; ".join(p for p in (_taken_over(claimed), outcome.problem) if p)
+        if taken_over := _taken_over(claimed):  # the data team hears a run left it behind
+            outcome.problem = "; ".join(p for p in (taken_over, outcome.problem) if p)
         # kept until its mails are out: a mail server down never loses a file's outcome
         zone.write_key(_pending_key(outcome), json.dumps(asdict(outcome)).encode())
         record_push(zone, asdict(outcome), day or date.today())  # the Informat page's summary
