@@ -138,7 +138,7 @@ def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tm
     import gzip
     import json
 
-    from informat_pipelines.landing import pseudonym
+    from informat_pipelines.records import pseudonym
 
     sandbox.reset(students=60, today=DAY.isoformat())
     records = list(fetch(client, ENTITIES["students"], "990011", sandbox.state.schooljaar, None))
