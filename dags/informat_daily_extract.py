@@ -134,6 +134,7 @@ def informat_daily_extract():
         from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract import ExtractSettings
         from informat_pipelines.extract_batch import extract_batch, extractor
+        from informat_pipelines.validation_process import ValidationProcess
 
         context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
@@ -142,11 +143,13 @@ def informat_daily_extract():
             key = connection_secret(PSEUDONYMISATION_CONN_ID)
         s3 = s3_client()
         ref_date = context["params"]["ref_date"]
-        extract = extractor(s3, data_bucket(), settings, key, ref_date, raw_store())
-        done, failed = extract_batch(
-            units, context["run_id"], s3, data_bucket(), extract,
-            InformatHook(INFORMAT_CONN_ID).get_conn, THREADS, not context["params"]["refresh"],
-        )  # fmt: skip
+        # GX imports and validates in a process of its own, beside the landing
+        with ValidationProcess() as validate:
+            extract = extractor(s3, data_bucket(), settings, key, ref_date, raw_store(), validate)
+            done, failed = extract_batch(
+                units, context["run_id"], s3, data_bucket(), extract,
+                InformatHook(INFORMAT_CONN_ID).get_conn, THREADS, not context["params"]["refresh"],
+            )  # fmt: skip
         if failed:  # a retry redoes these alone: the others left their markers
             raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
         return len(done)

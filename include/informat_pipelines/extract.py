@@ -9,9 +9,11 @@ never sees half a partition, and rerunning the same date replaces exactly that d
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -101,8 +103,6 @@ def publish(
     """Valid: raw (what Informat answered) to ``raw/`` and the typed file to ``clean/``. Not
     valid: both to ``quarantine/``, so that a bad run never replaces the raw data of a good run
     of the same date. Each is one object written in one go."""
-    import contextlib
-
     from botocore.exceptions import ClientError
 
     where = partition(landed.entity, schooljaar, landed.key, day)
@@ -180,9 +180,13 @@ def extract_one(
     last_good: int | None,
     ref_date: str | None = None,
     raw: RawStore | None = None,
+    validator: Callable[..., Validation] = validate,
+    gate: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """One partition: read it (full, or a delta merged into the state), validate, publish, and
-    on success keep the state and its watermark for the next delta."""
+    on success keep the state and its watermark for the next delta. ``validator``: GX here, or
+    in a process of its own (:class:`.validation_process.ValidationProcess`); ``gate`` is held
+    while Informat is read (a batch bounds its partitions reading at once, not validating)."""
     entity = ENTITIES[entity_name]
     started = dt.datetime.now(dt.UTC)
     watermark = None
@@ -192,11 +196,12 @@ def extract_one(
         )
     mode = delta.choose(entity, day, watermark, settings.snapshot_weekday)
     with tempfile.TemporaryDirectory(prefix="informat-extract-") as workdir:
-        landed, problems, read_info = _land(
-            mode, client, s3, bucket, entity, (key, schooljaar, ref_date), Path(workdir),
-            settings, pseudonymisation_key,
-        )  # fmt: skip
-        validation = validate(landed, entity, last_good, settings, day)
+        with gate or contextlib.nullcontext():
+            landed, problems, read_info = _land(
+                mode, client, s3, bucket, entity, (key, schooljaar, ref_date), Path(workdir),
+                settings, pseudonymisation_key,
+            )  # fmt: skip
+        validation = validator(landed, entity, last_good, settings, day)
         if problems:
             validation.failed += problems
             validation.success = False
@@ -256,6 +261,8 @@ def extract_partition(
     pseudonymisation_key: bytes | None,
     ref_date: str | None = None,
     raw: RawStore | None = None,
+    validator: Callable[..., Validation] = validate,
+    gate: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """One planned partition (``entity``, ``key``, ``schooljaar``, ``day``) end to end, against
     the last good count of that partition; one outside the client's scopes is skipped. ``raw``:
@@ -270,7 +277,7 @@ def extract_partition(
         return extract_one(
             client, s3, bucket, unit["entity"], unit["key"], unit["schooljaar"],
             dt.date.fromisoformat(unit["day"]), settings, pseudonymisation_key, last_good,
-            ref_date, raw,
+            ref_date, raw, validator, gate,
         )  # fmt: skip
     except InformatForbiddenError as exc:
         log.warning("SKIPPED %s %s: no access (%s)", unit["entity"], unit["key"], exc)

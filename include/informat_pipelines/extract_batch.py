@@ -1,6 +1,6 @@
-"""The extraction in batches: one Airflow task extracts several partitions with a few threads, so
-that Airflow's start-up and the Great Expectations import (seconds) are paid once per batch, not
-once per partition, while each partition keeps its own outcome.
+"""The extraction in batches: one Airflow task extracts several partitions, a few reading Informat
+at once, so that Airflow's start-up and the Great Expectations import (seconds) are paid once per
+batch, not once per partition, while each partition keeps its own outcome.
 
 Every finished partition leaves a marker (``state/partitions/date=<day>/<entity>/<key>.json``,
 its outcome and the run that made it). A retry of the same run redoes only the partitions without
@@ -11,8 +11,10 @@ what it did. No Airflow import."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 from informat_client import InformatClient
@@ -40,6 +42,9 @@ def marker_key(unit: Mapping[str, str]) -> str:
     return f"{MARKERS}/date={unit['day']}/{unit['entity']}/{unit['key']}.json"
 
 
+Extract = Callable[[InformatClient, Mapping[str, str], AbstractContextManager[Any]], dict[str, Any]]
+
+
 def extractor(
     s3: Any,
     bucket: str,
@@ -47,14 +52,20 @@ def extractor(
     pseudonymisation_key: bytes | None,
     ref_date: str | None = None,
     raw: tuple[Any, str] | None = None,
-) -> Callable[[InformatClient, Mapping[str, str]], dict[str, Any]]:
-    """``extract_partition`` with everything but the client and the unit fixed."""
+    validator: Callable[..., Any] | None = None,
+) -> Extract:
+    """``extract_partition`` with everything but the client, the unit and the gate fixed;
+    ``validator`` by default GX in this process."""
     from .extract import extract_partition
+    from .quality import validate
 
-    def extract(client: InformatClient, unit: Mapping[str, str]) -> dict[str, Any]:
+    def extract(
+        client: InformatClient, unit: Mapping[str, str], gate: AbstractContextManager[Any]
+    ) -> dict[str, Any]:
         return extract_partition(
-            client, s3, bucket, unit, settings, pseudonymisation_key, ref_date, raw=raw
-        )
+            client, s3, bucket, unit, settings, pseudonymisation_key, ref_date, raw,
+            validator or validate, gate,
+        )  # fmt: skip
 
     return extract
 
@@ -73,43 +84,48 @@ def extract_batch(
     run_id: str,
     s3: Any,
     bucket: str,
-    extract: Callable[[InformatClient, Mapping[str, str]], dict[str, Any]],
+    extract: Extract,
     make_client: Callable[[], InformatClient],
     threads: int = 2,
     reuse_clean: bool = True,
 ) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every unit of the batch, ``threads`` at a time: the outcomes, and a line per partition
-    that failed (an error, not a quarantine). ``reuse_clean`` False: partitions already clean
-    today are read again (the run's param ``refresh``). Each thread has its own Informat
-    client, made here in the calling thread (in a task, reading a connection talks to Airflow's
-    supervisor, which is not for several threads at once)."""
+    """Every unit of the batch, at most ``threads`` of them reading Informat at once: the
+    outcomes, and a line per partition that failed (an error, not a quarantine). ``reuse_clean``
+    False: partitions already clean today are read again (the run's param ``refresh``).
+
+    Each unit has its own thread; they share one Informat client (thread-safe: one token per
+    scope set and one pacer for the batch), made here in the calling thread (in a task, reading
+    a connection talks to Airflow's supervisor, which is not for several threads at once). The
+    bound holds only while a partition reads Informat: a partition waiting for its validation
+    (in the GX process) lets the next one start reading."""
     units = list(units)
     outcomes: list[dict[str, Any]] = []
     failed: list[str] = []
+    reading = threading.BoundedSemaphore(max(1, threads))
 
-    def run(job: tuple[InformatClient, list[Mapping[str, str]]]) -> None:
-        client, chunk = job
-        with client:
-            for unit in chunk:
-                marker = read_json(s3, bucket, marker_key(unit))
-                if _reusable(marker, run_id, reuse_clean):
-                    log.info("%s %s: done before in this day's runs", unit["entity"], unit["key"])
-                    outcomes.append(marker["outcome"])
-                    continue
-                try:
-                    outcome = extract(client, unit)
-                except Exception as exc:  # this partition's failure, not the batch's
-                    log.error("%s %s failed: %s", unit["entity"], unit["key"], exc)
-                    failed.append(f"{unit['entity']} {unit['key']}: {type(exc).__name__}")
-                    continue
-                body = json.dumps({"run_id": run_id, "outcome": outcome}, default=str)
-                s3.put_object(Bucket=bucket, Key=marker_key(unit), Body=body.encode())
-                outcomes.append(outcome)
+    def run(client: InformatClient, unit: Mapping[str, str]) -> None:
+        marker = read_json(s3, bucket, marker_key(unit))
+        if _reusable(marker, run_id, reuse_clean):
+            log.info("%s %s: done before in this day's runs", unit["entity"], unit["key"])
+            outcomes.append(marker["outcome"])
+            return
+        try:
+            outcome = extract(client, unit, reading)
+        except Exception as exc:  # this partition's failure, not the batch's
+            log.error("%s %s failed: %s", unit["entity"], unit["key"], exc)
+            failed.append(f"{unit['entity']} {unit['key']}: {type(exc).__name__}")
+            return
+        body = json.dumps({"run_id": run_id, "outcome": outcome}, default=str)
+        s3.put_object(Bucket=bucket, Key=marker_key(unit), Body=body.encode())
+        outcomes.append(outcome)
 
-    workers = max(1, min(threads, len(units)))
-    jobs = [(make_client(), units[i::workers]) for i in range(workers)]
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="extract") as pool:
-        list(pool.map(run, jobs))
+    if not units:
+        return outcomes, failed
+    with (
+        make_client() as client,
+        ThreadPoolExecutor(max_workers=len(units), thread_name_prefix="extract") as pool,
+    ):
+        list(pool.map(lambda unit: run(client, unit), units))
     return outcomes, failed
 
 

@@ -1,7 +1,7 @@
-"""The extraction in batches (issue 13): partitions of a batch run a few at a time, each with
-its own outcome; a failed partition is retried alone (the others left their markers); a later
-run of the day skips what is clean, unless asked to refresh; the report collects every outcome,
-also of a batch that failed."""
+"""The extraction in batches (issue 13): partitions of a batch read Informat a few at a time,
+each with its own outcome; a failed partition is retried alone (the others left their markers);
+a later run of the day skips what is clean, unless asked to refresh; the report collects every
+outcome, also of a batch that failed."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def fake(failing=(), quarantined=()):
     calls: list[str] = []
     lock = threading.Lock()
 
-    def extract(client, unit):
+    def extract(client, unit, gate):
         with lock:
             calls.append(unit["key"])
         if unit["key"] in failing:
@@ -79,16 +79,39 @@ def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, buck
     assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
 
 
-def test_partitions_run_in_parallel_each_thread_with_its_own_client(s3, bucket):
+def test_partitions_run_in_parallel_sharing_one_client(s3, bucket):
     started = threading.Barrier(2, timeout=5)
 
-    def extract(client, unit):
-        started.wait()  # both threads must be inside at once, or this times out
+    def extract(client, unit, gate):
+        with gate:
+            started.wait()  # both threads must be reading at once, or this times out
         return {**unit, "rows": 1, "success": True, "failed": []}
 
     Client.made = 0
     done, failed = extract_batch(units(count=2), "run-p", s3.client(), bucket, extract, Client, 2)
-    assert failed == [] and len(done) == 2 and Client.made == 2
+    assert failed == [] and len(done) == 2 and Client.made == 1  # one token, one pacer
+
+
+def test_the_bound_holds_while_reading_informat_not_while_validating(s3, bucket):
+    """threads=1: one partition reads Informat at a time, but one that waits for its validation
+    lets the next one read (all three wait together below, or this times out)."""
+    validating = threading.Barrier(3, timeout=5)
+    inside, most = [0], [0]
+    lock = threading.Lock()
+
+    def extract(client, unit, gate):
+        with gate:  # reading Informat
+            with lock:
+                inside[0] += 1
+                most[0] = max(most[0], inside[0])
+            threading.Event().wait(0.05)
+            with lock:
+                inside[0] -= 1
+        validating.wait()
+        return {**unit, "rows": 1, "success": True, "failed": []}
+
+    done, failed = extract_batch(units(count=3), "run-g", s3.client(), bucket, extract, Client, 1)
+    assert failed == [] and len(done) == 3 and most[0] == 1
 
 
 def test_collect_leaves_out_what_has_no_outcome_of_this_run(s3, bucket):
