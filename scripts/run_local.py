@@ -40,8 +40,47 @@ def _private_json(path: Path, data: dict) -> None:
 
 
 def _sandbox_size() -> dict[str, int]:
-    students = os.environ.get("INFORMAT_SANDBOX_STUDENTS")
-    return {"students": int(students)} if students else {}
+    size = {}
+    for name in ("students", "instellingen"):
+        if value := os.environ.get(f"INFORMAT_SANDBOX_{name.upper()}"):
+            size[name] = int(value)
+    return size
+
+
+def _toegangsgroepen() -> dict[str, dict]:
+    """The connection's toegangsgroepen, each with the Rekeningen scope Informat handed out for
+    it (a literal): the default school group's, or one per instelling of a generated one."""
+    from informat_sandbox.data import instellingen_of, scope_of, toegangsgroep_of
+
+    if count := _sandbox_size().get("instellingen"):
+        return {
+            toegangsgroep_of(n): {
+                "instellingsnummer": n,
+                "admins": [f"boekhouding.{n}@example.org"],
+                "payments": True,
+                "scope": scope_of(toegangsgroep_of(n)),
+            }
+            for n, _, _ in instellingen_of(count)
+        }
+    return {
+        "SG-Noord": {
+            "instellingsnummer": "990011",
+            "admins": ["boekhouding.noord@example.org"],
+            "payments": True,
+            "scope": scope_of("SG-Noord"),
+        },
+        "SG-Zuid": {
+            "instellingsnummer": "990013",
+            "admins": ["boekhouding.zuid@example.org"],
+            "payments": True,
+            "scope": scope_of("SG-Zuid"),
+        },
+        "Internaat-De-Linde": {
+            "instellingsnummer": "990015",
+            "admins": ["internaat@example.org"],
+            "scope": scope_of("Internaat-De-Linde"),
+        },
+    }
 
 
 def _local_secrets() -> dict[str, str]:
@@ -105,7 +144,7 @@ def connections(
     preregistration_key: str,
 ):  # fmt: skip
     from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
-    from informat_sandbox.data import INSTELLINGEN, scope_of
+    from informat_sandbox.data import instellingen_of
 
     return {
         "informat_default": {
@@ -116,27 +155,10 @@ def connections(
             "password": client_secret,
             "extra": json.dumps(
                 {
-                    "instellingsnummers": [n for n, _, _ in INSTELLINGEN],
-                    "toegangsgroepen": {
-                        # each with the Rekeningen scope Informat handed out for it (a literal)
-                        "SG-Noord": {
-                            "instellingsnummer": "990011",
-                            "admins": ["boekhouding.noord@example.org"],
-                            "payments": True,
-                            "scope": scope_of("SG-Noord"),
-                        },
-                        "SG-Zuid": {
-                            "instellingsnummer": "990013",
-                            "admins": ["boekhouding.zuid@example.org"],
-                            "payments": True,
-                            "scope": scope_of("SG-Zuid"),
-                        },
-                        "Internaat-De-Linde": {
-                            "instellingsnummer": "990015",
-                            "admins": ["internaat@example.org"],
-                            "scope": scope_of("Internaat-De-Linde"),
-                        },
-                    },
+                    "instellingsnummers": [
+                        n for n, _, _ in instellingen_of(_sandbox_size().get("instellingen", 0))
+                    ],
+                    "toegangsgroepen": _toegangsgroepen(),
                 }
             ),
         },

@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42, help="same seed, same data")
     parser.add_argument("--students", type=int, default=4000, help="students in the school group")
     parser.add_argument(
+        "--instellingen", type=int, default=0,
+        help="0: the default school group (six instellingen, four toegangsgroepen); N: N "
+        "instellingen of equal size, each with a toegangsgroep of its own",
+    )  # fmt: skip
+    parser.add_argument(
         "--client-id", default=os.environ.get("INFORMAT_SANDBOX_CLIENT_ID", "sandbox-client")
     )
     parser.add_argument("--today", type=date.fromisoformat, default=None, help="the sandbox's date")
@@ -46,6 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     state = SandboxState(
         seed=args.seed,
         students=args.students,
+        instellingen=args.instellingen,
         client_id=args.client_id,
         client_secret=secret,
         today=args.today,

@@ -96,6 +96,19 @@ OUT_OF_SCOPE_INSTELLING = ("990019", "Buitenschool (geen toegang)", 0.0)
 DEFAULT_STUDENTS = 4000
 
 
+def instellingen_of(count: int = 0) -> list[tuple[str, str, float]]:
+    """The school group's instellingen (number, name, share of the pupils): the six above, or
+    ``count`` of equal size (a larger school group, as the benchmarks need: 20 instellingen)."""
+    if not count:
+        return INSTELLINGEN
+    return [(str(990100 + i), f"School {i + 1:02d}", 1 / count) for i in range(count)]
+
+
+def toegangsgroep_of(instellingsnummer: str) -> str:
+    """A generated school group's toegangsgroep: one per instelling."""
+    return f"TG-{instellingsnummer}"
+
+
 def _invoices(
     rng: random.Random,
     group: str,
@@ -137,6 +150,7 @@ def build(
     students: int = DEFAULT_STUDENTS,
     client_id: str = "sandbox-client",
     client_secret: str = "",
+    instellingen_count: int = 0,
 ) -> SchoolGroup:
     """Build the school group. Same seed and size: the same data, byte for byte."""
     today = today or date.today()
@@ -148,7 +162,8 @@ def build(
     instellingen: dict[str, Instelling] = {}
     person = 100_000
     inschrijving = 1
-    for number, name, share in [*INSTELLINGEN, OUT_OF_SCOPE_INSTELLING]:
+    chosen = instellingen_of(instellingen_count)
+    for number, name, share in [*chosen, OUT_OF_SCOPE_INSTELLING]:
         inst = Instelling(number, name)
         count = round(students * share)
         for n in range(count):
@@ -201,6 +216,11 @@ def build(
         # exists, but the default client has no access to it
         "VZW-Elders": Toegangsgroep("VZW-Elders", ["990019"], set(schooljaren)),
     }
+    if instellingen_count:  # a generated school group: one healthy toegangsgroep per instelling
+        groups = {
+            toegangsgroep_of(n): Toegangsgroep(toegangsgroep_of(n), [n], set(schooljaren))
+            for n, _, _ in chosen
+        } | {"VZW-Elders": groups["VZW-Elders"]}
     invoice_id = 1
     for group in groups.values():
         group.users = users(group.name)
@@ -219,8 +239,8 @@ def build(
     client = Client(
         client_id=client_id,
         client_secret=client_secret,
-        instellingsnummers={n for n, _, _ in INSTELLINGEN},
-        toegangsgroepen={"SG-Noord", "SG-Zuid", "Internaat-De-Linde"},
+        instellingsnummers={n for n, _, _ in chosen},
+        toegangsgroepen=set(groups) - {"VZW-Elders"},
     )
     return SchoolGroup(
         seed=seed,

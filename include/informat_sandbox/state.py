@@ -74,6 +74,7 @@ class SandboxState:
 
     seed: int = 42
     students: int = seed_data.DEFAULT_STUDENTS
+    instellingen: int = 0  # 0: the default school group; more: that many generated ones
     client_id: str = "sandbox-client"
     client_secret: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     today: date | None = None
@@ -92,6 +93,7 @@ class SandboxState:
                 seed=self.seed,
                 today=self.today or date.today(),
                 students=self.students,
+                instellingen_count=self.instellingen,
                 client_id=self.client_id,
                 client_secret=self.client_secret,
             )

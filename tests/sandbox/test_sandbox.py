@@ -50,6 +50,39 @@ def test_size_option_scales_the_school_group():
     assert data.build(seed=1, students=20_000).all_students() == 20_000
 
 
+def test_a_larger_school_group_has_that_many_instellingen_each_with_a_toegangsgroep(
+    monkeypatch,
+):
+    """Issue 13's benchmark of 20 instellingen; ``make run`` connects to it when asked."""
+    import importlib
+    import json
+    import sys
+
+    group = data.build(students=400, instellingen_count=20)
+    numbers = sorted(n for n in group.instellingen if n != data.OUT_OF_SCOPE_INSTELLING[0])
+    assert len(numbers) == 20 and all(len(group.instellingen[n].students) == 20 for n in numbers)
+    client = group.clients["sandbox-client"]
+    assert sorted(client.instellingsnummers) == numbers
+    assert client.toegangsgroepen == {data.toegangsgroep_of(n) for n in numbers}
+    assert all(group.toegangsgroepen[data.toegangsgroep_of(n)].invoices for n in numbers)
+
+    from ..support.airflow import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT / "scripts"))
+    monkeypatch.setenv("INFORMAT_SANDBOX_INSTELLINGEN", "20")
+    run_local = importlib.import_module("run_local")
+    extra = json.loads(run_local.connections("http://x", _S3(), 0, "s", "k", "p")[
+        "informat_default"]["extra"])  # fmt: skip
+    assert extra["instellingsnummers"] == numbers
+    assert sorted(extra["toegangsgroepen"]) == sorted(client.toegangsgroepen)
+    sys.modules.pop("run_local", None)
+
+
+class _S3:
+    def connection_extra(self):
+        return {}
+
+
 def test_faults_are_validated_and_switchable_without_restart(sandbox):
     url = f"{sandbox.url}/_sandbox/faults"
     bad = requests.put(url, json={"no_such_fault": 1}, timeout=5)
