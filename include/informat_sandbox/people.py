@@ -57,12 +57,17 @@ class InszPool:
         self._used: set[str] = set()
 
     def draw(self, rng: random.Random, born: date, sex: str) -> str:
-        while True:
-            sequence = rng.randrange(1 if sex == "M" else 2, 998, 2)
-            number = insz.make(born, sequence)
+        """One random draw; when taken, the next free sequence of that day and sex (drawing
+        again slowed a large school group to a crawl once a day's sequences filled up)."""
+        sequences = range(1 if sex == "M" else 2, 998, 2)  # odd for boys, even for girls
+        first = (rng.choice(sequences) - sequences.start) // 2
+        for step in range(len(sequences)):
+            number = insz.make(born, sequences[(first + step) % len(sequences)])
             if number not in self._used:
                 self._used.add(number)
                 return number
+        born += timedelta(days=1)  # all taken: the next day (synthetic data)
+        return self.draw(rng, born, sex)
 
 
 # synthetic nationality codes: mostly Belgium (00150, documented); the others only stand in
@@ -111,7 +116,11 @@ def make_relations(rng: random.Random, student: dict[str, Any], pool: InszPool) 
     relations = []
     street = rng.choice(STREETS)
     for index, (kind, names) in enumerate((("moeder", FIRST_NAMES_V), ("vader", FIRST_NAMES_M))):
-        born = date(int(student["geboortedatum"][:4]) - rng.randint(24, 45), rng.randint(1, 12), 1)
+        # the day from the pupil's number: parents born on the 1st only filled the INSZ
+        # sequences of those days in a school group of 200,000
+        day = 1 + student["pPersoon"] % 28
+        year = int(student["geboortedatum"][:4]) - rng.randint(24, 45)
+        born = date(year, rng.randint(1, 12), day)
         relations.append(
             {
                 "pRelatie": student["pPersoon"] * 10 + index,
