@@ -40,7 +40,7 @@ class ExtractSettings:
     insz_mode: str = "pseudonymise"
     row_count_band: float = 0.5  # a run may differ this much (share) from the last good run
     empty_instellingen: tuple[str, ...] = ()
-    batch_rows: int = 5000
+    batch_rows: int = 1000  # records held as Python objects at once (memory stays flat)
     alert_recipients: tuple[str, ...] = ()  # the data team, told of quarantined partitions
     # delta reads (changedSince) every day but this weekday (0 Monday), when a full snapshot is
     # read and compared with the merged state; None: a full read every day

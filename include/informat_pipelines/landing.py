@@ -52,7 +52,8 @@ def arrow_schema(entity: Entity, insz_mode: str):
 
 
 MIN_KEY_BYTES = 32
-RAW_GZIP_LEVEL = 6
+RAW_GZIP_LEVEL = 3
+ROW_GROUP_ROWS = 20_000
 
 
 def key_fingerprint(key: bytes) -> str:
@@ -90,8 +91,12 @@ def land(
 ) -> Landed:
     """Write ``records`` as they stream: raw (gzipped JSON lines, as received but for the INSZ)
     and clean (typed Parquet), the INSZ in both pseudonymised, dropped or kept as ``insz_mode``
-    says, in batches of ``batch_rows``. What a record
-    does not carry (its instelling) comes from the call: ``key`` and ``schooljaar``."""
+    says. What a record does not carry (its instelling) comes from the call: ``key`` and
+    ``schooljaar``.
+
+    Memory stays flat: at most ``batch_rows`` records are Python objects at once (they take
+    about ten times what their Arrow batch takes); the batches are gathered into row groups of
+    ``ROW_GROUP_ROWS``, so that the Parquet file is not cut into small row groups."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -107,18 +112,21 @@ def land(
     converter = Row(entity, {"key": key, "schooljaar": schooljaar}, settings, pseudonymisation_key)
     encode = json.JSONEncoder(ensure_ascii=False).encode
     rows = 0
+    group: list[Any] = []  # Arrow batches of the row group being gathered
 
-    def flush(raw, writer) -> None:
+    def flush(raw, writer, last: bool = False) -> None:
         raw.write(("\n".join(lines) + "\n").encode() if lines else b"")
         lines.clear()
         if columns[0][1]:
-            batch = pa.RecordBatch.from_pydict(dict(columns), schema=schema)
-            writer.write_batch(batch)
+            group.append(pa.RecordBatch.from_pydict(dict(columns), schema=schema))
             for _, values in columns:
                 values.clear()
+        if group and (last or sum(b.num_rows for b in group) >= ROW_GROUP_ROWS):
+            writer.write_table(pa.Table.from_batches(group, schema), row_group_size=ROW_GROUP_ROWS)
+            group.clear()
 
-    # raw/ is kept 30 days: zlib's default level, not gzip's slowest (9: about 3x the CPU here
-    # for a few per cent less)
+    # raw/ is kept 30 days: a fast level (3: 0.07 s for a 4,800-student answer of 8.9 MB, 1.26 MB)
+    # rather than gzip's default 9 or zlib's 6 (0.15 s, 1.08 MB)
     with (
         gzip.open(raw_path, "wb", compresslevel=RAW_GZIP_LEVEL) as raw,
         pq.ParquetWriter(parquet_path, schema, compression="zstd") as writer,
@@ -132,5 +140,5 @@ def land(
                     column.append(values.get(name))
             if rows % settings.batch_rows == 0:
                 flush(raw, writer)
-        flush(raw, writer)
+        flush(raw, writer, last=True)
     return Landed(entity.name, key, rows, str(raw_path), str(parquet_path), converter.problems())

@@ -210,3 +210,21 @@ def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, b
     assert any(k.startswith("clean/students/") for k in data)
     assert not any(k.startswith("raw/") for k in data)
     assert raw == [outcome["keys"]["raw"]] and raw[0].startswith("raw/students/")
+
+
+def test_small_batches_are_gathered_into_row_groups(tmp_path, monkeypatch):
+    """Issue 13: at most ``batch_rows`` records are Python objects at once (memory stays flat),
+    yet the Parquet file is not cut into row groups of that size."""
+    from informat_pipelines import landing
+
+    records = [{"persoonId": f"p{i}", "pPersoon": i, "geslacht": "M"} for i in range(2500)]
+    settings = ExtractSettings(batch_rows=1000)
+    (tmp_path / "a").mkdir()
+    one = land(records, ENTITIES["students"], "990011", tmp_path / "a", settings, KEY, "2026-27")
+    assert pq.ParquetFile(one.parquet_path).metadata.num_row_groups == 1
+    monkeypatch.setattr(landing, "ROW_GROUP_ROWS", 1000)
+    (tmp_path / "b").mkdir()
+    cut = land(records, ENTITIES["students"], "990011", tmp_path / "b", settings, KEY, "2026-27")
+    table = pq.read_table(cut.parquet_path)
+    assert pq.ParquetFile(cut.parquet_path).metadata.num_row_groups == 3
+    assert table.num_rows == 2500 and table["pPersoon"].to_pylist() == list(range(2500))
