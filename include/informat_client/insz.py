@@ -12,6 +12,8 @@ def normalize(value: str | None) -> str | None:
     """Strip dots, dashes and spaces; return the 11 digits, or None when it is not 11 digits."""
     if value is None:
         return None
+    if type(value) is str and len(value) == 11 and value.isdigit():  # most: no pattern needed
+        return value
     digits = _SEPARATORS.sub("", str(value))
     return digits if len(digits) == 11 and digits.isdigit() else None
 

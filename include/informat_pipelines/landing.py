@@ -110,7 +110,8 @@ def land(
     columns = [(name, []) for name in schema.names]
     lines: list[str] = []
     converter = Row(entity, {"key": key, "schooljaar": schooljaar}, settings, pseudonymisation_key)
-    encode = json.JSONEncoder(ensure_ascii=False).encode
+    # Informat's answers are trees: no cycle to look for
+    encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
     rows = 0
     group: list[Any] = []  # Arrow batches of the row group being gathered
 

@@ -154,6 +154,7 @@ class Row:
 
             return items
         convert = _AS.get(column.type, _as_string)
+        kind = {"string": str, "insz": str, "bool": bool}.get(column.type)
 
         def converted(record: dict[str, Any]) -> Any:
             raw = read(record) if read else record.get(key)
@@ -161,7 +162,7 @@ class Row:
                 if required:
                     missing[key] += 1
                 return None
-            if type(raw) is str and convert is _as_string:  # most values: nothing to convert
+            if type(raw) is kind:  # most values: already what the column holds
                 return raw
             try:
                 return convert(raw)
