@@ -1,7 +1,8 @@
 """Throughput against a peer: dlt's REST API source reading the same students from the same
 sandbox (0.2 s latency per call), side by side with the project's extraction doing everything it
-does (raw copy, pseudonymised typed Parquet, Great Expectations, upload), each measured as a whole
-process (imports included). dlt lives in a venv of its own (`benchmarks/requirements-dlt.txt`,
+does (raw copy, pseudonymised typed Parquet, Great Expectations, upload to S3: moto's server in
+a process of its own, as S3 is a service of its own), each measured as a whole process (imports
+included). dlt lives in a venv of its own (`benchmarks/requirements-dlt.txt`,
 made on first use in `.venv-dlt/`): the product never depends on it."""
 
 from __future__ import annotations
@@ -24,20 +25,28 @@ PROJECT = """
 import datetime as dt, json, sys, time
 sys.path.insert(0, {include!r})
 from informat_client import InformatClient, InformatConfig
-from informat_devtools.s3 import LocalS3
+import boto3
 from informat_pipelines.extract import ExtractSettings
 from informat_pipelines.extract_batch import extract_batch, extractor
+from informat_pipelines.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
-s3 = LocalS3().start(buckets=("informat-data",))
+s3 = boto3.client("s3", endpoint_url={s3_url!r}, aws_access_key_id="bench",
+                  aws_secret_access_key="bench", region_name="eu-west-1")
+s3.create_bucket(Bucket="informat-data",
+                 CreateBucketConfiguration={{"LocationConstraint": "eu-west-1"}})
 units = [{{"entity": "students", "key": n, "schooljaar": "2026-27", "day": "2026-11-28"}}
          for n in {numbers!r}]
-extract = extractor(s3.client(), "informat-data", ExtractSettings(), b"k" * 40)
-done, failed = extract_batch(units, "bench", s3.client(), "informat-data", extract,
-                             lambda: InformatClient(config), {threads})
-s3.stop()
+with ValidationProcess() as validate:
+    extract = extractor(s3, "informat-data", ExtractSettings(), b"k" * 40, validator=validate)
+    done, failed = extract_batch(units, "bench", s3, "informat-data", extract,
+                                 lambda: InformatClient(config), {threads})
+import resource
 peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]
-print(json.dumps({{"rows": sum(o["rows"] for o in done), "failed": failed, "peak_kb": peak}}))
+own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime  # with the GX process
+print(json.dumps({{"rows": sum(o["rows"] for o in done), "failed": failed, "peak_kb": peak,
+                  "child_peak_kb": children.ru_maxrss, "cpu_s": cpu}}))
 """
 
 DLT = """
@@ -95,17 +104,18 @@ def _whole_process(python: Path, script: str) -> tuple[float, dict]:
 
 
 def dlt_peer() -> None:
-    from .__main__ import Sandbox
+    from .__main__ import S3Process, Sandbox
 
     python = _dlt_python()
     sizes = [20_000] if QUICK else [20_000, 200_000]
     print("\nThroughput against dlt 1.31's REST API source: the same students, 0.2 s per call, "
           "each a whole process (goal: 2x at 200k, 1.2x at 20k)")  # fmt: skip
     for students in sizes:
-        sandbox = Sandbox(students)
+        sandbox, s3 = Sandbox(students), S3Process()
         try:
             sandbox.faults(latency_ms=200)
-            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS}
+            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS,
+                      "s3_url": s3.url}  # fmt: skip
             project_s, project = _whole_process(
                 Path(sys.executable),
                 PROJECT.format(include=str(ROOT / "include"), threads=2, **values),
@@ -113,11 +123,44 @@ def dlt_peer() -> None:
             dlt_s, peer = _whole_process(python, DLT.format(**values))
         finally:
             sandbox.stop()
+            s3.stop()
         ours, theirs = project["rows"] / project_s, peer["rows"] / dlt_s
         goal = 2.0 if students >= 200_000 else 1.2
         line(f"{students:,} students: project (everything it does)",
-              f"{ours:,.0f} records/s, peak {project['peak_kb'] / 1024:.0f} MB")  # fmt: skip
+              f"{ours:,.0f} records/s, peak {project['peak_kb'] / 1024:.0f} MB "
+              f"+ {project['child_peak_kb'] / 1024:.0f} MB (its GX process)")  # fmt: skip
         line(f"{students:,} students: dlt peer (whole answers to Parquet)",
               f"{theirs:,.0f} records/s, peak {peer['peak_kb'] / 1024:.0f} MB")  # fmt: skip
         line(f"{students:,} students: project / dlt (goal {goal}x)",
               f"{ours / theirs:.2f}x ({'holds' if ours / theirs >= goal else 'does NOT hold'})")  # fmt: skip
+
+
+def cpu() -> None:
+    """The issue's CPU goal: concurrent partitions may not cost more CPU seconds than the same
+    partitions read one at a time (in session 1, three threads in one process cost twice)."""
+    students = 20_000
+    print(f"\nCPU seconds of the project's extraction ({students:,} students, 5 instellingen, "
+          "0.2 s per call; the task and its GX process), by partitions reading Informat at once")  # fmt: skip
+    from .__main__ import S3Process, Sandbox
+
+    figures = {}
+    sandbox = Sandbox(students)
+    try:
+        sandbox.faults(latency_ms=200)
+        for threads in (1, 2, 5):
+            s3 = S3Process()  # a fresh endpoint: the bucket is made anew
+            try:
+                values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS,
+                          "s3_url": s3.url}  # fmt: skip
+                script = PROJECT.format(include=str(ROOT / "include"), threads=threads, **values)
+                figures[threads] = _whole_process(Path(sys.executable), script)
+            finally:
+                s3.stop()
+    finally:
+        sandbox.stop()
+    one = figures[1][1]["cpu_s"]
+    for threads, (seconds, out) in figures.items():
+        ratio = out["cpu_s"] / one
+        line(f"{threads} at once: wall, CPU (CPU against one at a time)",
+             f"{seconds:.1f} s, {out['cpu_s']:.1f} s ({ratio:.2f}x"
+             f"{'' if threads == 1 else ', holds' if ratio <= 1.05 else ', does NOT hold'})")  # fmt: skip

@@ -33,6 +33,7 @@ def install(app: FastAPI, state: SandboxState) -> None:
             retry = _rate_limited(state, faults.rate_limit_rps)
             if retry is not None:
                 state.stats["429"] += 1
+                state.stats[f"429 {request.method} {_route_name(path)}"] += 1
                 return error(
                     429,
                     "Too many requests",
