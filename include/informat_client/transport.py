@@ -127,6 +127,9 @@ class Transport(Tokens):
         self._count("retries")
         exc = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
+        if _queued(exc):
+            log.warning("%s; waiting %.1f s as Informat asks", exc, wait)
+            return
         log.warning(
             "%s; attempt %d of %d, retrying in %.1f s",
             exc,
@@ -140,17 +143,27 @@ class Transport(Tokens):
 
         Only retryable errors are repeated (429, 5xx, timeouts, connection errors, a cut-off
         body). With ``retry_on_all=False`` (a POST that is not idempotent) only 429 is repeated:
-        Informat refused that request before doing anything.
+        Informat refused that request before doing anything. A 429 with ``Retry-After`` is a
+        queue, not a failure: it does not count against ``max_attempts``, only against the time
+        budget (``max_retry_seconds``); under a rate limit shared by a whole school group's
+        partitions, six 429s in a row are normal and must not fail a partition.
         """
 
         started = time.monotonic()
+        budget = self.config.max_retry_seconds
+        queued = [0]  # attempts answered with a 429 and Retry-After
 
-        def should_retry(exc: BaseException) -> bool:
+        def spent(state: tenacity.RetryCallState) -> float:
+            # the clock, or the waits when the caller's own sleep keeps the clock still (tests)
+            return max(time.monotonic() - started, state.idle_for)
+
+        def should_retry(state: tenacity.RetryCallState) -> bool:
+            exc = state.outcome.exception() if state.outcome else None
             if not isinstance(exc, InformatError) or not exc.retryable:
                 return False
             if not (retry_on_all or isinstance(exc, InformatRateLimitError)):
                 return False
-            left = self.config.max_retry_seconds - (time.monotonic() - started)
+            left = budget - spent(state)
             if exc.retry_after is not None and exc.retry_after > left:
                 # a budget is a budget: no wait longer than what is left of it
                 exc.reason += (
@@ -161,12 +174,17 @@ class Transport(Tokens):
                 return False
             return True
 
+        def stop(state: tenacity.RetryCallState) -> bool:
+            if spent(state) >= budget:
+                return True
+            if _queued(state.outcome.exception() if state.outcome else None):
+                queued[0] += 1
+                return False
+            return state.attempt_number - queued[0] >= self.config.max_attempts
+
         retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(should_retry),
-            stop=(
-                tenacity.stop_after_attempt(self.config.max_attempts)
-                | tenacity.stop_after_delay(self.config.max_retry_seconds)
-            ),
+            retry=should_retry,
+            stop=stop,
             wait=self._wait,
             sleep=self._sleep,
             before_sleep=self._before_sleep,
@@ -357,3 +375,8 @@ class Transport(Tokens):
             return
         response = self._retrying(lambda: self._send(call, params=params, stream=True), call)
         yield from stream_records(response, call, list_key, lambda n: self._count("bytes", n))
+
+
+def _queued(exc: BaseException | None) -> bool:
+    """A 429 that says when to come back."""
+    return isinstance(exc, InformatRateLimitError) and exc.retry_after is not None

@@ -366,10 +366,26 @@ def test_pdf_request_is_not_repeated_after_a_5xx(client, sandbox):
 
 
 def test_rate_limit_error_is_reported_when_it_never_ends(make_client, sandbox):
+    client = make_client(max_attempts=2, max_retry_seconds=10)
+    sandbox.set_faults(
+        script=[{"match": "/employees", "status": 429, "times": 10_000, "retry_after": 2}]
+    )
+    with pytest.raises(InformatRateLimitError, match=r"more than the .* left of the retry budget"):
+        list(client.iter_employees("990011"))
+    assert sandbox.stats()["GET personeel/employees"] in (5, 6)  # 2 s each, 10 s budget
+
+
+def test_a_queue_of_429s_does_not_use_up_the_attempts(make_client, sandbox, sleeps):
+    """Issue 13: under a rate limit the whole school group shares, a partition may be told to
+    wait many times in a row; each Retry-After is honoured within the time budget, and only
+    other failures count against max_attempts."""
     client = make_client(max_attempts=2)
     sandbox.set_faults(
-        script=[{"match": "/employees", "status": 429, "times": 5, "retry_after": 2}]
+        script=[{"match": "/employees", "status": 429, "times": 8, "retry_after": 1}]
     )
-    with pytest.raises(InformatRateLimitError) as failed:
+    assert list(client.iter_employees("990011"))
+    assert len(sleeps.calls) == 8 and sandbox.stats()["GET personeel/employees"] == 9
+    sandbox.set_faults(script=[{"match": "/employees", "status": 502, "times": 5}])
+    with pytest.raises(InformatServerError):
         list(client.iter_employees("990011"))
-    assert failed.value.retry_after == 2
+    assert len(sleeps.calls) == 9  # two attempts for a 502: one wait
