@@ -47,6 +47,12 @@ def _sandbox_size() -> dict[str, int]:
     return size
 
 
+def _pacing() -> dict[str, float]:
+    """INFORMAT_MAX_REQUESTS_PER_SECOND: the connection's client-side pacing (per task)."""
+    rate = os.environ.get("INFORMAT_MAX_REQUESTS_PER_SECOND")
+    return {"max_requests_per_second": float(rate)} if rate else {}
+
+
 def _toegangsgroepen() -> dict[str, dict]:
     """The connection's toegangsgroepen, each with the Rekeningen scope Informat handed out for
     it (a literal): the default school group's, or one per instelling of a generated one."""
@@ -159,6 +165,7 @@ def connections(
                         n for n, _, _ in instellingen_of(_sandbox_size().get("instellingen", 0))
                     ],
                     "toegangsgroepen": _toegangsgroepen(),
+                    **_pacing(),
                 }
             ),
         },
