@@ -47,6 +47,7 @@ class ValidationProcess:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._child: subprocess.Popen[str] | None = None
+        self._asked = False
 
     def __enter__(self) -> ValidationProcess:
         self._start()
@@ -71,6 +72,10 @@ class ValidationProcess:
         child, self._child = self._child, None
         if child is None:
             return
+        if not self._asked:  # every partition was done before (a rerun): no import to wait for
+            child.kill()
+            child.wait()
+            return
         try:
             child.stdin.close()
             child.wait(timeout=30)
@@ -94,6 +99,7 @@ class ValidationProcess:
             "today": today.isoformat(),
         }
         with self._lock:
+            self._asked = True
             if self._child is None or self._child.poll() is not None:
                 self.close()
                 self._start()

@@ -56,3 +56,11 @@ def test_an_error_inside_the_child_is_told_without_ending_it(tmp_path):
         first = child._child
         assert child(good, ENTITIES["students"], None, SETTINGS, DAY).success
         assert child._child is first
+
+
+def test_a_child_never_asked_is_not_waited_for():
+    """A rerun whose partitions were all done before asks nothing: closing does not wait for
+    the child's GX import (seconds) to end."""
+    with ValidationProcess() as child:
+        started = child._child
+    assert started.returncode == -9  # killed, not ended by itself after its import
