@@ -65,8 +65,24 @@ def _as_string(raw: Any) -> str:
     return str(raw)
 
 
-# "insz" values are strings until the row is built (then hashed, kept or dropped)
-_AS = {"date": _as_date, "int": _as_int, "float": _as_float, "bool": _as_bool}
+def _as_list(raw: Any) -> list:
+    if not isinstance(raw, list):
+        raise _WrongType
+    return raw
+
+
+# per column type: the Python type its values mostly arrive as (taken as they are) and the
+# conversion of any other value; "insz" values are strings until the row is built (then hashed,
+# kept or dropped), "list" values are the items the nested columns read
+_CONVERT: dict[str, tuple[type | None, Callable[[Any], Any]]] = {
+    "string": (str, _as_string),
+    "insz": (str, _as_string),
+    "bool": (bool, _as_bool),
+    "list": (list, _as_list),
+    "date": (None, _as_date),
+    "int": (None, _as_int),
+    "float": (None, _as_float),
+}
 
 
 class Row:
@@ -137,23 +153,7 @@ class Row:
         label = column.key if isinstance(column.key, str) else column.name
         read = column.key if callable(column.key) else None
         key, required = column.key, column.required and read is None
-
-        if column.type == "list":
-
-            def items(record: dict[str, Any]) -> Any:
-                raw = read(record) if read else record.get(key)
-                if raw is None or raw == "":
-                    if required:
-                        missing[key] += 1
-                    return None
-                if not isinstance(raw, list):
-                    wrong_type[label] += 1
-                    return None
-                return raw
-
-            return items
-        convert = _AS.get(column.type, _as_string)
-        kind = {"string": str, "insz": str, "bool": bool}.get(column.type)
+        kind, convert = _CONVERT[column.type]
 
         def converted(record: dict[str, Any]) -> Any:
             raw = read(record) if read else record.get(key)
