@@ -212,16 +212,14 @@ def extraction() -> None:
 MEMORY_PROBE = """
 import json, resource, sys
 sys.path.insert(0, {include!r})
-import boto3
+from informat_devtools.s3 import client_for, make_buckets
 from informat_client import InformatClient, InformatConfig
 from informat_pipelines.extract import ExtractSettings, extract_partition
 from informat_pipelines.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
-s3 = boto3.client("s3", endpoint_url={s3_url!r}, aws_access_key_id="bench",
-                  aws_secret_access_key="bench", region_name="eu-west-1")
-s3.create_bucket(Bucket="informat-data",
-                 CreateBucketConfiguration={{"LocationConstraint": "eu-west-1"}})
+s3 = client_for({s3_url!r})  # moto's server in a process of its own
+make_buckets(s3, ("informat-data",))
 unit = {{"entity": "students", "key": {number!r}, "schooljaar": "2026-27", "day": "2026-11-28"}}
 with ValidationProcess() as validate, InformatClient(config) as client:
     outcome = extract_partition(client, s3, "informat-data", unit, ExtractSettings(),

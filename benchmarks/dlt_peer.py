@@ -25,16 +25,14 @@ PROJECT = """
 import datetime as dt, json, sys, time
 sys.path.insert(0, {include!r})
 from informat_client import InformatClient, InformatConfig
-import boto3
+from informat_devtools.s3 import client_for, make_buckets
 from informat_pipelines.extract import ExtractSettings
 from informat_pipelines.extract_batch import extract_batch, extractor
 from informat_pipelines.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
-s3 = boto3.client("s3", endpoint_url={s3_url!r}, aws_access_key_id="bench",
-                  aws_secret_access_key="bench", region_name="eu-west-1")
-s3.create_bucket(Bucket="informat-data",
-                 CreateBucketConfiguration={{"LocationConstraint": "eu-west-1"}})
+s3 = client_for({s3_url!r})  # moto's server in a process of its own
+make_buckets(s3, ("informat-data",))
 units = [{{"entity": "students", "key": n, "schooljaar": "2026-27", "day": "2026-11-28"}}
          for n in {numbers!r}]
 with ValidationProcess() as validate:
@@ -103,27 +101,38 @@ def _whole_process(python: Path, script: str) -> tuple[float, dict]:
     return elapsed, json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _project(sandbox, threads: int) -> tuple[float, dict]:
+    """The project's extraction of ``sandbox``'s students as a whole process, ``threads``
+    partitions reading at once, against a fresh S3 endpoint (the bucket is made anew)."""
+    from .__main__ import S3Process
+
+    s3 = S3Process()
+    try:
+        script = PROJECT.format(
+            include=str(ROOT / "include"), threads=threads, url=sandbox.url,
+            secret=sandbox.secret, numbers=NUMBERS, s3_url=s3.url,
+        )  # fmt: skip
+        return _whole_process(Path(sys.executable), script)
+    finally:
+        s3.stop()
+
+
 def dlt_peer() -> None:
-    from .__main__ import S3Process, Sandbox
+    from .__main__ import Sandbox
 
     python = _dlt_python()
     sizes = [20_000] if QUICK else [20_000, 200_000]
     print("\nThroughput against dlt 1.31's REST API source: the same students, 0.2 s per call, "
           "each a whole process (goal: 2x at 200k, 1.2x at 20k)")  # fmt: skip
     for students in sizes:
-        sandbox, s3 = Sandbox(students), S3Process()
+        sandbox = Sandbox(students)
         try:
             sandbox.faults(latency_ms=200)
-            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS,
-                      "s3_url": s3.url}  # fmt: skip
-            project_s, project = _whole_process(
-                Path(sys.executable),
-                PROJECT.format(include=str(ROOT / "include"), threads=2, **values),
-            )
+            project_s, project = _project(sandbox, threads=2)
+            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS}
             dlt_s, peer = _whole_process(python, DLT.format(**values))
         finally:
             sandbox.stop()
-            s3.stop()
         ours, theirs = project["rows"] / project_s, peer["rows"] / dlt_s
         goal = 2.0 if students >= 200_000 else 1.2
         line(f"{students:,} students: project (everything it does)",
@@ -141,21 +150,12 @@ def cpu() -> None:
     students = 20_000
     print(f"\nCPU seconds of the project's extraction ({students:,} students, 5 instellingen, "
           "0.2 s per call; the task and its GX process), by partitions reading Informat at once")  # fmt: skip
-    from .__main__ import S3Process, Sandbox
+    from .__main__ import Sandbox
 
-    figures = {}
     sandbox = Sandbox(students)
     try:
         sandbox.faults(latency_ms=200)
-        for threads in (1, 2, 5):
-            s3 = S3Process()  # a fresh endpoint: the bucket is made anew
-            try:
-                values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS,
-                          "s3_url": s3.url}  # fmt: skip
-                script = PROJECT.format(include=str(ROOT / "include"), threads=threads, **values)
-                figures[threads] = _whole_process(Path(sys.executable), script)
-            finally:
-                s3.stop()
+        figures = {threads: _project(sandbox, threads) for threads in (1, 2, 5)}
     finally:
         sandbox.stop()
     one = figures[1][1]["cpu_s"]

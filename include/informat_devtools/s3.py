@@ -26,15 +26,7 @@ class LocalS3:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
         self._server.start()
         self.port = self._server._server.server_port  # the port actually bound
-        client = self.client()
-        for bucket in buckets:
-            # moto keeps its state per process: an earlier endpoint may have made the bucket
-            with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
-                client.create_bucket(
-                    Bucket=bucket,
-                    CreateBucketConfiguration={"LocationConstraint": REGION},
-                    ObjectLockEnabledForBucket=bucket.endswith("archive"),
-                )
+        make_buckets(self.client(), buckets)
         return self
 
     def stop(self) -> None:
@@ -45,15 +37,7 @@ class LocalS3:
         return f"http://{self.host}:{self.port}"
 
     def client(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "s3",
-            endpoint_url=self.url,
-            aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY,
-            region_name=REGION,
-        )
+        return client_for(self.url)
 
     def connection_extra(self) -> dict[str, Any]:
         """The extra of an Airflow ``aws`` connection to this endpoint."""
@@ -72,3 +56,28 @@ class LocalS3:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def client_for(url: str) -> Any:
+    """A boto3 client of the S3-compatible endpoint at ``url`` (moto's server, in this process
+    or another)."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=url,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+        region_name=REGION,
+    )
+
+
+def make_buckets(client: Any, buckets: tuple[str, ...] = DEFAULT_BUCKETS) -> None:
+    for bucket in buckets:
+        # moto keeps its state per process: an earlier endpoint may have made the bucket
+        with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):
+            client.create_bucket(
+                Bucket=bucket,
+                CreateBucketConfiguration={"LocationConstraint": REGION},
+                ObjectLockEnabledForBucket=bucket.endswith("archive"),
+            )
