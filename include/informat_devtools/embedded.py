@@ -104,30 +104,25 @@ class EmbeddedDefault:
                 time.sleep(2)
         raise TimeoutError(path)
 
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+    def unpause(self, dag_id: str) -> None:
         deadline = time.monotonic() + 240
         while True:  # the dag-processor needs a moment to parse the DAGs
             try:
-                self.call("GET", f"/dags/{dag_id}")
-                break
+                self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+                return
             except requests.HTTPError:
                 assert time.monotonic() < deadline, f"{dag_id} never appeared"
                 time.sleep(2)
-        self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        self.unpause(dag_id)
         body = {"logical_date": None, "conf": conf or {}}
         return self.call("POST", f"/dags/{dag_id}/dagRuns", json=body)["dag_run_id"]
 
     def scheduled_run(self, dag_id: str, timeout: float = 900) -> dict[str, Any]:
         """Unpause ``dag_id`` and answer the run its schedule makes at once (the latest
         interval: a day's first run, as a school group's morning has it) once it ended."""
-        deadline = time.monotonic() + 240
-        while True:  # the dag-processor needs a moment to parse the DAGs
-            try:
-                self.call("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-                break
-            except requests.HTTPError:
-                assert time.monotonic() < deadline, f"{dag_id} never appeared"
-                time.sleep(2)
+        self.unpause(dag_id)
         deadline = time.monotonic() + 60
         while not (runs := self.call("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]):
             assert time.monotonic() < deadline, f"{dag_id}: the scheduler made no run"
