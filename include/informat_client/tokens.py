@@ -68,6 +68,10 @@ class Tokens:
         groups = self.config.toegangsgroepen
         group = groups.get(call.toegangsgroep or "")
         if group is not None and group.scope:
+            if self.config.combine_scopes and not self._rekeningen_combined_refused:
+                # every toegangsgroep's literal in one token request (a school group's invoices
+                # took a token request per toegangsgroep), as for the instellingen's families
+                return frozenset(g.scope for g in groups.values() if g.scope)
             return frozenset({group.scope})
         if (
             call.toegangsgroep is None
@@ -81,6 +85,14 @@ class Tokens:
                 return frozenset(literals)
         template = self.config.scope_templates[REKENINGEN_SCOPE]
         return frozenset({template.format(instellingsnummer=call.instellingsnummer)})
+
+    def _refuse_combined(self, call: Call) -> None:
+        """The identity server refused a combined scope set: ask per call from now on (for the
+        Rekeningen API or for the instellingen's families, whichever the call needed)."""
+        if CALL_SCOPES.get(call.name, call.api) == REKENINGEN_SCOPE:
+            self._rekeningen_combined_refused = True
+        else:
+            self._combined_refused = True
 
     def _token(self, scopes: frozenset[str], call: Call, *, renew: bool = False) -> str:
         with self._token_lock:

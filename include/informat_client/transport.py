@@ -71,6 +71,7 @@ class Transport(Tokens):
         self._on_secret = on_secret
         self._tokens: dict[frozenset[str], Token] = {}
         self._combined_refused = False  # the identity server refused the combined scope set
+        self._rekeningen_combined_refused = False  # ... the toegangsgroepen's literals together
         self._token_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats = {
@@ -235,9 +236,9 @@ class Transport(Tokens):
         except InformatForbiddenError:
             if len(scopes) < 2 or self.config.scopes:
                 raise
-            # not every family is granted for every instelling: ask per call from now on
+            # not every scope of the set is granted: ask per call from now on
             log.info("combined scopes refused; asking one scope per call from now on")
-            self._combined_refused = True
+            self._refuse_combined(call)
             scopes = self._scopes(call)
             token = self._token(scopes, call)
         response = self._request(

@@ -258,6 +258,44 @@ def test_scopes_per_call_when_the_combined_set_is_refused(make_client, sandbox):
     assert client.stats["token_requests"] == 3
 
 
+def test_the_toegangsgroepen_literals_go_in_one_token_request(make_client, sandbox):
+    """Issue 13: a school group's invoices took a token request per toegangsgroep (20 of the 80
+    requests of a run for 20 instellingen); the literals now go together, as the families do."""
+    from informat_client import ToegangsgroepConfig
+    from informat_sandbox.data import scope_of
+
+    groups = {
+        name: ToegangsgroepConfig(name, number, (), True, scope_of(name))
+        for name, number in (("SG-Noord", "990011"), ("Internaat-De-Linde", "990015"))
+    }
+    client = make_client(toegangsgroepen=groups)
+    year = schooljaar(sandbox)
+    assert list(client.iter_invoices("SG-Noord", year)) and list(
+        client.iter_invoices("Internaat-De-Linde", year)
+    )
+    assert client.stats["token_requests"] == 1
+    granted = [frozenset(t.scopes) for t in sandbox.state.tokens.values()]
+    assert granted == [frozenset({scope_of("SG-Noord"), scope_of("Internaat-De-Linde")})]
+
+
+def test_a_refused_literal_makes_each_toegangsgroep_ask_its_own(make_client, sandbox):
+    from informat_client import ToegangsgroepConfig
+    from informat_sandbox.data import scope_of
+
+    groups = {  # VZW-Elders: not granted to this client
+        name: ToegangsgroepConfig(name, number, (), True, scope_of(name))
+        for name, number in (("SG-Noord", "990011"), ("VZW-Elders", "990019"))
+    }
+    client = make_client(toegangsgroepen=groups)
+    year = schooljaar(sandbox)
+    assert list(client.iter_invoices("SG-Noord", year))
+    assert next(iter(client.iter_students("990011", year)))
+    # refused together once, then SG-Noord alone; the instellingen's families still combined
+    assert client.stats["token_requests"] == 3
+    with pytest.raises(InformatForbiddenError):
+        list(client.iter_invoices("VZW-Elders", year))
+
+
 def test_rekeningen_asks_the_literal_scope_of_the_toegangsgroep(client, sandbox):
     from informat_sandbox.data import scope_of
 
