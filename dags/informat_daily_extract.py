@@ -19,10 +19,12 @@ HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
 SETTINGS_VARIABLE = "informat_extract_settings"
 POOL = "informat_api"  # bounds how many extractions call Informat at once
-# Airflow's start-up and the GX import paid once per this many partitions (1: a task for each)
-PARTITIONS_PER_TASK = int(os.environ.get("INFORMAT_EXTRACT_BATCH", "8"))
-# partitions a task extracts at once (it takes as many slots of the pool)
+# partitions a task reads from Informat at once (it takes as many slots of the pool)
 THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
+# extract tasks, each taking every TASKS-th partition: as many as the pool lets run at once
+# (its slots / THREADS), so that Airflow's start-up and the GX import are paid once per task
+# and no second wave of tasks waits for the first
+TASKS = int(os.environ.get("INFORMAT_EXTRACT_TASKS", "2"))
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
 # named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
 # provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra
@@ -42,12 +44,13 @@ DOC = f"""
 Every day at {HOUR:02d}:00 Europe/Brussels (no catch-up), for the schooljaar of the run's date (it
 turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations
 and employees of every instellingsnummer in the `informat` connection, and invoices of every
-toegangsgroep. A mapped task extracts a batch of up to {PARTITIONS_PER_TASK} partitions of one
-entity, {THREADS} at a time, taking {THREADS} slots of the pool `{POOL}` (its slots bound how many
-partitions call Informat at once): Airflow's start-up and the Great Expectations import are paid
-once per batch. Each finished partition leaves a marker (`state/partitions/`): a retry redoes only
-the partitions that failed, and a later run of the same day skips what is already clean (param
-`refresh`: read it again). An entity outside the client's scopes is skipped with a log line.
+toegangsgroep. {TASKS} mapped extract tasks plan the run's partitions themselves and each takes
+every {TASKS}th of them (of every entity), {THREADS} reading Informat at a time, taking {THREADS}
+slots of the pool `{POOL}` (its slots bound how many partitions call Informat at once): Airflow's
+start-up and the Great Expectations import are paid once per task. Each finished partition leaves
+a marker (`state/partitions/`): a retry redoes only the partitions that failed, and a later run of
+the same day skips what is already clean (param `refresh`: read it again). An entity outside the
+client's scopes is skipped with a log line.
 
 Each partition is streamed into `raw/` (gzipped JSON lines, as Informat answered but for the INSZ,
 handled as `insz_mode` says; kept `raw_retention_days`, 30, then deleted) and, typed and with the
@@ -70,10 +73,23 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
   `reports/date=<day>/report.html`, fix the cause at the school or in Informat, then run the DAG
   again for that day: the clean partitions are skipped, the quarantined ones read again.
 - **an `extract` task failed**: Informat unreachable or refused for a partition (the log names
-  the instelling, API and Informat's code; the others of the batch went on). Clear that task once
+  the instelling, API and Informat's code; the others of the task went on). Clear that task once
   Informat answers again: it redoes only the partitions that failed.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
 """
+
+
+def _units(context) -> list[dict]:
+    """Every partition of this run, from the params and the `informat` connection (each task
+    plans them itself; the plan is cheap and the same for all)."""
+    from informat_airflow.context import run_day, run_schooljaar
+    from informat_airflow.hooks import InformatHook
+    from informat_pipelines.extract_batch import plan
+
+    config = InformatHook(INFORMAT_CONN_ID).get_config()
+    day = run_day(context)
+    schooljaar = run_schooljaar(context, day)
+    return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
 
 
 @dag(
@@ -95,48 +111,19 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
     },
 )
 def informat_daily_extract():
-    @task
-    def plan() -> list[dict]:
-        from informat_airflow.context import run_day
-        from informat_airflow.hooks import InformatHook
-        from informat_client.schooljaar import is_valid, schooljaar_for
-
-        context = get_current_context()
-        params = context["params"]
-        day = run_day(context)
-        schooljaar = params["schooljaar"] or schooljaar_for(day)
-        if not is_valid(schooljaar):
-            raise ValueError(f"schooljaar {schooljaar!r} is not of the form 2025-26")
-        config = InformatHook(INFORMAT_CONN_ID).get_config()
-        units = [
-            {"entity": entity, "key": number, "schooljaar": schooljaar, "day": day.isoformat()}
-            for entity in ("students", "registrations", "employees")
-            for number in config.instellingsnummers
-        ]
-        units += [
-            {"entity": "invoices", "key": name, "schooljaar": schooljaar, "day": day.isoformat()}
-            for name in sorted(config.toegangsgroepen)
-        ]
-        return units
-
-    @task
-    def batch(units: list[dict]) -> list[list[dict]]:
-        from informat_pipelines.extract_batch import batches
-
-        return batches(units, PARTITIONS_PER_TASK)
-
-    # a task extracts a batch, THREADS partitions at once, and takes as many slots of the pool:
-    # the pool still bounds how many partitions call Informat at once
+    # a task extracts its share of the partitions, THREADS at once, and takes as many slots of
+    # the pool: the pool still bounds how many partitions call Informat at once
     @task(pool=POOL, pool_slots=THREADS)
-    def extract(units: list[dict]) -> int:
+    def extract(share: int) -> int:
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
         from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract import ExtractSettings
-        from informat_pipelines.extract_batch import extract_batch, extractor
+        from informat_pipelines.extract_batch import extract_batch, extractor, share_of
         from informat_pipelines.validation_process import ValidationProcess
 
         context = get_current_context()
+        units = share_of(_units(context), share, TASKS)
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         key = None
         if settings.insz_mode == "pseudonymise":
@@ -154,14 +141,16 @@ def informat_daily_extract():
             raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
         return len(done)
 
-    @task(trigger_rule="all_done")
-    def collect(units: list[dict]) -> list[dict]:
+    @task(trigger_rule="all_done", multiple_outputs=True)
+    def collect() -> dict[str, list[dict]]:
         from informat_airflow.storage import s3_client
         from informat_pipelines.extract_batch import collect
 
         context = get_current_context()
+        units = _units(context)
         reuse = not context["params"]["refresh"]
-        return collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
+        outcomes = collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
+        return {"units": units, "outcomes": outcomes}
 
     @task(trigger_rule="all_done")
     def report(units: list[dict], outcomes: list[dict]) -> dict:
@@ -204,13 +193,12 @@ def informat_daily_extract():
 
         return update_asset
 
-    units = plan()
-    extracted = extract.expand(units=batch(units))
-    outcomes = collect(units)
-    extracted >> outcomes
-    report(units, outcomes)
+    # no planning task before them: the extract tasks start with the run
+    collected = collect()
+    extract.expand(share=list(range(TASKS))) >> collected
+    report(collected["units"], collected["outcomes"])
     for name in ENTITY_NAMES:
-        mark(name)(units, outcomes)
+        mark(name)(collected["units"], collected["outcomes"])
 
 
 informat_daily_extract()

@@ -18,3 +18,14 @@ def run_day(context: Any, tz: str = TIMEZONE) -> date:
     """
     moment = context.get("logical_date") or context["dag_run"].run_after
     return pendulum.instance(moment).in_timezone(tz).date()
+
+
+def run_schooljaar(context: Any, day: date) -> str:
+    """The schooljaar a run is for: the param ``schooljaar``, else the one of the run's day (it
+    turns on 1 September)."""
+    from informat_client.schooljaar import is_valid, schooljaar_for
+
+    schooljaar = context["params"].get("schooljaar") or schooljaar_for(day)
+    if not is_valid(schooljaar):
+        raise ValueError(f"schooljaar {schooljaar!r} is not of the form 2025-26")
+    return schooljaar

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any
 
 from informat_client import InformatClient
@@ -26,16 +27,30 @@ log = get_logger(__name__)
 
 MARKERS = "state/partitions"
 ENTITY_ORDER = ("students", "registrations", "employees", "invoices")
+# partitions in flight per one reading Informat: the others of those landed theirs and wait for
+# the GX process (a task may hold a hundred partitions; it needs no thread for each)
+IN_FLIGHT_PER_READER = 4
 
 
-def batches(units: list[dict[str, str]], size: int) -> list[list[dict[str, str]]]:
-    """The units in batches of at most ``size``, one entity per batch (its Asset waits for its
-    batches only), the long listings first so that no worker idles at the end."""
-    out = []
-    for entity in ENTITY_ORDER:
-        mine = [u for u in units if u["entity"] == entity]
-        out += [mine[i : i + size] for i in range(0, len(mine), size)]
-    return out
+def plan(
+    instellingsnummers: Iterable[str], toegangsgroepen: Iterable[str], schooljaar: str, day: date
+) -> list[dict[str, str]]:
+    """Every partition of a day's extraction: students, registrations and employees of each
+    instelling, invoices of each toegangsgroep; the long listings first."""
+    numbers = list(instellingsnummers)
+    keys = {"invoices": sorted(toegangsgroepen)}
+    return [
+        {"entity": entity, "key": key, "schooljaar": schooljaar, "day": day.isoformat()}
+        for entity in ENTITY_ORDER
+        for key in keys.get(entity, numbers)
+    ]
+
+
+def share_of(units: Iterable[Mapping[str, str]], index: int, count: int) -> list[dict[str, str]]:
+    """The units the ``index``-th of ``count`` extract tasks takes: every ``count``-th of the
+    plan, so that each task holds its part of every entity, the long listings first, and the
+    tasks end at about the same time (none idles while another still has a queue)."""
+    return [dict(unit) for unit in list(units)[index::count]]
 
 
 def marker_key(unit: Mapping[str, str]) -> str:
@@ -93,11 +108,11 @@ def extract_batch(
     outcomes, and a line per partition that failed (an error, not a quarantine). ``reuse_clean``
     False: partitions already clean today are read again (the run's param ``refresh``).
 
-    Each unit has its own thread; they share one Informat client (thread-safe: one token per
-    scope set and one pacer for the batch), made here in the calling thread (in a task, reading
-    a connection talks to Airflow's supervisor, which is not for several threads at once). The
-    bound holds only while a partition reads Informat: a partition waiting for its validation
-    (in the GX process) lets the next one start reading."""
+    Units run in threads (``IN_FLIGHT_PER_READER`` per reader); they share one Informat client
+    (thread-safe: one token per scope set and one pacer for the batch), made here in the calling
+    thread (in a task, reading a connection talks to Airflow's supervisor, which is not for
+    several threads at once). The bound holds only while a partition reads Informat: a partition
+    waiting for its validation (in the GX process) lets the next one start reading."""
     units = list(units)
     outcomes: list[dict[str, Any]] = []
     failed: list[str] = []
@@ -123,7 +138,10 @@ def extract_batch(
         return outcomes, failed
     with (
         make_client() as client,
-        ThreadPoolExecutor(max_workers=len(units), thread_name_prefix="extract") as pool,
+        ThreadPoolExecutor(
+            max_workers=min(len(units), IN_FLIGHT_PER_READER * max(1, threads)),
+            thread_name_prefix="extract",
+        ) as pool,
     ):
         list(pool.map(lambda unit: run(client, unit), units))
     return outcomes, failed

@@ -91,7 +91,7 @@ def xcom_outcomes(dag_run) -> list[dict]:
             XComModel.dag_id == dag_run.dag_id,
             XComModel.run_id == dag_run.run_id,
             XComModel.task_id == "collect",
-            XComModel.key == "return_value",
+            XComModel.key == "outcomes",
         )
         found = [json.loads(r.value) if isinstance(r.value, str) else r.value for r in rows]
         return [outcome for outcomes in found for outcome in outcomes]

@@ -6,8 +6,9 @@ outcome, also of a batch that failed."""
 from __future__ import annotations
 
 import threading
+from datetime import date
 
-from informat_pipelines.extract_batch import batches, collect, extract_batch
+from informat_pipelines.extract_batch import collect, extract_batch, plan, share_of
 
 DAY = "2026-11-28"
 
@@ -47,13 +48,20 @@ def fake(failing=(), quarantined=()):
     return extract, calls
 
 
-def test_batches_hold_one_entity_each_the_long_listings_first():
-    planned = units("invoices", 2) + units("students", 5) + units("employees", 3)
-    got = batches(planned, 2)
-    assert [[u["entity"] for u in b] for b in got] == [
-        ["students"] * 2, ["students"] * 2, ["students"], ["employees"] * 2, ["employees"],
-        ["invoices"] * 2,
+def test_each_task_takes_its_share_of_every_entity_the_long_listings_first():
+    planned = plan(
+        ["990001", "990002", "990003"], {"TG-B": {}, "TG-A": {}}, "2026-27", date(2026, 11, 28)
+    )
+    assert len(planned) == 11 and planned[0] == {
+        "entity": "students", "key": "990001", "schooljaar": "2026-27", "day": DAY,
+    }  # fmt: skip
+    shares = [share_of(planned, i, 2) for i in range(2)]
+    assert [(u["entity"], u["key"]) for u in shares[1]] == [
+        ("students", "990002"), ("registrations", "990001"), ("registrations", "990003"),
+        ("employees", "990002"), ("invoices", "TG-A"),
     ]  # fmt: skip
+    assert sorted(map(str, shares[0] + shares[1])) == sorted(map(str, planned))  # none twice
+    assert share_of(planned[:1], 1, 2) == []  # more tasks than partitions: one idles
 
 
 def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, bucket):
