@@ -92,6 +92,16 @@ def _units(context) -> list[dict]:
     return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
 
 
+def _outcomes(context, entity: str | None = None) -> tuple[list[dict], list[dict]]:
+    """This run's partitions (of ``entity``, or all) and the outcomes their markers hold."""
+    from informat_airflow.storage import s3_client
+    from informat_pipelines.extract_batch import collect
+
+    units = [u for u in _units(context) if entity in (None, u["entity"])]
+    reuse = not context["params"]["refresh"]
+    return units, collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
+
+
 @dag(
     dag_id="informat_daily_extract",
     schedule=CronTriggerTimetable(f"0 {HOUR} * * *", timezone="Europe/Brussels"),
@@ -141,19 +151,8 @@ def informat_daily_extract():
             raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
         return len(done)
 
-    @task(trigger_rule="all_done", multiple_outputs=True)
-    def collect() -> dict[str, list[dict]]:
-        from informat_airflow.storage import s3_client
-        from informat_pipelines.extract_batch import collect
-
-        context = get_current_context()
-        units = _units(context)
-        reuse = not context["params"]["refresh"]
-        outcomes = collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
-        return {"units": units, "outcomes": outcomes}
-
     @task(trigger_rule="all_done")
-    def report(units: list[dict], outcomes: list[dict]) -> dict:
+    def report() -> dict:
         from datetime import date
 
         from airflow.sdk.exceptions import AirflowFailException
@@ -167,6 +166,7 @@ def informat_daily_extract():
 
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = s3_client()
+        units, outcomes = _outcomes(get_current_context())
         run = write_report(s3, data_bucket(), units, outcomes)
         if units:  # raw answers are kept raw_retention_days, not forever
             day = date.fromisoformat(units[0]["day"])
@@ -180,25 +180,24 @@ def informat_daily_extract():
 
     def mark(entity: str):
         @task(task_id=f"asset_{entity}", outlets=[ASSETS[entity]], trigger_rule="all_done")
-        def update_asset(units: list[dict], outcomes: list[dict]) -> int:
+        def update_asset() -> int:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            planned = {u["key"] for u in units if u["entity"] == entity}
-            mine = {o["key"]: o for o in outcomes if o and o["entity"] == entity}
+            units, outcomes = _outcomes(get_current_context(), entity)
             # a partition skipped for lack of access was not extracted: no asset update either
-            passed = all(o["success"] and not o.get("skipped") for o in mine.values())
-            if set(mine) != planned or not passed:
+            passed = all(o["success"] and not o.get("skipped") for o in outcomes)
+            if len(outcomes) != len(units) or not passed:
                 raise AirflowSkipException(f"{entity}: not every partition passed; asset unchanged")
-            return sum(o["rows"] for o in mine.values())
+            return sum(o["rows"] for o in outcomes)
 
         return update_asset
 
-    # no planning task before them: the extract tasks start with the run
-    collected = collect()
-    extract.expand(share=list(range(TASKS))) >> collected
-    report(collected["units"], collected["outcomes"])
+    # no planning task before the extract tasks (they start with the run), and no collecting
+    # task after them: the report and each asset read the partitions' markers themselves
+    extracted = extract.expand(share=list(range(TASKS)))
+    extracted >> report()
     for name in ENTITY_NAMES:
-        mark(name)(collected["units"], collected["outcomes"])
+        extracted >> mark(name)()
 
 
 informat_daily_extract()
