@@ -147,10 +147,10 @@ def dag_run() -> None:
     print(f"\nWhole informat_daily_extract run through Airflow (make run, {students} students); "
           "baseline: one task per partition, as before")  # fmt: skip
     work, partitions = _in_one_process(students)
-    ((batched, state_b, tasks_b, _),) = _through_airflow(students, {})
+    ((batched, state_b, tasks_b, _),) = _through_airflow(students, {}, warm=True)
     # as many extract tasks as partitions, each reading one: one task per partition
     one_each = {"INFORMAT_EXTRACT_TASKS": str(partitions), "INFORMAT_EXTRACT_THREADS": "1"}
-    ((single, state_s, tasks_s, _),) = _through_airflow(students, one_each)
+    ((single, state_s, tasks_s, _),) = _through_airflow(students, one_each, warm=True)
     line("one task per partition (baseline)", f"{single:.1f} s, {tasks_s} tasks, {state_s}")
     line(
         "2 tasks, each 2 reading at once (the DAG now)",
