@@ -5,6 +5,8 @@ with the key named, never a crash of the writer."""
 from __future__ import annotations
 
 import datetime as dt
+import gzip
+import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -228,3 +230,17 @@ def test_small_batches_are_gathered_into_row_groups(tmp_path, monkeypatch):
     table = pq.read_table(cut.parquet_path)
     assert pq.ParquetFile(cut.parquet_path).metadata.num_row_groups == 3
     assert table.num_rows == 2500 and table["pPersoon"].to_pylist() == list(range(2500))
+
+
+def test_raw_keeps_what_orjson_refuses_and_non_ascii_as_it_came(tmp_path):
+    """The raw copy is written with orjson; a value it refuses (an integer beyond 64 bits, which
+    JSON parsing gives) sends its record through the standard library instead of failing."""
+    records = [
+        {"persoonId": "a", "pPersoon": 1, "naam": "Çelik-Ğül 李", "nieuwVeld": 2**70},
+        {"persoonId": "b", "pPersoon": 2, "naam": "Zoë"},
+    ]
+    result = land(records, ENTITIES["students"], "990011", tmp_path, SETTINGS, KEY, "2026-27")
+    with gzip.open(result.raw_path, "rt", encoding="utf-8") as raw:
+        lines = raw.read().splitlines()
+    assert [json.loads(line) for line in lines] == records
+    assert "Zoë" in lines[1] and "\\u" not in lines[1]  # UTF-8, not escaped
