@@ -59,15 +59,10 @@ def _wait_for_drop():
         from airflow.providers.standard.sensors.filesystem import FileSensor
 
         return FileSensor(filepath="inbox/*.csv", fs_conn_id="informat_dropzone", **common)
-    from airflow.providers.amazon.aws.sensors.s3 import S3KeySensor
+    from informat_airflow.sensors import DropZoneSensor
 
-    return S3KeySensor(
-        bucket_name=BUCKET,
-        bucket_key=f"{PREFIX}/inbox/*.csv",
-        wildcard_match=True,
-        aws_conn_id="informat_s3",
-        **common,
-    )
+    # not the amazon provider's S3KeySensor: see informat_airflow.sensors for why
+    return DropZoneSensor(aws_conn_id="informat_s3", bucket=BUCKET, prefix=PREFIX, **common)
 
 
 @dag(
