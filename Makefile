@@ -57,7 +57,7 @@ format: $(VENV)/.dev-installed
 
 ## bench: performance figures, as ratios against baselines measured in the same run
 bench: $(VENV)/.dev-installed
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH)
 
 clean:
 	rm -rf $(VENV) .local

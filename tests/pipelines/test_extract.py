@@ -244,3 +244,19 @@ def test_raw_keeps_what_orjson_refuses_and_non_ascii_as_it_came(tmp_path):
         lines = raw.read().splitlines()
     assert [json.loads(line) for line in lines] == records
     assert "Zoë" in lines[1] and "\\u" not in lines[1]  # UTF-8, not escaped
+
+
+def test_gx_finds_duplicate_keys_and_values_outside_their_set(tmp_path):
+    """The suite's checks on values, run by GX on the landed Parquet file: a key twice and a
+    value outside its set fail the partition, naming the column; the instelling is as asked."""
+    records = [
+        {"persoonId": "a", "pPersoon": 1, "geslacht": "M", "instelnr": "990011"},
+        {"persoonId": "a", "pPersoon": 2, "geslacht": "X", "instelnr": "990011"},
+        {"persoonId": "c", "pPersoon": 3, "geslacht": "V", "instelnr": "990011"},
+    ]
+    checked = validate(
+        landed(tmp_path, "students", records), ENTITIES["students"], 3, SETTINGS, DAY
+    )
+    assert not checked.success
+    failed = " ".join(checked.failed)
+    assert "unique" in failed and "sex" in failed and "instituteNo" not in failed, failed
