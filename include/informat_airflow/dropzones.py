@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
-from informat_pipelines.dropzone import LocalDropZone, S3DropZone
+if TYPE_CHECKING:  # imported when used: the push DAG reads location() when it is parsed
+    from informat_pipelines.dropzone import LocalDropZone, S3DropZone
 
 
 def location() -> tuple[str, str, str]:
@@ -21,13 +23,26 @@ def location() -> tuple[str, str, str]:
 
 def drop_zone() -> LocalDropZone | S3DropZone:
     """The drop zone where the environment says it is."""
+    from informat_pipelines.dropzone import LocalDropZone
+
     kind, bucket, prefix = location()
     if kind == "local":
         from airflow.providers.standard.hooks.filesystem import FSHook
 
         return LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
     if kind == "s3":
-        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-        return S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), bucket, prefix)
+        return _s3_zone("informat_s3", bucket, prefix)
     raise ValueError(f"INFORMAT_DROP_ZONE must be 's3' or 'local', not {kind!r}")
+
+
+def _s3_zone(aws_conn_id: str, bucket: str, prefix: str) -> S3DropZone:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from informat_pipelines.dropzone import S3DropZone
+
+    return S3DropZone(S3Hook(aws_conn_id=aws_conn_id).get_conn(), bucket, prefix)
+
+
+def s3_inbox(aws_conn_id: str, bucket: str, prefix: str) -> list[str]:
+    """The files in an S3 drop zone's inbox that the push would take (its sensor asks this)."""
+    return _s3_zone(aws_conn_id, bucket, prefix).inbox()

@@ -9,7 +9,6 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
-from informat_airflow.triggers import PdfJobsTrigger
 from informat_airflow.wiring import AWS_CONN_ID, INFORMAT_CONN_ID, archive_bucket
 
 
@@ -139,6 +138,8 @@ class ArchivePdfsOperator(BaseOperator):
             event = {"status": "done", "results": results, "pending": [], "polls": len(jobs)}
             return self.resume(context, {**event, "carry": carry})
         summary["deferrals"] += 1
+        from informat_airflow.triggers import PdfJobsTrigger  # not when the DAG is parsed
+
         self.defer(
             trigger=PdfJobsTrigger(
                 informat_conn_id=self.informat_conn_id,

@@ -4,70 +4,18 @@ inbox holds a file the push would take.
 Not the amazon provider's ``S3KeySensor``: deferred, its trigger needs aiobotocore, which cannot
 be installed beside the boto3 the project pins (aiobotocore 3.10 wants botocore < 1.43.118), so
 it failed each time it had to wait; and importing it when the DAG is parsed costs 0.3 s (boto3),
-paid by the dag-processor at every parse. Here boto3 is imported only when the task or the
-trigger runs, and both ask the drop zone itself (``S3DropZone.inbox``), so the sensor fires on
-exactly the files ``push_drops`` takes (not only ``*.csv``; never a half-written ``.part``)."""
+paid by the dag-processor at every parse. Here boto3 is imported only when the task or its
+trigger (``informat_airflow.triggers.DropZoneTrigger``) runs, and both ask the drop zone itself
+(``S3DropZone.inbox``), so the sensor fires on exactly the files ``push_drops`` takes (not only
+``*.csv``; never a half-written ``.part``)."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 from airflow.sdk.bases.sensor import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException
-from airflow.triggers.base import BaseTrigger, TriggerEvent
-
-
-def _inbox(aws_conn_id: str, bucket: str, prefix: str) -> list[str]:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    from informat_pipelines.dropzone import S3DropZone
-
-    return S3DropZone(S3Hook(aws_conn_id=aws_conn_id).get_conn(), bucket, prefix).inbox()
-
-
-class DropZoneTrigger(BaseTrigger):
-    """Looks in the S3 drop zone's inbox every ``poke_interval`` seconds; yields one event,
-    ``{"status": "found", "files": n}`` or ``{"status": "error", "message": ...}``. The task's
-    deferral timeout ends a wait that finds nothing."""
-
-    def __init__(self, aws_conn_id: str, bucket: str, prefix: str, poke_interval: float) -> None:
-        super().__init__()
-        self.aws_conn_id = aws_conn_id
-        self.bucket = bucket
-        self.prefix = prefix
-        self.poke_interval = poke_interval
-
-    def serialize(self) -> tuple[str, dict[str, Any]]:
-        return (
-            "informat_airflow.sensors.DropZoneTrigger",
-            {
-                "aws_conn_id": self.aws_conn_id,
-                "bucket": self.bucket,
-                "prefix": self.prefix,
-                "poke_interval": self.poke_interval,
-            },
-        )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        # boto3 blocks: each look runs in a thread, never in the triggerer's event loop (where
-        # reading the connection synchronously is allowed, as the amazon provider does it)
-        from asgiref.sync import sync_to_async
-
-        look = sync_to_async(_inbox)
-        while True:
-            try:
-                files = await look(self.aws_conn_id, self.bucket, self.prefix)
-            except Exception as exc:
-                message = f"the drop zone s3://{self.bucket}/{self.prefix} cannot be read: {exc}"
-                yield TriggerEvent({"status": "error", "message": message})
-                return
-            if files:
-                yield TriggerEvent({"status": "found", "files": len(files)})
-                return
-            await asyncio.sleep(self.poke_interval)
 
 
 class DropZoneSensor(BaseSensorOperator):
@@ -91,13 +39,18 @@ class DropZoneSensor(BaseSensorOperator):
         self.prefix = prefix
 
     def poke(self, context: Any) -> bool:
-        return bool(_inbox(self.aws_conn_id, self.bucket, self.prefix))
+        from informat_airflow.dropzones import s3_inbox
+
+        return bool(s3_inbox(self.aws_conn_id, self.bucket, self.prefix))
 
     def execute(self, context: Any) -> None:
         if not self.deferrable:
             return super().execute(context)
         if self.poke(context):  # a file is there already: no wait in the triggerer
             return None
+        # imported here, not when the DAG is parsed (as boto3)
+        from informat_airflow.triggers import DropZoneTrigger
+
         trigger = DropZoneTrigger(self.aws_conn_id, self.bucket, self.prefix, self.poke_interval)
         self.defer(
             trigger=trigger,

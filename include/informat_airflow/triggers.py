@@ -1,5 +1,6 @@
-"""Triggers of the project: waiting for Informat's asynchronous work in the triggerer, without
-holding a worker slot."""
+"""Triggers of the project: waiting in the triggerer, without holding a worker slot, for
+Informat's asynchronous work (PDFs) and for a file in the S3 drop zone. Imported when a task
+defers, not when its DAG is parsed."""
 
 from __future__ import annotations
 
@@ -142,3 +143,47 @@ class PdfJobsTrigger(BaseTrigger):
                 "carry": self.carry,
             }
         )
+
+
+class DropZoneTrigger(BaseTrigger):
+    """Looks in the S3 drop zone's inbox every ``poke_interval`` seconds; yields one event,
+    ``{"status": "found", "files": n}`` or ``{"status": "error", "message": ...}``. The task's
+    deferral timeout ends a wait that finds nothing."""
+
+    def __init__(self, aws_conn_id: str, bucket: str, prefix: str, poke_interval: float) -> None:
+        super().__init__()
+        self.aws_conn_id = aws_conn_id
+        self.bucket = bucket
+        self.prefix = prefix
+        self.poke_interval = poke_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "informat_airflow.triggers.DropZoneTrigger",
+            {
+                "aws_conn_id": self.aws_conn_id,
+                "bucket": self.bucket,
+                "prefix": self.prefix,
+                "poke_interval": self.poke_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # boto3 blocks: each look runs in a thread, never in the triggerer's event loop (where
+        # reading the connection synchronously is allowed, as the amazon provider does it)
+        from asgiref.sync import sync_to_async
+
+        from informat_airflow.dropzones import s3_inbox
+
+        look = sync_to_async(s3_inbox)
+        while True:
+            try:
+                files = await look(self.aws_conn_id, self.bucket, self.prefix)
+            except Exception as exc:
+                message = f"the drop zone s3://{self.bucket}/{self.prefix} cannot be read: {exc}"
+                yield TriggerEvent({"status": "error", "message": message})
+                return
+            if files:
+                yield TriggerEvent({"status": "found", "files": len(files)})
+                return
+            await asyncio.sleep(self.poke_interval)

@@ -29,7 +29,7 @@ def first_event(trigger, within: float = 10.0) -> dict:
 
 
 def test_the_trigger_waits_for_a_file_the_push_would_take(zone):
-    from informat_airflow.sensors import DropZoneTrigger
+    from informat_airflow.triggers import DropZoneTrigger
 
     client, bucket = zone
     client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv.part", Body=b"half")
@@ -38,14 +38,14 @@ def test_the_trigger_waits_for_a_file_the_push_would_take(zone):
     )
     later.start()
     classpath, kwargs = DropZoneTrigger("informat_s3", bucket, PREFIX, 0.1).serialize()
-    assert classpath == "informat_airflow.sensors.DropZoneTrigger"
+    assert classpath == "informat_airflow.triggers.DropZoneTrigger"
     trigger = DropZoneTrigger(**kwargs)
     assert first_event(trigger) == {"status": "found", "files": 1}  # not the .part
     later.join()
 
 
 def test_the_trigger_keeps_waiting_on_an_empty_inbox(zone):
-    from informat_airflow.sensors import DropZoneTrigger
+    from informat_airflow.triggers import DropZoneTrigger
 
     _, bucket = zone
     with pytest.raises(TimeoutError):  # Airflow's deferral timeout ends this wait
@@ -53,7 +53,7 @@ def test_the_trigger_keeps_waiting_on_an_empty_inbox(zone):
 
 
 def test_the_trigger_says_when_the_drop_zone_cannot_be_read(zone):
-    from informat_airflow.sensors import DropZoneTrigger
+    from informat_airflow.triggers import DropZoneTrigger
 
     event = first_event(DropZoneTrigger("informat_s3", "no-such-bucket", PREFIX, 0.1))
     assert event["status"] == "error" and "s3://no-such-bucket/inschrijvingen" in event["message"]
@@ -62,7 +62,8 @@ def test_the_trigger_says_when_the_drop_zone_cannot_be_read(zone):
 def test_the_sensor_pokes_defers_and_resumes(zone):
     from airflow.sdk.exceptions import AirflowException, TaskDeferred
 
-    from informat_airflow.sensors import DropZoneSensor, DropZoneTrigger
+    from informat_airflow.sensors import DropZoneSensor
+    from informat_airflow.triggers import DropZoneTrigger
 
     client, bucket = zone
     sensor = DropZoneSensor(
