@@ -58,7 +58,9 @@ def _wait_for_drop():
     if DROP_ZONE == "local":
         from airflow.providers.standard.sensors.filesystem import FileSensor
 
-        return FileSensor(filepath="inbox/*.csv", fs_conn_id="informat_dropzone", **common)
+        # any case (a school exports SCHOOL.CSV as often as school.csv); glob tells them apart
+        csv = "inbox/*.[cC][sS][vV]"
+        return FileSensor(filepath=csv, fs_conn_id="informat_dropzone", **common)
     from informat_airflow.sensors import DropZoneSensor
 
     # not the amazon provider's S3KeySensor: see informat_airflow.sensors for why

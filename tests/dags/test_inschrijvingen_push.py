@@ -80,3 +80,16 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     [report] = (tmp_path / "outbox").glob("opvolging-990011-*.csv")
     [line] = read_report(str(report))
     assert line["status"] == "geaccepteerd" and line["informat_id"] == accepted
+
+
+def test_the_local_sensor_sees_a_csv_in_any_case(tmp_path, monkeypatch):
+    """FileSensor's glob tells SCHOOL.CSV from *.csv; the push takes both, so the sensor must
+    see both (and no .part of an upload still being written)."""
+    monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
+    sensor = load_dag("informat_inschrijvingen_push").get_task("wait_for_drop")
+    LocalDropZone(tmp_path)
+    (tmp_path / "inbox" / "SCHOOL.CSV.part").write_bytes(b"half")
+    assert not sensor.poke({})
+    (tmp_path / "inbox" / "SCHOOL.CSV").write_bytes(b"x")
+    assert sensor.poke({})
