@@ -92,14 +92,13 @@ def _units(context) -> list[dict]:
     return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
 
 
-def _outcomes(context, entity: str | None = None) -> tuple[list[dict], list[dict]]:
+def _outcomes(context, s3, entity: str | None = None) -> tuple[list[dict], list[dict]]:
     """This run's partitions (of ``entity``, or all) and the outcomes their markers hold."""
-    from informat_airflow.storage import s3_client
     from informat_pipelines.extract_batch import collect
 
     units = [u for u in _units(context) if entity in (None, u["entity"])]
     reuse = not context["params"]["refresh"]
-    return units, collect(s3_client(), data_bucket(), units, context["run_id"], reuse)
+    return units, collect(s3, data_bucket(), units, context["run_id"], reuse)
 
 
 @dag(
@@ -166,7 +165,7 @@ def informat_daily_extract():
 
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = s3_client()
-        units, outcomes = _outcomes(get_current_context())
+        units, outcomes = _outcomes(get_current_context(), s3)
         run = write_report(s3, data_bucket(), units, outcomes)
         if units:  # raw answers are kept raw_retention_days, not forever
             day = date.fromisoformat(units[0]["day"])
@@ -183,7 +182,9 @@ def informat_daily_extract():
         def update_asset() -> int:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            units, outcomes = _outcomes(get_current_context(), entity)
+            from informat_airflow.storage import s3_client
+
+            units, outcomes = _outcomes(get_current_context(), s3_client(), entity)
             # a partition skipped for lack of access was not extracted: no asset update either
             passed = all(o["success"] and not o.get("skipped") for o in outcomes)
             if len(outcomes) != len(units) or not passed:
