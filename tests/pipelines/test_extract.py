@@ -140,7 +140,7 @@ def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tm
     import gzip
     import json
 
-    from informat_pipelines.records import pseudonym
+    from informat_pipelines.records import pseudonymiser
 
     sandbox.reset(students=60, today=DAY.isoformat())
     records = list(fetch(client, ENTITIES["students"], "990011", sandbox.state.schooljaar, None))
@@ -168,8 +168,22 @@ def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tm
             from informat_client import insz
 
             number = insz.normalize(records[0]["rijksregisternr"])
-            assert first["rijksregisternr"] == pseudonym(KEY, number)
+            assert first["rijksregisternr"] == pseudonymiser(KEY)(number)
             assert first["voornaam"] == records[0]["voornaam"]  # the rest as Informat answered
+
+
+def test_pseudonyms_are_hmac_sha256_of_the_key_whatever_its_length():
+    """The pseudonyms already landed must stay the same: the keyed copy gives exactly
+    HMAC-SHA256, also for a key longer than SHA-256's block (which HMAC hashes first)."""
+    import hmac
+
+    from informat_pipelines.records import pseudonymiser
+
+    for key in (b"", KEY, b"k" * 64, b"k" * 65, bytes(range(256))):
+        keyed = pseudonymiser(key)
+        for number in ("", "0", "some longer value than one block of the hash function"):
+            assert keyed(number) == hmac.digest(key, number.encode(), "sha256").hex()
+    assert pseudonymiser(b"a")("0") != pseudonymiser(b"b")("0")
 
 
 def test_raw_answers_expire_after_the_retention(s3, bucket):
