@@ -89,23 +89,39 @@ def quiet_gx() -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 
-def _frame(parquet_path: str, entity: Entity):
-    """The partition as GX reads it. A nested column (a student's addresses, relations) is
-    given as the number of its items: the suite only asks that it exists, and GX fingerprints
-    every batch by hashing the frame, which for lists of objects means pickling all of them
-    (a fifth of a validation's time)."""
+def _value_columns(suite) -> set[str]:
+    """The columns whose values an expectation of ``suite`` reads; the others are only asked
+    to exist."""
+    from great_expectations.expectations import ExpectColumnToExist
+
+    columns = set()
+    for expectation in suite.expectations:
+        if isinstance(expectation, ExpectColumnToExist):
+            continue
+        for name in ("column", "column_A", "column_B"):
+            if value := getattr(expectation, name, None):
+                columns.add(value)
+    return columns
+
+
+def _frame(parquet_path: str, entity: Entity, value_columns: set[str]):
+    """The partition as GX reads it: the values of ``value_columns``, and every other column
+    of the file as a column of nulls. Those are only asked to exist, and their values (names,
+    a student's addresses and relations) were most of the memory a validation took: the peak
+    grew with the partition 1.3 times from 4,800 to 48,000 students. GX also fingerprints
+    every batch by hashing the frame, which for lists of objects meant pickling all of them."""
     import pandas as pd
-    import pyarrow.compute as pc
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pq.read_table(parquet_path)
-    for column in entity.columns:
-        if column.type == "list" and column.name in table.column_names:
-            index = table.column_names.index(column.name)
-            table = table.set_column(index, column.name, pc.list_value_length(table[column.name]))
+    names = pq.read_schema(parquet_path).names
+    table = pq.read_table(parquet_path, columns=[name for name in names if name in value_columns])
+    for index, name in enumerate(names):
+        if name not in value_columns:
+            table = table.add_column(index, name, pa.nulls(table.num_rows))
     frame = table.to_pandas()
     for column in entity.columns:
-        if column.type == "date" and column.name in frame:
+        if column.type == "date" and column.name in value_columns and column.name in frame:
             frame[column.name] = pd.to_datetime(frame[column.name])
     return frame
 
@@ -121,7 +137,6 @@ def validate(
     quiet_gx()
     import great_expectations as gx
 
-    frame = _frame(landed.parquet_path, entity)
     context = gx.get_context(mode="ephemeral")
     try:
         from great_expectations.data_context.types.base import ProgressBarsConfig
@@ -136,6 +151,7 @@ def validate(
     known_empty = landed.key in settings.empty_instellingen
     bounds = row_count_bounds(last_good, settings.row_count_band, known_empty)
     suite = context.suites.add(_suite(gx, entity, landed.key, bounds, today))
+    frame = _frame(landed.parquet_path, entity, _value_columns(suite))
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"{landed.entity}-{landed.key}")
     )

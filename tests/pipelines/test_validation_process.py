@@ -64,3 +64,64 @@ def test_a_child_never_asked_is_not_waited_for():
     with ValidationProcess() as child:
         started = child._child
     assert started.returncode == -9  # killed, not ended by itself after its import
+
+
+DEFER_PROBE = """
+import datetime as dt, sys, tempfile
+from pathlib import Path
+sys.path.insert(0, "include")
+from informat_pipelines.extract import ExtractSettings
+from informat_pipelines.landing import land
+from informat_pipelines.quality import validate
+from informat_pipelines.schemas import ENTITIES
+from informat_pipelines.validation_process import import_gx
+import_gx()
+settings = ExtractSettings()
+with tempfile.TemporaryDirectory() as d:
+    result = land([{"persoonId": "a", "pPersoon": 1}], ENTITIES["students"], "990011", Path(d),
+                  settings, b"k" * 32, "2026-27")
+    assert validate(result, ENTITIES["students"], None, settings, dt.date(2026, 11, 28)).success
+print("scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
+from scipy import stats
+import altair
+print(round(stats.entropy([1, 1]), 3), altair.Chart.__name__)
+"""
+
+
+def test_the_child_loads_scipy_stats_and_altair_only_when_they_are_used():
+    """GX imports them with itself for an expectation the suite does not use (88 MB of the
+    process); in a fresh interpreter, a validation leaves them unloaded, and they still work
+    when asked for."""
+    import subprocess
+    import sys
+
+    from ..support.airflow import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", DEFER_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split("\n")[:2] == ["False False", "0.693 Chart"]
+
+
+def test_a_column_only_asked_to_exist_is_read_as_nulls_and_still_asked_for(tmp_path):
+    """The frame carries the values the expectations read, the other columns as nulls; a column
+    missing from the file still fails its expectation."""
+    import great_expectations as gx
+    import pyarrow.parquet as pq
+
+    from informat_pipelines.quality import _frame, _suite, _value_columns
+
+    good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
+    gx.get_context(mode="ephemeral")
+    suite = _suite(gx, ENTITIES["students"], "990011", (1, None), DAY)
+    values = _value_columns(suite)
+    assert {"personId", "pPersoon", "sex", "dateOfBirth", "instituteNo"} <= values
+    assert "addresses" not in values and "lastName" not in values
+    frame = _frame(good.parquet_path, ENTITIES["students"], values)
+    assert list(frame.columns) == pq.read_schema(good.parquet_path).names
+    assert frame["addresses"].isna().all() and list(frame["sex"]) == ["M", "M"]
+
+    table = pq.read_table(good.parquet_path)
+    pq.write_table(table.drop_columns(["lastName"]), good.parquet_path)
+    result = validate(good, ENTITIES["students"], None, SETTINGS, DAY)
+    assert result.failed == ["expect_column_to_exist (lastName): failed"]
