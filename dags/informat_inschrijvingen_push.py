@@ -55,16 +55,10 @@ def _wait_for_drop():
         "timeout": 14 * 60,
         "soft_fail": True,  # no file this quarter: skipped, not failed
     }
-    if DROP_ZONE == "local":
-        from airflow.providers.standard.sensors.filesystem import FileSensor
-
-        # any case (a school exports SCHOOL.CSV as often as school.csv); glob tells them apart
-        csv = "inbox/*.[cC][sS][vV]"
-        return FileSensor(filepath=csv, fs_conn_id="informat_dropzone", **common)
     from informat_airflow.sensors import DropZoneSensor
 
-    # not the amazon provider's S3KeySensor: see informat_airflow.sensors for why
-    return DropZoneSensor(aws_conn_id="informat_s3", bucket=BUCKET, prefix=PREFIX, **common)
+    # not the providers' FileSensor or S3KeySensor: see informat_airflow.sensors for why
+    return DropZoneSensor(kind=DROP_ZONE, bucket=BUCKET, prefix=PREFIX, **common)
 
 
 @dag(

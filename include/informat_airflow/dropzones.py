@@ -23,26 +23,34 @@ def location() -> tuple[str, str, str]:
 
 def drop_zone() -> LocalDropZone | S3DropZone:
     """The drop zone where the environment says it is."""
-    from informat_pipelines.dropzone import LocalDropZone
+    return open_zone(*location())
 
-    kind, bucket, prefix = location()
+
+def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone:
+    """A local drop zone (the folder of the connection ``informat_dropzone``; ``bucket`` and
+    ``prefix`` are not used) or an S3 one (connection ``informat_s3``)."""
     if kind == "local":
         from airflow.providers.standard.hooks.filesystem import FSHook
 
+        from informat_pipelines.dropzone import LocalDropZone
+
         return LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
     if kind == "s3":
-        return _s3_zone("informat_s3", bucket, prefix)
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        from informat_pipelines.dropzone import S3DropZone
+
+        return S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), bucket, prefix)
     raise ValueError(f"INFORMAT_DROP_ZONE must be 's3' or 'local', not {kind!r}")
 
 
-def _s3_zone(aws_conn_id: str, bucket: str, prefix: str) -> S3DropZone:
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+def describe(kind: str, bucket: str, prefix: str) -> str:
+    """Where a drop zone is, for a message (no secret: a bucket or a connection's name)."""
+    if kind == "s3":
+        return f"s3://{bucket}/{prefix}"
+    return "the folder of the connection informat_dropzone"
 
-    from informat_pipelines.dropzone import S3DropZone
 
-    return S3DropZone(S3Hook(aws_conn_id=aws_conn_id).get_conn(), bucket, prefix)
-
-
-def s3_inbox(aws_conn_id: str, bucket: str, prefix: str) -> list[str]:
-    """The files in an S3 drop zone's inbox that the push would take (its sensor asks this)."""
-    return _s3_zone(aws_conn_id, bucket, prefix).inbox()
+def inbox(kind: str, bucket: str, prefix: str) -> list[str]:
+    """The files in a drop zone's inbox that the push would take (its sensor asks this)."""
+    return open_zone(kind, bucket, prefix).inbox()

@@ -1,13 +1,16 @@
-"""The S3 drop zone's sensor: waits in the triggerer, without holding a worker slot, until the
-inbox holds a file the push would take.
+"""The drop zone's sensor: waits in the triggerer, without holding a worker slot, until the
+inbox holds a file the push would take. It and its trigger
+(``informat_airflow.triggers.DropZoneTrigger``) ask the drop zone itself (``inbox()``, local or
+S3), so the sensor fires on exactly the files ``push_drops`` takes: any name, in any case, but
+never a half-written ``.part``, and in a local folder only a file that has settled.
 
-Not the amazon provider's ``S3KeySensor``: deferred, its trigger needs aiobotocore, which cannot
-be installed beside the boto3 the project pins (aiobotocore 3.10 wants botocore < 1.43.118), so
-it failed each time it had to wait; and importing it when the DAG is parsed costs 0.3 s (boto3),
-paid by the dag-processor at every parse. Here boto3 is imported only when the task or its
-trigger (``informat_airflow.triggers.DropZoneTrigger``) runs, and both ask the drop zone itself
-(``S3DropZone.inbox``), so the sensor fires on exactly the files ``push_drops`` takes (not only
-``*.csv``; never a half-written ``.part``)."""
+Not the providers' sensors. The standard ``FileSensor`` matches a glob: ``*.csv`` missed
+``SCHOOL.CSV``, and any CSV pattern misses the file a school drops in another format, which
+the push would answer with a report, so the school never heard of it. The amazon
+``S3KeySensor``, deferred, needs aiobotocore, which cannot be installed beside the boto3 the
+project pins (aiobotocore 3.10 wants botocore < 1.43.118), so it failed each time it had to
+wait; and importing it when the DAG is parsed costs 0.3 s (boto3), paid by the dag-processor at
+every parse. Here boto3 is imported only when the task or its trigger runs."""
 
 from __future__ import annotations
 
@@ -19,29 +22,30 @@ from airflow.sdk.exceptions import AirflowException
 
 
 class DropZoneSensor(BaseSensorOperator):
-    """Succeeds when the S3 drop zone ``s3://bucket/prefix/inbox/`` holds a file to push.
+    """Succeeds when the drop zone's inbox holds a file to push.
 
-    :param aws_conn_id: the connection of the bucket.
-    :param bucket: the drop zone's bucket.
-    :param prefix: the drop zone's prefix in it.
+    :param kind: ``s3`` (connection ``informat_s3``) or ``local`` (the folder of the connection
+        ``informat_dropzone``), as ``informat_airflow.dropzones.location()`` reads it.
+    :param bucket: an S3 drop zone's bucket.
+    :param prefix: an S3 drop zone's prefix in it.
     :param deferrable: wait in the triggerer (the default), or poke as any sensor does.
     """
 
     template_fields = ("bucket", "prefix")
 
     def __init__(
-        self, *, aws_conn_id: str, bucket: str, prefix: str, deferrable: bool = True, **kwargs: Any
+        self, *, kind: str, bucket: str, prefix: str, deferrable: bool = True, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
-        self.aws_conn_id = aws_conn_id
+        self.kind = kind
         self.bucket = bucket
         self.prefix = prefix
 
     def poke(self, context: Any) -> bool:
-        from informat_airflow.dropzones import s3_inbox
+        from informat_airflow.dropzones import inbox
 
-        return bool(s3_inbox(self.aws_conn_id, self.bucket, self.prefix))
+        return bool(inbox(self.kind, self.bucket, self.prefix))
 
     def execute(self, context: Any) -> None:
         if not self.deferrable:
@@ -51,7 +55,7 @@ class DropZoneSensor(BaseSensorOperator):
         # imported here, not when the DAG is parsed (as boto3)
         from informat_airflow.triggers import DropZoneTrigger
 
-        trigger = DropZoneTrigger(self.aws_conn_id, self.bucket, self.prefix, self.poke_interval)
+        trigger = DropZoneTrigger(self.kind, self.bucket, self.prefix, self.poke_interval)
         self.defer(
             trigger=trigger,
             method_name="execute_complete",

@@ -1,5 +1,5 @@
 """Triggers of the project: waiting in the triggerer, without holding a worker slot, for
-Informat's asynchronous work (PDFs) and for a file in the S3 drop zone. Imported when a task
+Informat's asynchronous work (PDFs) and for a file in the drop zone. Imported when a task
 defers, not when its DAG is parsed."""
 
 from __future__ import annotations
@@ -146,13 +146,14 @@ class PdfJobsTrigger(BaseTrigger):
 
 
 class DropZoneTrigger(BaseTrigger):
-    """Looks in the S3 drop zone's inbox every ``poke_interval`` seconds; yields one event,
-    ``{"status": "found", "files": n}`` or ``{"status": "error", "message": ...}``. The task's
-    deferral timeout ends a wait that finds nothing."""
+    """Looks in the drop zone's inbox (``kind``, ``bucket`` and ``prefix`` as
+    :class:`~informat_airflow.sensors.DropZoneSensor` takes them) every ``poke_interval``
+    seconds; yields one event, ``{"status": "found", "files": n}`` or ``{"status": "error",
+    "message": ...}``. The task's deferral timeout ends a wait that finds nothing."""
 
-    def __init__(self, aws_conn_id: str, bucket: str, prefix: str, poke_interval: float) -> None:
+    def __init__(self, kind: str, bucket: str, prefix: str, poke_interval: float) -> None:
         super().__init__()
-        self.aws_conn_id = aws_conn_id
+        self.kind = kind
         self.bucket = bucket
         self.prefix = prefix
         self.poke_interval = poke_interval
@@ -161,7 +162,7 @@ class DropZoneTrigger(BaseTrigger):
         return (
             "informat_airflow.triggers.DropZoneTrigger",
             {
-                "aws_conn_id": self.aws_conn_id,
+                "kind": self.kind,
                 "bucket": self.bucket,
                 "prefix": self.prefix,
                 "poke_interval": self.poke_interval,
@@ -169,18 +170,20 @@ class DropZoneTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        # boto3 blocks: each look runs in a thread, never in the triggerer's event loop (where
-        # reading the connection synchronously is allowed, as the amazon provider does it)
+        # boto3 and the file system block: each look runs in a thread, never in the triggerer's
+        # event loop (where reading the connection synchronously is allowed, as the amazon
+        # provider does it)
         from asgiref.sync import sync_to_async
 
-        from informat_airflow.dropzones import s3_inbox
+        from informat_airflow.dropzones import describe, inbox
 
-        look = sync_to_async(s3_inbox)
+        look = sync_to_async(inbox)
         while True:
             try:
-                files = await look(self.aws_conn_id, self.bucket, self.prefix)
+                files = await look(self.kind, self.bucket, self.prefix)
             except Exception as exc:
-                message = f"the drop zone s3://{self.bucket}/{self.prefix} cannot be read: {exc}"
+                where = describe(self.kind, self.bucket, self.prefix)
+                message = f"the drop zone ({where}) cannot be read: {exc}"
                 yield TriggerEvent({"status": "error", "message": message})
                 return
             if files:

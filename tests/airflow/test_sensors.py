@@ -1,6 +1,6 @@
-"""The S3 drop zone's sensor and its trigger, against a real S3 endpoint (moto's server): they
-fire on what the push would take, wait in the triggerer when there is nothing, and say so when
-the drop zone cannot be read."""
+"""The drop zone's sensor and its trigger, against a real S3 endpoint (moto's server) and a local
+folder: they fire on what the push would take, wait in the triggerer when there is nothing, and
+say so when the drop zone cannot be read."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ def test_the_trigger_waits_for_a_file_the_push_would_take(zone):
         0.5, lambda: client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv", Body=b"x")
     )
     later.start()
-    classpath, kwargs = DropZoneTrigger("informat_s3", bucket, PREFIX, 0.1).serialize()
+    classpath, kwargs = DropZoneTrigger("s3", bucket, PREFIX, 0.1).serialize()
     assert classpath == "informat_airflow.triggers.DropZoneTrigger"
     trigger = DropZoneTrigger(**kwargs)
     assert first_event(trigger) == {"status": "found", "files": 1}  # not the .part
@@ -49,13 +49,13 @@ def test_the_trigger_keeps_waiting_on_an_empty_inbox(zone):
 
     _, bucket = zone
     with pytest.raises(TimeoutError):  # Airflow's deferral timeout ends this wait
-        first_event(DropZoneTrigger("informat_s3", bucket, PREFIX, 0.1), within=0.8)
+        first_event(DropZoneTrigger("s3", bucket, PREFIX, 0.1), within=0.8)
 
 
 def test_the_trigger_says_when_the_drop_zone_cannot_be_read(zone):
     from informat_airflow.triggers import DropZoneTrigger
 
-    event = first_event(DropZoneTrigger("informat_s3", "no-such-bucket", PREFIX, 0.1))
+    event = first_event(DropZoneTrigger("s3", "no-such-bucket", PREFIX, 0.1))
     assert event["status"] == "error" and "s3://no-such-bucket/inschrijvingen" in event["message"]
 
 
@@ -67,7 +67,7 @@ def test_the_sensor_pokes_defers_and_resumes(zone):
 
     client, bucket = zone
     sensor = DropZoneSensor(
-        task_id="wait_for_drop", aws_conn_id="informat_s3", bucket=bucket, prefix=PREFIX,
+        task_id="wait_for_drop", kind="s3", bucket=bucket, prefix=PREFIX,
         poke_interval=60, timeout=14 * 60, soft_fail=True,
     )  # fmt: skip
     assert sensor.poke({}) is False
@@ -83,3 +83,25 @@ def test_the_sensor_pokes_defers_and_resumes(zone):
     client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv", Body=b"x")
     assert sensor.poke({}) is True
     assert sensor.execute({}) is None  # there already: no deferral
+
+
+def test_the_trigger_waits_for_a_settled_file_in_a_local_drop_zone(tmp_path, monkeypatch):
+    import os
+
+    from informat_airflow.triggers import DropZoneTrigger
+    from informat_pipelines.dropzone import LocalDropZone
+
+    from ..support.airflow import set_connection
+
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
+    LocalDropZone(tmp_path)
+    fresh = tmp_path / "inbox" / "school.csv"
+    fresh.write_bytes(b"x")  # written a moment ago: perhaps not whole yet
+    with pytest.raises(TimeoutError):
+        first_event(DropZoneTrigger("local", "", "", 0.1), within=0.8)
+    os.utime(fresh, (0, 0))
+    assert first_event(DropZoneTrigger("local", "", "", 0.1)) == {"status": "found", "files": 1}
+    # a drop zone whose folder is a file cannot be read: said, not waited on
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(fresh)})
+    event = first_event(DropZoneTrigger("local", "", "", 0.1))
+    assert event["status"] == "error" and "informat_dropzone" in event["message"]

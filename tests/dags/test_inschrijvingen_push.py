@@ -46,7 +46,7 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     with MailCatcher() as mail:
         set_smtp_connection(monkeypatch, mail.port)
         dag = load_dag("informat_inschrijvingen_push")
-        assert type(dag.get_task("wait_for_drop")).__name__ == "FileSensor"
+        assert dag.get_task("wait_for_drop").kind == "local"
         dag_run = dag.test()
         assert str(dag_run.state) == "success", task_states(dag_run)
         mails = mail.wait_for(2)
@@ -82,14 +82,21 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     assert line["status"] == "geaccepteerd" and line["informat_id"] == accepted
 
 
-def test_the_local_sensor_sees_a_csv_in_any_case(tmp_path, monkeypatch):
-    """FileSensor's glob tells SCHOOL.CSV from *.csv; the push takes both, so the sensor must
-    see both (and no .part of an upload still being written)."""
+def test_the_local_sensor_fires_on_what_the_push_takes(tmp_path, monkeypatch):
+    """The sensor asks the drop zone, as the push does: SCHOOL.CSV and a file in another format
+    (which the push answers with a report) make it fire; a .part still being uploaded, or a file
+    still being written (not settled), do not."""
+    import os
+
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
     sensor = load_dag("informat_inschrijvingen_push").get_task("wait_for_drop")
-    LocalDropZone(tmp_path)
-    (tmp_path / "inbox" / "SCHOOL.CSV.part").write_bytes(b"half")
-    assert not sensor.poke({})
+    zone = LocalDropZone(tmp_path)
+    drop(tmp_path, "SCHOOL.CSV.part", b"half")
     (tmp_path / "inbox" / "SCHOOL.CSV").write_bytes(b"x")
-    assert sensor.poke({})
+    assert not sensor.poke({})  # written a moment ago: perhaps not whole yet
+    os.utime(tmp_path / "inbox" / "SCHOOL.CSV", (0, 0))
+    assert sensor.poke({}) and zone.inbox() == ["SCHOOL.CSV"]
+    (tmp_path / "inbox" / "SCHOOL.CSV").unlink()
+    drop(tmp_path, "inschrijvingen.xlsx", b"PK")
+    assert sensor.poke({}) and zone.inbox() == ["inschrijvingen.xlsx"]
