@@ -52,5 +52,6 @@ def describe(kind: str, bucket: str, prefix: str) -> str:
 
 
 def inbox(kind: str, bucket: str, prefix: str) -> list[str]:
-    """The files in a drop zone's inbox that the push would take (its sensor asks this)."""
+    """The files in a drop zone's inbox that the push would take (the sensor and its trigger
+    ask this)."""
     return open_zone(kind, bucket, prefix).inbox()

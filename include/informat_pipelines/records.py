@@ -32,7 +32,7 @@ def pseudonymiser(key: bytes) -> Callable[[str], str]:
     The key is set up once and copied per value. ``hmac.digest(key, ...)`` gives the same
     result in one call, but sets the key up anew each time and lets go of the GIL around it:
     with 5 partitions landing at once, that cost twice the CPU of the same hashes done in one
-    thread (OpenSSL contends with itself), a fifth more CPU for the whole extraction."""
+    thread (OpenSSL contends with itself): 8 to 16% more CPU for the whole extraction."""
     keyed = hmac.new(key, digestmod="sha256")
 
     def pseudonym(number: str) -> str:
