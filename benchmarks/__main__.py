@@ -279,10 +279,13 @@ def csv_push() -> None:
         header = ("instellingsnummer;schooljaar;naam;voornaam;geboortedatum;geslacht;"
                   "rijksregisternummer;geboorteland;nationaliteit;thuisloos;trekkende_bevolking;"
                   "indicatorleerling;structuur;vestiging;administratieve_groep;startdatum;status;"
-                  "ouder_naam;ouder_voornaam;ouder_relatie")  # fmt: skip
+                  "ouder1_naam;ouder1_voornaam;ouder1_relatie")  # fmt: skip
+        # rows the push accepts (the template's values): a name holds no digits, so row n's
+        # name is n in letters; the administratieve groep is an official number of 6 digits
         lines = [header] + [
-            f"99001{1 + n % 5};2026-27;Naam{n};Voornaam;{1 + n % 28:02d}/05/2019;V;;BE;BE;nee;nee;"
-            f"nee;lager;1;L1;01/09/2026;pending;Ouder{n};An;moeder"
+            f"99001{1 + n % 5};2026-27;Naam-{''.join('abcdefghij'[int(d)] for d in str(n))};"
+            f"Fien;{1 + n % 28:02d}/05/2019;V;;BE;BE;nee;nee;nee;lager;1;040102;01/09/2026;"
+            "niet gerealiseerd;Voorbeeld;An;moeder"
             for n in range(rows)
         ]
         with tempfile.TemporaryDirectory() as tmp:
@@ -296,6 +299,8 @@ def csv_push() -> None:
                 zone, client, INSTELLINGEN, "bench", 200, 8, id_key=b"bench-key-" * 4
             )[0]
             elapsed = time.perf_counter() - started
+        if outcome.counts["pushed"] != rows:  # a figure of refused rows would measure nothing
+            raise RuntimeError(f"the bench's file was not pushed whole: {outcome.counts}")
         stats = sandbox.stats()
         calls = stats.get("POST leerlingen/preregistrations/*", 0)
         line("rows pushed", f"{outcome.counts['pushed']:,} in {elapsed:.1f} s")
