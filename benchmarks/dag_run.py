@@ -103,7 +103,7 @@ def _in_one_process(students: int) -> tuple[float, int]:
     from informat_client.schooljaar import schooljaar_for
     from informat_devtools.s3 import LocalS3
     from informat_pipelines.extract import ExtractSettings
-    from informat_pipelines.extract_batch import extract_batch, extractor
+    from informat_pipelines.extract_batch import extract_batch, extractor, plan
     from informat_sandbox.app import SandboxState
     from informat_sandbox.server import SandboxServer
 
@@ -119,14 +119,8 @@ def _in_one_process(students: int) -> tuple[float, int]:
         day = date.today()
         year = schooljaar_for(day)
         settings = ExtractSettings(empty_instellingen=("990016",))
-        units = [
-            {"entity": e, "key": n, "schooljaar": year, "day": day.isoformat()}
-            for e in ("students", "registrations", "employees")
-            for n in config.instellingsnummers
-        ] + [
-            {"entity": "invoices", "key": g, "schooljaar": year, "day": day.isoformat()}
-            for g in sorted(config.toegangsgroepen)
-        ]
+        # the partitions the DAG's tasks plan
+        units = plan(config.instellingsnummers, config.toegangsgroepen, year, day)
         extract = extractor(s3.client(), "informat-data", settings, b"k" * 40)
         started = time.perf_counter()
         import great_expectations  # noqa: F401 - paid once, as a batch task pays it
