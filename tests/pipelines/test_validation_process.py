@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import subprocess
+import sys
 
 import pytest
 
@@ -38,13 +40,34 @@ def test_the_child_gives_the_verdict_of_the_tasks_own_process(tmp_path):
     assert any("unique" in f for f in there.failed)
 
 
+# reads the request and dies before it answers, as a child killed mid-validation does (killing
+# the real child from the test races with the parent's check that it is alive before asking)
+DIES_WHILE_ASKED = "import sys; sys.stdin.readline(); sys.exit(3)"
+
+
 def test_a_child_that_dies_fails_that_partition_only_and_is_replaced(tmp_path):
     good = landed(tmp_path, [GOOD], "good")
     with ValidationProcess() as child:
         child._child.kill()
-        with pytest.raises(ValidationProcessError, match=r"process ended .* students 990011"):
+        child._child.wait()
+        child._child = subprocess.Popen(
+            [sys.executable, "-c", DIES_WHILE_ASKED],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        ended = r"process ended \(exit code 3\) while validating students 990011"
+        with pytest.raises(ValidationProcessError, match=ended):
             child(good, ENTITIES["students"], None, SETTINGS, DAY)
         assert child(good, ENTITIES["students"], None, SETTINGS, DAY).success
+
+
+def test_a_child_found_dead_before_asking_is_replaced_without_failing(tmp_path):
+    good = landed(tmp_path, [GOOD], "good")
+    with ValidationProcess() as child:
+        dead = child._child
+        dead.kill()
+        dead.wait()
+        assert child(good, ENTITIES["students"], None, SETTINGS, DAY).success
+        assert child._child is not dead
 
 
 def test_an_error_inside_the_child_is_told_without_ending_it(tmp_path):
