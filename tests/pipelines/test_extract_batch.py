@@ -88,7 +88,7 @@ def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, buck
 
 
 def test_partitions_run_in_parallel_sharing_one_client(s3, bucket):
-    started = threading.Barrier(2, timeout=5)
+    started = threading.Barrier(2, timeout=30)
 
     def extract(client, unit, gate):
         with gate:
@@ -103,7 +103,7 @@ def test_partitions_run_in_parallel_sharing_one_client(s3, bucket):
 def test_the_bound_holds_while_reading_informat_not_while_validating(s3, bucket):
     """threads=1: one partition reads Informat at a time, but one that waits for its validation
     lets the next one read (all three wait together below, or this times out)."""
-    validating = threading.Barrier(3, timeout=5)
+    validating = threading.Barrier(3, timeout=30)
     inside, most = [0], [0]
     lock = threading.Lock()
 
