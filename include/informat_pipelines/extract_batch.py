@@ -21,6 +21,7 @@ from typing import Any
 from informat_client import InformatClient
 from informat_client.masking import get_logger
 
+from .collection import collecting_less
 from .objects import read_json
 
 log = get_logger(__name__)
@@ -138,6 +139,7 @@ def extract_batch(
         return outcomes, failed
     with (
         make_client() as client,
+        collecting_less(),
         ThreadPoolExecutor(
             max_workers=min(len(units), IN_FLIGHT_PER_READER * max(1, threads)),
             thread_name_prefix="extract",

@@ -127,3 +127,37 @@ def test_collect_leaves_out_what_has_no_outcome_of_this_run(s3, bucket):
     extract, _ = fake(failing={"990001"})
     extract_batch(units(count=2), "run-c", store, bucket, extract, Client, threads=1)
     assert [o["key"] for o in collect(store, bucket, units(count=2), "run-c")] == ["990000"]
+
+
+def test_partitions_land_with_fewer_collections_and_the_collector_is_restored(s3, bucket):
+    """While the batch runs, what was alive before is frozen out of the cyclic collector and
+    young collections are rarer (issue 13's CPU goal); after it, as before, also after a
+    partition failed."""
+    import gc
+
+    from informat_pipelines.collection import THRESHOLDS
+
+    before = gc.get_threshold()
+    seen = []
+
+    def extract(client, unit, gate):
+        seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
+        raise ConnectionError("Informat down")
+
+    extract_batch(units(count=2), "run-gc", s3.client(), bucket, extract, Client, 2)
+    assert seen == [(THRESHOLDS, True)] * 2
+    assert gc.get_threshold() == before and gc.get_freeze_count() == 0
+
+
+def test_a_freeze_made_before_the_batch_is_left_frozen():
+    import gc
+
+    from informat_pipelines.collection import collecting_less
+
+    gc.freeze()
+    try:
+        with collecting_less():
+            pass
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
