@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import importlib.util
 import json
 import os
@@ -94,13 +95,7 @@ class ValidationProcess:
         settings: Any,
         today: dt.date,
     ) -> Validation:
-        request = {
-            "landed": dataclasses.asdict(landed),
-            "entity": entity.name,
-            "last_good": last_good,
-            "settings": dataclasses.asdict(settings),
-            "today": today.isoformat(),
-        }
+        request = request_line(landed, entity, last_good, settings, today)
         with self._lock:
             self._asked = True
             if self._child is None or self._child.poll() is not None:
@@ -108,7 +103,7 @@ class ValidationProcess:
                 self._start()
             child = self._child
             try:
-                child.stdin.write(json.dumps(request) + "\n")
+                child.stdin.write(request)
                 child.stdin.flush()
                 answer = child.stdout.readline()
             except OSError as exc:
@@ -129,13 +124,27 @@ class ValidationProcess:
         return Validation(**reply["validation"])
 
 
+def request_line(
+    landed: Landed, entity: Entity, last_good: int | None, settings: Any, today: dt.date
+) -> str:
+    """What the parent writes to the child for one validation."""
+    request = {
+        "landed": dataclasses.asdict(landed),
+        "entity": entity.name,
+        "last_good": last_good,
+        "settings": dataclasses.asdict(settings),
+        "today": today.isoformat(),
+    }
+    return json.dumps(request) + "\n"
+
+
 def serve(requests: IO[str], replies: IO[str]) -> None:
     """The child's loop: one validation per line, until the parent closes stdin."""
     from .extract import ExtractSettings
     from .quality import validate
 
     import_gx()
-    with collecting_less():  # GX's modules, imported now, are left out of every collection
+    with collecting_less(thresholds=None):  # GX's modules, imported now, are left out
         for line in requests:
             request = json.loads(line)
             try:
@@ -151,6 +160,10 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
                 reply = {"error": mask(f"{type(exc).__name__}: {exc}")[:500]}
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
+            # what GX built for this validation holds cycles (a frame among them): freed now,
+            # after the answer (the task lands its next partition meanwhile), not left to grow
+            # the peak of the next validation
+            gc.collect()
 
 
 # GX imports these with itself for one expectation that the suite does not use (the KL
