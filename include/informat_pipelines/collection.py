@@ -5,10 +5,10 @@ collector's default thresholds (700, 10, 10) the cpu bench's batch (20,000 stude
 partitions) ran it about 850 times, and each full run walked every object alive, the modules
 imported at start-up included (pyarrow, boto3; GX in its process). Timed with ``gc.callbacks``:
 0.37 s of the task's 6 s of CPU one partition at a time, 0.50 s with 5 at once (5 partitions'
-records alive); about 0.02 and 0.07 s with the settings below. ``make bench BENCH=cpu`` (task and GX
-process, least of 3 runs): 12.3 / 12.7 / 13.2 s of CPU at 1 / 2 / 5 at once before, 12.0 /
-12.0 / 12.5 s after. The records hold no cycles (reference counting frees them), so collecting
-seldom keeps nothing longer; peak memory did not change (``make bench BENCH=memory``).
+records alive); about 0.02 and 0.07 s with the settings below. The cpu bench (task and GX
+process, the least of 3 runs each): 12.3 / 12.7 / 13.2 s of CPU at 1 / 2 / 5 at once before,
+12.0 / 12.0 / 12.5 s after. A task's records hold no cycles (reference counting frees them), so
+collecting seldom keeps nothing longer there; its peak memory did not change.
 """
 
 from __future__ import annotations
