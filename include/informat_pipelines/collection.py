@@ -29,9 +29,10 @@ def collecting_less(thresholds: tuple[int, int, int] | None = THRESHOLDS) -> Ite
     were). Both are undone after it; a freeze made before the block by someone else (a process
     that forks does) is left as it was.
 
-    The GX process takes the freeze only: what GX builds for a validation holds cycles (a data
-    frame among them), which rarer collections kept into the next validation (its peak at
-    200,000 students: 306 MB; it collects after each validation instead, 286 MB)."""
+    The GX process takes the freeze only: what GX builds for a validation holds cycles (the
+    expectation suite and its expectations), which rarer collections kept into the next
+    validation with all they refer to (its peak at 200,000 students: 306 MB; it collects after
+    each validation instead, 286 MB)."""
     before = gc.get_threshold()
     frozen_before = gc.get_freeze_count() > 0
     gc.freeze()

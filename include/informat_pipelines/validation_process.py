@@ -160,9 +160,9 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
                 reply = {"error": mask(f"{type(exc).__name__}: {exc}")[:500]}
             replies.write(json.dumps(reply) + "\n")
             replies.flush()
-            # what GX built for this validation holds cycles (a frame among them): freed now,
-            # after the answer (the task lands its next partition meanwhile), not left to grow
-            # the peak of the next validation
+            # what GX built for this validation holds cycles (its suite and expectations): freed
+            # now, after the answer (the task lands its next partition meanwhile), not left to
+            # grow the peak of the next validation
             gc.collect()
 
 
