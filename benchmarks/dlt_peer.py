@@ -173,10 +173,12 @@ def cpu() -> None:
         ratio = statistics.median(ratios)
         cpu_s = statistics.median(c for c, _ in runs)
         seconds = statistics.median(s for _, s in runs)
-        spread = f", {ratios[0]:.2f}-{ratios[-1]:.2f}x in {rounds} rounds"
-        if threads == 1:
+        if rounds == 1:
+            spread = ""
+        elif threads == 1:  # its ratios are all 1: the spread of its seconds
             spread = f", {min(runs)[0]:.1f}-{max(runs)[0]:.1f} s in {rounds} rounds"
-        spread = spread if rounds > 1 else ""
+        else:
+            spread = f", {ratios[0]:.2f}-{ratios[-1]:.2f}x in {rounds} rounds"
         line(f"{threads} at once: wall, CPU (CPU against one at a time)",
              f"{seconds:.1f} s, {cpu_s:.1f} s ({ratio:.2f}x"
              f"{'' if threads == 1 else ', holds' if ratio <= 1.05 else ', does NOT hold'}"
