@@ -163,8 +163,8 @@ def delta() -> None:
 
 
 def _extract_unit(client: InformatClient, unit: tuple[str, str], settings) -> int:
-    from informat_pipelines.extract import fetch, land
-    from informat_pipelines.schemas import ENTITIES
+    from informat_pipelines.extract.partition import fetch, land
+    from informat_pipelines.extract.schemas import ENTITIES
 
     entity, number = unit
     with tempfile.TemporaryDirectory() as tmp:
@@ -173,7 +173,7 @@ def _extract_unit(client: InformatClient, unit: tuple[str, str], settings) -> in
 
 
 def extraction() -> None:
-    from informat_pipelines.extract import ExtractSettings
+    from informat_pipelines.extract.settings import ExtractSettings
 
     students = 3000 if QUICK else 10_000
     rps, latency_ms, slots = 20.0, 100, 8
@@ -214,8 +214,8 @@ import json, resource, sys
 sys.path.insert(0, {include!r})
 from informat_devtools.s3 import client_for, make_buckets
 from informat_client import InformatClient, InformatConfig
-from informat_pipelines.extract import ExtractSettings, extract_partition
-from informat_pipelines.validation_process import ValidationProcess
+from informat_pipelines.extract.partition import extract_partition
+from informat_pipelines.extract.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
 s3 = client_for({s3_url!r})  # moto's server in a process of its own
@@ -267,8 +267,8 @@ def memory() -> None:
 
 
 def csv_push() -> None:
-    from informat_pipelines.dropzone import LocalDropZone
-    from informat_pipelines.inschrijvingen import handle_drops
+    from informat_pipelines.voorinschrijvingen import handle_drops
+    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
     rows = 2000 if QUICK else 10_000
     rps = 250.0
@@ -317,8 +317,8 @@ def csv_push() -> None:
 def pdfs() -> None:
     from informat_airflow.triggers import PdfJobsTrigger
     from informat_devtools.s3 import LocalS3
-    from informat_pipelines.archive_store import Boto3Store
-    from informat_pipelines.pdf_archive import ArchiveSettings, archive_ready, request_jobs
+    from informat_pipelines.pdf_archive.archive import ArchiveSettings, archive_ready, request_jobs
+    from informat_pipelines.pdf_archive.store import Boto3Store
 
     delay = 20.0 if QUICK else 40.0
     poke = 30.0

@@ -102,8 +102,8 @@ def _in_one_process(students: int) -> tuple[float, int]:
     from informat_client import InformatClient, InformatConfig
     from informat_client.schooljaar import schooljaar_for
     from informat_devtools.s3 import LocalS3
-    from informat_pipelines.extract import ExtractSettings
-    from informat_pipelines.extract_batch import extract_batch, extractor, plan
+    from informat_pipelines.extract.batch import extract_batch, extractor, plan
+    from informat_pipelines.extract.settings import ExtractSettings
     from informat_sandbox.app import SandboxState
     from informat_sandbox.server import SandboxServer
 

@@ -27,9 +27,9 @@ import datetime as dt, json, sys, time
 sys.path.insert(0, {include!r})
 from informat_client import InformatClient, InformatConfig
 from informat_devtools.s3 import client_for, make_buckets
-from informat_pipelines.extract import ExtractSettings
-from informat_pipelines.extract_batch import extract_batch, extractor
-from informat_pipelines.validation_process import ValidationProcess
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.batch import extract_batch, extractor
+from informat_pipelines.extract.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
 s3 = client_for({s3_url!r})  # moto's server in a process of its own

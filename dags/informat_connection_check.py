@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.connection_check."""
+"""Wiring only: the logic lives in informat_pipelines.connection_check.checks."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def informat_connection_check():
         from informat_airflow.hooks import InformatHook
         from informat_client.masking import get_logger
         from informat_client.schooljaar import schooljaar_for
-        from informat_pipelines.connection_check import check_instelling
+        from informat_pipelines.connection_check.checks import check_instelling
 
         context = get_current_context()
         schooljaar = schooljaar_for(run_day(context))
@@ -70,7 +70,7 @@ def informat_connection_check():
         from informat_airflow.hooks import InformatHook
         from informat_client.masking import get_logger
         from informat_client.schooljaar import schooljaar_for
-        from informat_pipelines.connection_check import check_toegangsgroepen
+        from informat_pipelines.connection_check.checks import check_toegangsgroepen
 
         context = get_current_context()
         schooljaar = schooljaar_for(run_day(context))

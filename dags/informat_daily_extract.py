@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.extract and .schemas."""
+"""Wiring only: the logic lives in informat_pipelines.extract.partition and .schemas."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def _units(context) -> list[dict]:
     plans them itself; the plan is cheap and the same for all)."""
     from informat_airflow.context import run_day, run_schooljaar
     from informat_airflow.hooks import InformatHook
-    from informat_pipelines.extract_batch import plan
+    from informat_pipelines.extract.batch import plan
 
     config = InformatHook(INFORMAT_CONN_ID).get_config()
     day = run_day(context)
@@ -94,7 +94,7 @@ def _units(context) -> list[dict]:
 
 def _outcomes(context, s3, entity: str | None = None) -> tuple[list[dict], list[dict]]:
     """This run's partitions (of ``entity``, or all) and the outcomes their markers hold."""
-    from informat_pipelines.extract_batch import collect
+    from informat_pipelines.extract.batch import collect
 
     units = [u for u in _units(context) if entity in (None, u["entity"])]
     reuse = not context["params"]["refresh"]
@@ -127,9 +127,9 @@ def informat_daily_extract():
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
         from informat_airflow.storage import raw_store, s3_client
-        from informat_pipelines.extract import ExtractSettings
-        from informat_pipelines.extract_batch import extract_batch, extractor, share_of
-        from informat_pipelines.validation_process import ValidationProcess
+        from informat_pipelines.extract.batch import extract_batch, extractor, share_of
+        from informat_pipelines.extract.settings import ExtractSettings
+        from informat_pipelines.extract.validation_process import ValidationProcess
 
         context = get_current_context()
         units = share_of(_units(context), share, TASKS)
@@ -159,9 +159,9 @@ def informat_daily_extract():
         from informat_airflow import notify
         from informat_airflow.settings import from_variable
         from informat_airflow.storage import raw_store, s3_client
-        from informat_pipelines.extract import ExtractSettings
-        from informat_pipelines.extract_report import alert_mail, write_report
-        from informat_pipelines.raw_retention import expire_everywhere
+        from informat_pipelines.extract.raw_retention import expire_everywhere
+        from informat_pipelines.extract.report import alert_mail, write_report
+        from informat_pipelines.extract.settings import ExtractSettings
 
         settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
         s3 = s3_client()

@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.inschrijvingen.followup."""
+"""Wiring only: the logic lives in informat_pipelines.voorinschrijvingen.followup."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def informat_inschrijvingen_opvolging():
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.inschrijvingen import PushSettings, followup
+        from informat_pipelines.voorinschrijvingen import PushSettings, followup
 
         context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)

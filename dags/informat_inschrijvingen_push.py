@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.inschrijvingen and .dropzone."""
+"""Wiring only: the logic lives in informat_pipelines.voorinschrijvingen and .dropzone."""
 
 from __future__ import annotations
 
@@ -82,7 +82,11 @@ def informat_inschrijvingen_push():
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
-        from informat_pipelines.inschrijvingen import PushSettings, deliver_pending, handle_drops
+        from informat_pipelines.voorinschrijvingen import (
+            PushSettings,
+            deliver_pending,
+            handle_drops,
+        )
 
         context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)

@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.pdf_archive, .pdf_retention and
+"""Wiring only: the logic lives in informat_pipelines.pdf_archive.archive, .pdf_retention and
 informat_airflow.operators."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def informat_pdf_archive():
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.pdf_archive import ArchiveSettings, targets
+        from informat_pipelines.pdf_archive.archive import ArchiveSettings, targets
 
         context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
@@ -91,10 +91,10 @@ def informat_pdf_archive():
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.archive_store import Boto3Store
-        from informat_pipelines.pdf_archive import ArchiveSettings
-        from informat_pipelines.pdf_retention import guard
-        from informat_pipelines.status import record_archive
+        from informat_pipelines.core.status import record_archive
+        from informat_pipelines.pdf_archive.archive import ArchiveSettings
+        from informat_pipelines.pdf_archive.retention import guard
+        from informat_pipelines.pdf_archive.store import Boto3Store
 
         settings = from_variable(SETTINGS_VARIABLE, ArchiveSettings)
         s3 = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()

@@ -1,4 +1,4 @@
-"""Wiring only: the logic lives in informat_pipelines.rollover, rollover_messages and
+"""Wiring only: the logic lives in informat_pipelines.rollover.checks, rollover_messages and
 rollover_alerts."""
 
 from __future__ import annotations
@@ -80,8 +80,8 @@ def informat_toegangsgroep_rollover():
         from informat_airflow.context import run_day
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.rollover import Settings
-        from informat_pipelines.rollover_alerts import check
+        from informat_pipelines.rollover.alerts import check
+        from informat_pipelines.rollover.checks import Settings
 
         context = get_current_context()
         params = context["params"]
@@ -96,7 +96,7 @@ def informat_toegangsgroep_rollover():
         from functools import partial
 
         from informat_airflow import notify, state
-        from informat_pipelines.rollover_alerts import deliver
+        from informat_pipelines.rollover.alerts import deliver
 
         params = get_current_context()["params"]
         # a run for another date (param today) keeps its own state: the real one is untouched

@@ -338,7 +338,7 @@ def main() -> int:
         stack.start_redis()
         stack.start_stand_ins()
         env = stack.env()
-        from informat_pipelines.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
         LocalDropZone(stack.dropzone)
         stack.airflow(env, "db", "migrate")

@@ -302,7 +302,7 @@ def main() -> int:
         started.append(mail)
 
         env = airflow_env(airflow_port)
-        from informat_pipelines.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
         LocalDropZone(LOCAL / "dropzone")  # makes inbox/, outbox/, ...
         _private_json(

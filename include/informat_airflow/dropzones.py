@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # imported when used: the push DAG reads location() when it is parsed
-    from informat_pipelines.dropzone import LocalDropZone, S3DropZone
+    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
 
 def location() -> tuple[str, str, str]:
@@ -32,13 +32,13 @@ def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone
     if kind == "local":
         from airflow.providers.standard.hooks.filesystem import FSHook
 
-        from informat_pipelines.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
         return LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
     if kind == "s3":
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        from informat_pipelines.dropzone import S3DropZone
+        from informat_pipelines.voorinschrijvingen.dropzone import S3DropZone
 
         return S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), bucket, prefix)
     raise ValueError(f"INFORMAT_DROP_ZONE must be 's3' or 'local', not {kind!r}")

@@ -13,7 +13,7 @@ from typing import Any
 from airflow.providers.smtp.hooks.smtp import SmtpHook
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-from informat_pipelines.mail_text import plain_text
+from informat_pipelines.core.mail_text import plain_text
 
 
 class MailHook(SmtpHook):

@@ -1,5 +1,5 @@
 """Operators of the project: archiving invoice PDFs, deferring to the triggerer while Informat
-makes them. The logic lives in informat_pipelines.pdf_archive."""
+makes them. The logic lives in informat_pipelines.pdf_archive.archive."""
 
 from __future__ import annotations
 
@@ -54,8 +54,8 @@ class ArchivePdfsOperator(BaseOperator):
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         from informat_airflow.hooks import InformatHook
-        from informat_pipelines.archive_store import Boto3Store
-        from informat_pipelines.pdf_archive import ArchiveSettings
+        from informat_pipelines.pdf_archive.archive import ArchiveSettings
+        from informat_pipelines.pdf_archive.store import Boto3Store
 
         hook = InformatHook(self.informat_conn_id)
         client = hook.get_conn()
@@ -70,7 +70,7 @@ class ArchivePdfsOperator(BaseOperator):
         from airflow.sdk.exceptions import AirflowSkipException
 
         from informat_client import InformatForbiddenError
-        from informat_pipelines.pdf_archive import plan
+        from informat_pipelines.pdf_archive.archive import plan
 
         client, store, settings, _ = self._parts()
         try:
@@ -107,8 +107,8 @@ class ArchivePdfsOperator(BaseOperator):
     def _next_batch(
         self, context: Any, summary: dict[str, Any], missing: list[str], regenerate: list[str]
     ) -> dict[str, Any]:
-        from informat_pipelines.archive_store import Manifest, manifest_key
-        from informat_pipelines.pdf_archive import poll_round, request_jobs
+        from informat_pipelines.pdf_archive.archive import poll_round, request_jobs
+        from informat_pipelines.pdf_archive.store import Manifest, manifest_key
 
         client, store, settings, number = self._parts()
         if not missing and not regenerate:
@@ -156,7 +156,7 @@ class ArchivePdfsOperator(BaseOperator):
         raise AssertionError("defer() returns only by raising")  # pragma: no cover
 
     def resume(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        from informat_pipelines.pdf_archive import Outcome, archive_ready
+        from informat_pipelines.pdf_archive.archive import Outcome, archive_ready
 
         carry = event["carry"]
         summary, jobs, rest = carry["summary"], carry["jobs"], carry["rest"]

@@ -87,7 +87,11 @@ class PdfJobsTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         from informat_client import InformatError
-        from informat_pipelines.pdf_archive import ArchiveSettings, poll_intervals, poll_round
+        from informat_pipelines.pdf_archive.archive import (
+            ArchiveSettings,
+            poll_intervals,
+            poll_round,
+        )
 
         settings = ArchiveSettings.from_mapping(self.settings)
         pending = list(self.job_ids)

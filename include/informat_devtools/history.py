@@ -1,5 +1,5 @@
 """Generated history for the Informat page's tests and benchmark: a school group's daily runs
-written through the DAGs' own summary writers (``informat_pipelines.status``), so that what the
+written through the DAGs' own summary writers (``informat_pipelines.core.status``), so that what the
 page reads has the shape and the size the DAGs give it. Synthetic ids and counts only."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import random
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from informat_pipelines import status
-from informat_pipelines.rollover import empty_state
+from informat_pipelines.core import status
+from informat_pipelines.rollover.checks import empty_state
 
 ENTITIES = ("students", "registrations", "employees")
 

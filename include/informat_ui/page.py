@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from informat_pipelines.rollover import Finding, Notification
-from informat_pipelines.rollover_messages import title as problem_title
+from informat_pipelines.rollover.checks import Finding, Notification
+from informat_pipelines.rollover.messages import title as problem_title
 
 from . import views
 from .charts import line_chart

@@ -16,9 +16,9 @@ from informat_airflow.wiring import (
     data_bucket,
 )
 from informat_client.masking import get_logger
-from informat_pipelines import status
-from informat_pipelines.objects import read_json
-from informat_pipelines.rollover import Settings as RolloverSettings
+from informat_pipelines.core import status
+from informat_pipelines.core.object_store import read_json
+from informat_pipelines.rollover.checks import Settings as RolloverSettings
 
 from . import views
 from .page import Sections
@@ -100,7 +100,7 @@ def extraction_report(day: str) -> bytes | None:
         return None
     from botocore.exceptions import ClientError
 
-    from informat_pipelines.objects import is_missing
+    from informat_pipelines.core.object_store import is_missing
 
     try:
         answer = _s3().get_object(Bucket=data_bucket(), Key=f"reports/date={day}/report.html")

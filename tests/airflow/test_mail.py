@@ -15,7 +15,7 @@ HTML = (
 
 
 def test_plain_text_keeps_lines_lists_links_and_decodes_entities():
-    from informat_pipelines.mail_text import plain_text
+    from informat_pipelines.core.mail_text import plain_text
 
     assert plain_text(HTML) == (
         "Het bestand a&b.csv is verwerkt.\n\n- doorgestuurd: 3\n- geweigerd: 1\n\n"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time
 
-from informat_pipelines.pdf_archive import request_jobs
+from informat_pipelines.pdf_archive.archive import request_jobs
 
 from ..support.pdf import FAST, GROUP, current_invoices, run_trigger, trigger_env
 

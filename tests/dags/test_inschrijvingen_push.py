@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from informat_devtools.mailcatcher import MailCatcher
-from informat_pipelines.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import (

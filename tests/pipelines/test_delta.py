@@ -11,8 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 import requests
 
-from informat_pipelines import delta
-from informat_pipelines.extract import ExtractSettings, extract_one
+from informat_pipelines.extract.partition import delta, extract_one
+from informat_pipelines.extract.settings import ExtractSettings
 
 MONDAY = dt.date(2026, 11, 23)
 SETTINGS = ExtractSettings(insz_mode="pseudonymise", snapshot_weekday=6)  # Sunday
@@ -88,7 +88,7 @@ def test_a_change_the_deltas_missed_fails_the_snapshot_day(client, sandbox, data
 
 
 def test_choice_of_mode():
-    from informat_pipelines.schemas import ENTITIES
+    from informat_pipelines.extract.schemas import ENTITIES
 
     mark = dt.datetime(2026, 11, 20, 5, tzinfo=dt.UTC)
     students, employees = ENTITIES["students"], ENTITIES["employees"]
@@ -103,8 +103,8 @@ def test_choice_of_mode():
 
 
 def test_a_short_placeholder_or_changed_pseudonymisation_key_is_refused(s3):
-    from informat_pipelines.extract import check_key
-    from informat_pipelines.landing import key_fingerprint
+    from informat_pipelines.extract.landing import key_fingerprint
+    from informat_pipelines.extract.partition import check_key
 
     with pytest.raises(ValueError, match="at least 32 random bytes"):
         key_fingerprint(b"test-hash-key")

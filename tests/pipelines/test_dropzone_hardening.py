@@ -11,9 +11,14 @@ from pathlib import Path
 import pytest
 from botocore.exceptions import ClientError
 
-from informat_pipelines import dropzone
-from informat_pipelines.dropzone import LocalDropZone, S3DropZone, StillWriting
-from informat_pipelines.inschrijvingen import FileRejected, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen import (
+    FileRejected,
+    dropzone,
+    handle_drops,
+    parse,
+    validate,
+)
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone, StillWriting
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
@@ -145,7 +150,7 @@ def test_s3_no_access_is_an_error_not_a_skip(s3):
 
 
 def test_the_data_team_hears_of_files_with_a_problem():
-    from informat_pipelines.inschrijvingen import FileOutcome, PushSettings, tell_schools
+    from informat_pipelines.voorinschrijvingen import FileOutcome, PushSettings, tell_schools
 
     settings = PushSettings.from_mapping(
         {"fallback_contact": "sec@example.org", "alert_recipients": ["data@example.org"]}
@@ -161,7 +166,7 @@ def test_the_data_team_hears_of_files_with_a_problem():
 
 
 def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
-    from informat_pipelines.inschrijvingen import PushSettings, deliver_pending
+    from informat_pipelines.voorinschrijvingen import PushSettings, deliver_pending
 
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     settings = PushSettings.from_mapping({"fallback_contact": "sec@example.org"})

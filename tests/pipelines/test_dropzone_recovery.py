@@ -11,8 +11,8 @@ import uuid
 
 import pytest
 
-from informat_pipelines.dropzone import KeyExists, LocalDropZone, S3DropZone
-from informat_pipelines.inschrijvingen import Ledger, handle_drops
+from informat_pipelines.voorinschrijvingen import Ledger, handle_drops
+from informat_pipelines.voorinschrijvingen.dropzone import KeyExists, LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.inschrijvingen import ID_KEY, drop, make_csv, row

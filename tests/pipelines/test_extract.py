@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from informat_pipelines.extract import ExtractSettings, fetch
-from informat_pipelines.landing import land
-from informat_pipelines.quality import validate
-from informat_pipelines.schemas import ENTITIES
+from informat_pipelines.extract.landing import land
+from informat_pipelines.extract.partition import fetch
+from informat_pipelines.extract.quality import validate
+from informat_pipelines.extract.schemas import ENTITIES
+from informat_pipelines.extract.settings import ExtractSettings
 
 DAY = dt.date(2026, 11, 28)
 SETTINGS = ExtractSettings(insz_mode="pseudonymise")
@@ -108,10 +109,10 @@ from pathlib import Path
 stream = io.StringIO()
 logging.basicConfig(level=logging.DEBUG, stream=stream)
 sys.path.insert(0, "include")
-from informat_pipelines.extract import ExtractSettings
-from informat_pipelines.landing import land
-from informat_pipelines.quality import validate
-from informat_pipelines.schemas import ENTITIES
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.landing import land
+from informat_pipelines.extract.quality import validate
+from informat_pipelines.extract.schemas import ENTITIES
 settings = ExtractSettings()
 with tempfile.TemporaryDirectory() as d:
     result = land([{"persoonId": "a", "pPersoon": 1}], ENTITIES["students"], "990011", Path(d),
@@ -140,7 +141,7 @@ def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tm
     import gzip
     import json
 
-    from informat_pipelines.records import pseudonymiser
+    from informat_pipelines.extract.records import pseudonymiser
 
     sandbox.reset(students=60, today=DAY.isoformat())
     records = list(fetch(client, ENTITIES["students"], "990011", sandbox.state.schooljaar, None))
@@ -177,7 +178,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_key_whatever_its_length():
     HMAC-SHA256, also for a key longer than SHA-256's block (which HMAC hashes first)."""
     import hmac
 
-    from informat_pipelines.records import pseudonymiser
+    from informat_pipelines.extract.records import pseudonymiser
 
     for key in (b"", KEY, b"k" * 64, b"k" * 65, bytes(range(256))):
         keyed = pseudonymiser(key)
@@ -187,7 +188,7 @@ def test_pseudonyms_are_hmac_sha256_of_the_key_whatever_its_length():
 
 
 def test_raw_answers_expire_after_the_retention(s3, bucket):
-    from informat_pipelines.raw_retention import expire
+    from informat_pipelines.extract.raw_retention import expire
 
     client = s3.client()
     for day in ("2026-10-01", "2026-10-29", "2026-11-28"):
@@ -207,7 +208,7 @@ def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, b
     topology its own credentials): nothing of it lands in the data bucket."""
     import uuid
 
-    from informat_pipelines.extract import extract_partition
+    from informat_pipelines.extract.partition import extract_partition
 
     sandbox.reset(students=40, today=DAY.isoformat())
     store = s3.client()
@@ -231,7 +232,7 @@ def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, b
 def test_small_batches_are_gathered_into_row_groups(tmp_path, monkeypatch):
     """Issue 13: at most ``batch_rows`` records are Python objects at once (memory stays flat),
     yet the Parquet file is not cut into row groups of that size."""
-    from informat_pipelines import landing
+    from informat_pipelines.extract import landing
 
     records = [{"persoonId": f"p{i}", "pPersoon": i, "geslacht": "M"} for i in range(2500)]
     settings = ExtractSettings(batch_rows=1000)

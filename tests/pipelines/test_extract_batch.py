@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from datetime import date
 
-from informat_pipelines.extract_batch import collect, extract_batch, plan, share_of
+from informat_pipelines.extract.batch import collect, extract_batch, plan, share_of
 
 DAY = "2026-11-28"
 
@@ -135,7 +135,7 @@ def test_partitions_land_with_fewer_collections_and_the_collector_is_restored(s3
     partition failed."""
     import gc
 
-    from informat_pipelines.collection import THRESHOLDS
+    from informat_pipelines.extract.gc_tuning import THRESHOLDS
 
     before = gc.get_threshold()
     seen = []
@@ -152,7 +152,7 @@ def test_partitions_land_with_fewer_collections_and_the_collector_is_restored(s3
 def test_a_freeze_made_before_the_batch_is_left_frozen():
     import gc
 
-    from informat_pipelines.collection import collecting_less
+    from informat_pipelines.extract.gc_tuning import collecting_less
 
     gc.freeze()
     try:

@@ -9,7 +9,7 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
-from informat_pipelines.extract_report import (
+from informat_pipelines.extract.report import (
     LAST_GOOD_KEY,
     alert_mail,
     read_last_good,

@@ -10,14 +10,14 @@ import pytest
 
 from informat_client import insz
 from informat_devtools.s3 import LocalS3
-from informat_pipelines.dropzone import LocalDropZone, S3DropZone
-from informat_pipelines.inschrijvingen import (
+from informat_pipelines.voorinschrijvingen import (
     FileRejected,
     handle_drops,
     neutralise,
     parse,
     validate,
 )
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.inschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
@@ -243,7 +243,7 @@ def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path
 
 
 def test_schools_are_told_per_file_with_counts_and_escaped_messages():
-    from informat_pipelines.inschrijvingen import FileOutcome, PushSettings, tell_schools
+    from informat_pipelines.voorinschrijvingen import FileOutcome, PushSettings, tell_schools
 
     settings = PushSettings.from_mapping(
         {"contacts": {"990011": "a@example.org"}, "fallback_contact": "data@example.org"}
@@ -266,7 +266,7 @@ def test_schools_are_told_per_file_with_counts_and_escaped_messages():
 
 
 def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
-    from informat_pipelines.inschrijvingen import Ledger
+    from informat_pipelines.voorinschrijvingen import Ledger
 
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", make_csv([row(1), row(2)]))
@@ -283,7 +283,7 @@ def test_the_pre_registration_id_is_keyed_with_the_school_groups_secret():
     its id; with a keyed hash the id is stable for the school group and unknowable to others."""
     import uuid
 
-    from informat_pipelines.inschrijvingen import pre_registration_id
+    from informat_pipelines.voorinschrijvingen import pre_registration_id
 
     parsed = parse(make_csv([row(1)]))[1]
     ours = validate(parsed, INSTELLINGSNUMMERS, id_key=ID_KEY)[0].pre_registration_id

@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 import requests
 
-from informat_pipelines.dropzone import LocalDropZone
-from informat_pipelines.inschrijvingen import codes, followup, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen import codes, followup, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT

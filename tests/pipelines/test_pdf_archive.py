@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from informat_pipelines.archive_store import Boto3Store, manifest_key
-from informat_pipelines.pdf_archive import (
+from informat_pipelines.pdf_archive.archive import (
     ArchiveSettings,
     archive_ready,
     plan,
     poll_intervals,
     request_jobs,
 )
-from informat_pipelines.pdf_retention import status
+from informat_pipelines.pdf_archive.retention import status
+from informat_pipelines.pdf_archive.store import Boto3Store, manifest_key
 
 from ..support.pdf import FAST, GROUP, current_invoices, store_for, wait_ready
 
@@ -159,7 +159,7 @@ def test_poll_intervals_grow_to_the_cap_with_jitter():
 
 
 def test_retention_mail_only_when_something_is_at_risk_or_lost():
-    from informat_pipelines.pdf_retention import Status, retention_mail
+    from informat_pipelines.pdf_archive.retention import Status, retention_mail
 
     settings = ArchiveSettings(retention_warn_days=335)
     fine = Status(GROUP, "2025-26", 10, 10, 0, [], [])
@@ -174,7 +174,7 @@ def test_retention_mail_only_when_something_is_at_risk_or_lost():
 def test_archive_targets_are_this_and_last_schooljaar_per_toegangsgroep():
     from datetime import date
 
-    from informat_pipelines.pdf_archive import targets
+    from informat_pipelines.pdf_archive.archive import targets
 
     planned = targets(["A", "B"], date(2026, 9, 1), ArchiveSettings(batch_size=7))
     assert [(t["toegangsgroep"], t["schooljaar"]) for t in planned] == [

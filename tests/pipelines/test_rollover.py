@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from informat_client import InformatClient, ToegangsgroepConfig
-from informat_pipelines.rollover import Settings, check_all, reconcile, summary_rows
-from informat_pipelines.rollover_messages import compose, render
+from informat_pipelines.rollover.checks import Settings, check_all, reconcile, summary_rows
+from informat_pipelines.rollover.messages import compose, render
 
 from ..conftest import TOEGANGSGROEPEN
 
@@ -160,7 +160,7 @@ def test_alert_in_dutch_says_what_since_when_what_it_blocks_and_what_to_do(clien
 
 
 def test_mails_go_to_admins_with_fallback_and_check_failures_to_both():
-    from informat_pipelines.rollover import Finding, Notification
+    from informat_pipelines.rollover.checks import Finding, Notification
 
     admins = {"A": ["a@example.org"], "B": []}
     notes = [
@@ -196,7 +196,7 @@ def test_settings_are_validated():
 
 
 def test_deliver_sends_through_the_given_channels_and_returns_the_new_state(client):
-    from informat_pipelines.rollover_alerts import check, deliver
+    from informat_pipelines.rollover.alerts import check, deliver
 
     checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
     mails, posts = [], []
@@ -213,14 +213,14 @@ def test_deliver_sends_through_the_given_channels_and_returns_the_new_state(clie
 
 
 def test_check_refuses_a_connection_without_toegangsgroepen(client):
-    from informat_pipelines.rollover_alerts import check
+    from informat_pipelines.rollover.alerts import check
 
     with pytest.raises(ValueError, match="no toegangsgroepen"):
         check(client, {}, TODAY, Settings())
 
 
 def test_a_broken_webhook_neither_fails_the_run_nor_loses_the_state(client):
-    from informat_pipelines.rollover_alerts import check, deliver
+    from informat_pipelines.rollover.alerts import check, deliver
 
     checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
     saved, mails = [], []

@@ -15,11 +15,11 @@ from contextlib import nullcontext
 
 import pytest
 
-from informat_pipelines.extract import ExtractSettings
-from informat_pipelines.landing import land
-from informat_pipelines.quality import validate
-from informat_pipelines.schemas import ENTITIES
-from informat_pipelines.validation_process import (
+from informat_pipelines.extract.landing import land
+from informat_pipelines.extract.quality import validate
+from informat_pipelines.extract.schemas import ENTITIES
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.validation_process import (
     ValidationProcess,
     ValidationProcessError,
     request_line,
@@ -93,7 +93,7 @@ def test_the_child_leaves_no_garbage_of_a_validation_for_the_next(tmp_path, monk
     """What GX builds for a validation (its suite and expectations) holds reference cycles;
     left to the collector, they raised the child's peak as it validated partition after
     partition (306 MB at 200,000 students). The child frees them before the next request."""
-    from informat_pipelines import validation_process
+    from informat_pipelines.extract import validation_process
 
     good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
     monkeypatch.setattr(validation_process, "import_gx", lambda: None)  # this process has GX
@@ -132,11 +132,11 @@ DEFER_PROBE = """
 import datetime as dt, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, "include")
-from informat_pipelines.extract import ExtractSettings
-from informat_pipelines.landing import land
-from informat_pipelines.quality import validate
-from informat_pipelines.schemas import ENTITIES
-from informat_pipelines.validation_process import import_gx
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.landing import land
+from informat_pipelines.extract.quality import validate
+from informat_pipelines.extract.schemas import ENTITIES
+from informat_pipelines.extract.validation_process import import_gx
 import_gx()
 settings = ExtractSettings()
 with tempfile.TemporaryDirectory() as d:
@@ -171,7 +171,7 @@ def test_a_column_only_asked_to_exist_is_read_as_nulls_and_still_asked_for(tmp_p
     import great_expectations as gx
     import pyarrow.parquet as pq
 
-    from informat_pipelines.quality import _frame, _suite, _value_columns
+    from informat_pipelines.extract.quality import _frame, _suite, _value_columns
 
     good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
     gx.get_context(mode="ephemeral")

@@ -8,7 +8,7 @@ import os
 from datetime import date
 
 from informat_client import insz
-from informat_pipelines.inschrijvingen import COLUMNS
+from informat_pipelines.voorinschrijvingen import COLUMNS
 
 HEADER = list(COLUMNS)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from informat_pipelines.archive_store import Boto3Store
+from informat_pipelines.pdf_archive.store import Boto3Store
 
 from .airflow import migrate_db, set_informat_connection
 

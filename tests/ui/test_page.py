@@ -11,8 +11,8 @@ from datetime import date, timedelta
 import pytest
 
 from informat_devtools import history
-from informat_pipelines import status
-from informat_pipelines.dropzone import LocalDropZone
+from informat_pipelines.core import status
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 from informat_ui import views
 from informat_ui.page import Sections, render
 from informat_ui.sources import sections

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from .objects import is_missing
+from informat_pipelines.core.object_store import is_missing
 
 _IGNORED = re.compile(r"^(\.|~\$)|\.(part|tmp|crdownload)$", re.IGNORECASE)
 MAX_BYTES = 20 * 1024 * 1024  # a drop larger than this is refused unread (50,000 rows: ~10 MB)

@@ -16,7 +16,7 @@ from .landing import Landed
 from .schemas import Entity
 
 if TYPE_CHECKING:
-    from .extract import ExtractSettings
+    from .settings import ExtractSettings
 
 
 @dataclass

@@ -12,10 +12,10 @@ from typing import Any
 
 from informat_client import InformatClient, InformatError
 from informat_client.masking import get_logger
+from informat_pipelines.core.status import archive_months
 
-from .archive_store import Manifest, ObjectStore, manifest_key
-from .pdf_archive import ArchiveSettings
-from .status import archive_months
+from .archive import ArchiveSettings
+from .store import Manifest, ObjectStore, manifest_key
 
 log = get_logger(__name__)
 

@@ -4,7 +4,8 @@ Each entity of the daily extraction has a schema: (column, API key, type). The k
 the contract documents (``shared/informat-api.md``) and nothing else; what a record does not
 carry comes from the call that fetched it (``FROM_CALL``: the instellingsnummer or toegangsgroep
 of the partition, ``SCHOOLJAAR``: the schooljaar asked). The types are names that
-:mod:`informat_pipelines.extract` maps to Arrow types: ``string``, ``int``, ``float``, ``bool``,
+:mod:`informat_pipelines.extract.partition` maps to Arrow types: ``string``, ``int``, ``float``,
+``bool``,
 ``date``, and ``insz`` (an INSZ or bisnummer: pseudonymised, kept or dropped by ``insz_mode``,
 with a ``<name>Valid`` column for its check digits). Where the API nests, ``key`` is a function.
 A ``required`` key missing from a record, or a value of the wrong type, sends the partition to

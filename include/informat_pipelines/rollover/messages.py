@@ -10,7 +10,7 @@ from datetime import date
 
 from informat_client.schooljaar import start_year
 
-from .rollover import CHECK_FAILURES, Notification
+from .checks import CHECK_FAILURES, Notification
 
 # kind -> (title, what is wrong, what it blocks, what to do); {g}: toegangsgroep, {sj}: schooljaar
 TEXTS: dict[str, dict[str, tuple[str, str, str, str]]] = {

@@ -18,7 +18,7 @@ from .records import Row
 from .schemas import Column, Entity
 
 if TYPE_CHECKING:
-    from .extract import ExtractSettings
+    from .settings import ExtractSettings
 
 
 def arrow_schema(entity: Entity, insz_mode: str):

@@ -12,7 +12,7 @@ from typing import Any
 from informat_client import InformatClient, ToegangsgroepConfig
 from informat_client.masking import get_logger
 
-from .rollover import (
+from .checks import (
     Finding,
     GroupReport,
     Settings,
@@ -21,7 +21,7 @@ from .rollover import (
     reconcile,
     summary_rows,
 )
-from .rollover_messages import compose
+from .messages import compose
 
 log = get_logger(__name__)
 

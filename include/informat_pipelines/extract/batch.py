@@ -20,9 +20,9 @@ from typing import Any
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
+from informat_pipelines.core.object_store import read_json
 
-from .collection import collecting_less
-from .objects import read_json
+from .gc_tuning import collecting_less
 
 log = get_logger(__name__)
 
@@ -72,7 +72,7 @@ def extractor(
 ) -> Extract:
     """``extract_partition`` with everything but the client, the unit and the gate fixed;
     ``validator`` by default GX in this process."""
-    from .extract import extract_partition
+    from .partition import extract_partition
     from .quality import validate
 
     def extract(

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .objects import read_json
+from .object_store import read_json
 
 EXTRACT_KEY = "status/extract.json"
 ARCHIVE_KEY = "status/archive.json"
@@ -147,7 +147,7 @@ def read_pushes(zone: Any) -> list[dict[str, Any]]:
 def read_key_or_none(zone: Any, key: str) -> bytes | None:
     """A drop zone's object, or None when there is none (only a missing one: other errors are
     raised)."""
-    from .objects import is_missing
+    from .object_store import is_missing
 
     try:
         return zone.read_key(key)

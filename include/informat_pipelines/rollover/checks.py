@@ -27,8 +27,7 @@ from informat_client import (
 )
 from informat_client.masking import get_logger
 from informat_client.schooljaar import schooljaar_for, shift
-
-from .settings import known_values
+from informat_pipelines.core.settings import known_values
 
 log = get_logger(__name__)
 

@@ -23,9 +23,9 @@ from typing import IO, Any
 from informat_client import InformatClient, InformatError, InformatGoneError
 from informat_client.masking import get_logger
 from informat_client.schooljaar import schooljaar_for, shift
+from informat_pipelines.core.settings import known_values
 
-from .archive_store import Manifest, ObjectStore, manifest_key, pdf_key
-from .settings import known_values
+from .store import Manifest, ObjectStore, manifest_key, pdf_key
 
 log = get_logger(__name__)
 

@@ -21,7 +21,7 @@ from informat_client import insz
 from .schemas import FROM_CALL, SCHOOLJAAR, Column, Entity
 
 if TYPE_CHECKING:
-    from .extract import ExtractSettings
+    from .settings import ExtractSettings
 
 Convert = Callable[[dict[str, Any]], Any]
 

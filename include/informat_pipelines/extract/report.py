@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from informat_client.masking import get_logger
-
-from .objects import read_json
-from .status import record_extract
+from informat_pipelines.core.object_store import read_json
+from informat_pipelines.core.status import record_extract
 
 log = get_logger(__name__)
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .objects import is_missing, read_json
+from informat_pipelines.core.object_store import is_missing, read_json
+
 from .schemas import Entity
 
 # the entities Informat can read by change time (public code), with the form of changedSince

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, Any, Protocol
 
-from .objects import is_missing, read_json
+from informat_pipelines.core.object_store import is_missing, read_json
 
 
 class ObjectStore(Protocol):

@@ -12,11 +12,11 @@ from typing import Any
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
+from informat_pipelines.core.settings import known_values
+from informat_pipelines.core.status import record_push
 
-from ..dropzone import StillWriting, Unreadable
-from ..settings import known_values
-from ..status import record_push
 from .csvfile import FileRejected, parse
+from .dropzone import StillWriting, Unreadable
 from .ledger import Ledger
 from .push import NOT_SENT, push
 from .report import rejected_report, report_csv, summary, summary_mail

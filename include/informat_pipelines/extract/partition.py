@@ -14,52 +14,23 @@ import datetime as dt
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from informat_client import InformatClient, InformatForbiddenError
 from informat_client.masking import get_logger
+from informat_pipelines.core.object_store import read_json
 
 from . import delta
 from .landing import Landed, key_fingerprint, land
-from .objects import read_json
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
-from .settings import known_values
+from .settings import ExtractSettings
 
 log = get_logger(__name__)
 
 RawStore = tuple[Any, str]  # a boto3 client and the bucket of raw/ (and quarantined raw answers)
-
-INSZ_MODES = ("pseudonymise", "keep", "drop")
-
-
-@dataclass(frozen=True)
-class ExtractSettings:
-    insz_mode: str = "pseudonymise"
-    row_count_band: float = 0.5  # a run may differ this much (share) from the last good run
-    empty_instellingen: tuple[str, ...] = ()
-    batch_rows: int = 1000  # records held as Python objects at once (memory stays flat)
-    alert_recipients: tuple[str, ...] = ()  # the data team, told of quarantined partitions
-    # delta reads (changedSince) every day but this weekday (0 Monday), when a full snapshot is
-    # read and compared with the merged state; None: a full read every day
-    snapshot_weekday: int | None = 6
-    # raw/ and quarantine/ keep Informat's answers this many days (then the report deletes them)
-    raw_retention_days: int = 30
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> ExtractSettings:
-        values = known_values(cls, values, "extraction")
-        settings = cls(**values)
-        if settings.insz_mode not in INSZ_MODES:
-            raise ValueError(f"insz_mode must be one of {INSZ_MODES}")
-        if settings.raw_retention_days < 1:
-            raise ValueError("raw_retention_days must be at least 1")
-        if not 0 <= settings.row_count_band <= 10:
-            raise ValueError("row_count_band must be a share between 0 and 10")
-        return settings
-
 
 # ----------------------------------------------------------------------- fetch
 
@@ -268,7 +239,7 @@ def extract_partition(
     the last good count of that partition; one outside the client's scopes is skipped. ``raw``:
     where Informat's answers go (another client and bucket, with credentials of their own),
     by default ``raw/`` beside ``clean/``."""
-    from .extract_report import read_last_good
+    from .report import read_last_good
 
     if settings.insz_mode == "pseudonymise" and ENTITIES[unit["entity"]].has_insz:
         check_key(s3, bucket, pseudonymisation_key or b"")

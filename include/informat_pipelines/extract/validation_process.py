@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from informat_client.masking import get_logger, install, mask
 
-from .collection import collecting_less
+from .gc_tuning import collecting_less
 from .landing import Landed
 from .quality import Validation
 from .schemas import ENTITIES, Entity
@@ -65,7 +65,7 @@ class ValidationProcess:
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, path) if p)}
         self._child = subprocess.Popen(
-            [sys.executable, "-m", "informat_pipelines.validation_process"],
+            [sys.executable, "-m", "informat_pipelines.extract.validation_process"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -140,8 +140,8 @@ def request_line(
 
 def serve(requests: IO[str], replies: IO[str]) -> None:
     """The child's loop: one validation per line, until the parent closes stdin."""
-    from .extract import ExtractSettings
     from .quality import validate
+    from .settings import ExtractSettings
 
     import_gx()
     with collecting_less(thresholds=None):  # GX's modules, imported now, are left out

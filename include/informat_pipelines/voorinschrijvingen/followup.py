@@ -16,8 +16,8 @@ from typing import Any
 
 from informat_client import InformatClient, InformatError, InformatNotFoundError
 from informat_client.masking import get_logger
+from informat_pipelines.core.status import record_followup
 
-from ..status import record_followup
 from .ledger import STATUS, Ledger
 from .report import neutralise
 
