@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import requests
@@ -163,13 +164,16 @@ def delta() -> None:
 
 
 def _extract_unit(client: InformatClient, unit: tuple[str, str], settings) -> int:
-    from informat_pipelines.extract.partition import fetch, land
+    from informat_pipelines.extract.landing import land
+    from informat_pipelines.extract.partition import fetch
     from informat_pipelines.extract.schemas import ENTITIES
+    from informat_pipelines.extract.shapes import Partition, RunContext
 
     entity, number = unit
+    part = Partition(entity, number, "2026-27", date.today())
     with tempfile.TemporaryDirectory() as tmp:
         records = fetch(client, ENTITIES[entity], number, "2026-27", None)
-        return land(records, ENTITIES[entity], number, Path(tmp), settings, b"k").rows
+        return land(records, part, Path(tmp), RunContext(None, "", settings, b"k")).rows
 
 
 def extraction() -> None:
@@ -210,20 +214,22 @@ def extraction() -> None:
 
 
 MEMORY_PROBE = """
-import json, resource, sys
+import datetime as dt, json, resource, sys
 sys.path.insert(0, {include!r})
 from informat_devtools.s3 import client_for, make_buckets
 from informat_client import InformatClient, InformatConfig
 from informat_pipelines.extract.partition import extract_partition
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
 s3 = client_for({s3_url!r})  # moto's server in a process of its own
 make_buckets(s3, ("informat-data",))
-unit = {{"entity": "students", "key": {number!r}, "schooljaar": "2026-27", "day": "2026-11-28"}}
+part = Partition("students", {number!r}, "2026-27", dt.date(2026, 11, 28))
 with ValidationProcess() as validate, InformatClient(config) as client:
-    outcome = extract_partition(client, s3, "informat-data", unit, ExtractSettings(),
-                                b"k" * 40, validator=validate)
+    run = RunContext(s3, "informat-data", ExtractSettings(), b"k" * 40, validator=validate)
+    outcome = extract_partition(client, run, part)
 peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]
 child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # the GX process, waited for
 print(json.dumps({{"rows": outcome["rows"], "peak_kb": peak, "child_kb": child}}))

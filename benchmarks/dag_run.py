@@ -104,6 +104,7 @@ def _in_one_process(students: int) -> tuple[float, int]:
     from informat_devtools.s3 import LocalS3
     from informat_pipelines.extract.batch import extract_batch, extractor, plan
     from informat_pipelines.extract.settings import ExtractSettings
+    from informat_pipelines.extract.shapes import RunContext
     from informat_sandbox.app import SandboxState
     from informat_sandbox.server import SandboxServer
 
@@ -121,14 +122,12 @@ def _in_one_process(students: int) -> tuple[float, int]:
         settings = ExtractSettings(empty_instellingen=("990016",))
         # the partitions the DAG's tasks plan
         units = plan(config.instellingsnummers, config.toegangsgroepen, year, day)
-        extract = extractor(s3.client(), "informat-data", settings, b"k" * 40)
+        run = RunContext(s3.client(), "informat-data", settings, b"k" * 40, run_id="bench")
         started = time.perf_counter()
         import great_expectations  # noqa: F401 - paid once, as a batch task pays it
 
-        _, failed = extract_batch(
-            units, "bench", s3.client(), "informat-data", extract,
-            lambda: InformatClient(config), threads=4,
-        )  # fmt: skip
+        make_client = lambda: InformatClient(config)  # noqa: E731
+        _, failed = extract_batch(units, run, extractor(run), make_client, threads=4)
         assert not failed, failed
         return time.perf_counter() - started, len(units)
     finally:

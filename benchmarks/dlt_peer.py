@@ -29,16 +29,17 @@ from informat_client import InformatClient, InformatConfig
 from informat_devtools.s3 import client_for, make_buckets
 from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.extract.batch import extract_batch, extractor
+from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.validation_process import ValidationProcess
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
                                  read_timeout=600)
 s3 = client_for({s3_url!r})  # moto's server in a process of its own
 make_buckets(s3, ("informat-data",))
-units = [{{"entity": "students", "key": n, "schooljaar": "2026-27", "day": "2026-11-28"}}
-         for n in {numbers!r}]
+units = [Partition("students", n, "2026-27", dt.date(2026, 11, 28)) for n in {numbers!r}]
 with ValidationProcess() as validate:
-    extract = extractor(s3, "informat-data", ExtractSettings(), b"k" * 40, validator=validate)
-    done, failed = extract_batch(units, "bench", s3, "informat-data", extract,
+    run = RunContext(s3, "informat-data", ExtractSettings(), b"k" * 40, validator=validate,
+                     run_id="bench")
+    done, failed = extract_batch(units, run, extractor(run),
                                  lambda: InformatClient(config), {threads})
 import resource
 peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]

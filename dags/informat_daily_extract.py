@@ -79,7 +79,7 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
 """
 
 
-def _units(context) -> list[dict]:
+def _units(context) -> list:
     """Every partition of this run, from the params and the `informat` connection (each task
     plans them itself; the plan is cheap and the same for all)."""
     from informat_airflow.context import run_day, run_schooljaar
@@ -92,13 +92,39 @@ def _units(context) -> list[dict]:
     return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
 
 
-def _outcomes(context, s3, entity: str | None = None) -> tuple[list[dict], list[dict]]:
+def _run(context, validator=None):
+    """What every partition of this run shares: the data bucket, settings, raw store and the
+    run's markers; with ``validator`` (an extract task's GX process) also the pseudonymisation
+    key, which only the tasks that land data read."""
+    from informat_airflow.settings import connection_secret, from_variable
+    from informat_airflow.storage import raw_store, s3_client
+    from informat_pipelines.extract.settings import ExtractSettings
+    from informat_pipelines.extract.shapes import RunContext
+
+    settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
+    key = None
+    if validator is not None and settings.insz_mode == "pseudonymise":
+        key = connection_secret(PSEUDONYMISATION_CONN_ID)
+    params = context["params"]
+    return RunContext(
+        s3=s3_client(),
+        bucket=data_bucket(),
+        settings=settings,
+        pseudonymisation_key=key,
+        ref_date=params["ref_date"],
+        raw=raw_store(),
+        validator=validator,
+        run_id=context["run_id"],
+        reuse_clean=not params["refresh"],
+    )
+
+
+def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]]:
     """This run's partitions (of ``entity``, or all) and the outcomes their markers hold."""
     from informat_pipelines.extract.batch import collect
 
-    units = [u for u in _units(context) if entity in (None, u["entity"])]
-    reuse = not context["params"]["refresh"]
-    return units, collect(s3, data_bucket(), units, context["run_id"], reuse)
+    units = [u for u in _units(context) if entity in (None, u.entity)]
+    return units, collect(run, units)
 
 
 @dag(
@@ -125,66 +151,49 @@ def informat_daily_extract():
     @task(pool=POOL, pool_slots=THREADS)
     def extract(share: int) -> int:
         from informat_airflow.hooks import InformatHook
-        from informat_airflow.settings import connection_secret, from_variable
-        from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract.batch import extract_batch, extractor, share_of
-        from informat_pipelines.extract.settings import ExtractSettings
         from informat_pipelines.extract.validation_process import ValidationProcess
 
         context = get_current_context()
         units = share_of(_units(context), share, TASKS)
-        settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
-        key = None
-        if settings.insz_mode == "pseudonymise":
-            key = connection_secret(PSEUDONYMISATION_CONN_ID)
-        s3 = s3_client()
-        ref_date = context["params"]["ref_date"]
         # GX imports and validates in a process of its own, beside the landing
         with ValidationProcess() as validate:
-            extract = extractor(s3, data_bucket(), settings, key, ref_date, raw_store(), validate)
-            done, failed = extract_batch(
-                units, context["run_id"], s3, data_bucket(), extract,
-                InformatHook(INFORMAT_CONN_ID).get_conn, THREADS, not context["params"]["refresh"],
-            )  # fmt: skip
+            run = _run(context, validate)
+            make_client = InformatHook(INFORMAT_CONN_ID).get_conn
+            done, failed = extract_batch(units, run, extractor(run), make_client, THREADS)
         if failed:  # a retry redoes these alone: the others left their markers
             raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
         return len(done)
 
     @task(trigger_rule="all_done")
     def report() -> dict:
-        from datetime import date
-
         from airflow.sdk.exceptions import AirflowFailException
 
         from informat_airflow import notify
-        from informat_airflow.settings import from_variable
-        from informat_airflow.storage import raw_store, s3_client
         from informat_pipelines.extract.raw_retention import expire_everywhere
         from informat_pipelines.extract.report import alert_mail, write_report
-        from informat_pipelines.extract.settings import ExtractSettings
 
-        settings = from_variable(SETTINGS_VARIABLE, ExtractSettings)
-        s3 = s3_client()
-        units, outcomes = _outcomes(get_current_context(), s3)
-        run = write_report(s3, data_bucket(), units, outcomes)
+        context = get_current_context()
+        run = _run(context)
+        units, outcomes = _outcomes(context, run)
+        report = write_report(run.s3, run.bucket, units, outcomes)
         if units:  # raw answers are kept raw_retention_days, not forever
-            day = date.fromisoformat(units[0]["day"])
-            expire_everywhere(s3, data_bucket(), raw_store(), day, settings.raw_retention_days)
-        if (run.problems or run.skipped) and settings.alert_recipients:
-            subject, body = alert_mail(run, data_bucket())
-            notify.send_mail(SMTP_CONN_ID, settings.alert_recipients, subject, body)
-        if run.problems:  # final for this run: a retry cannot change what Informat answered
-            raise AirflowFailException("Not published to clean/:\n" + "\n".join(run.problems))
-        return run.brief
+            days = run.settings.raw_retention_days
+            expire_everywhere(run.s3, run.bucket, run.raw, units[0].day, days)
+        if (report.problems or report.skipped) and run.settings.alert_recipients:
+            subject, body = alert_mail(report, run.bucket)
+            notify.send_mail(SMTP_CONN_ID, run.settings.alert_recipients, subject, body)
+        if report.problems:  # final for this run: a retry cannot change what Informat answered
+            raise AirflowFailException("Not published to clean/:\n" + "\n".join(report.problems))
+        return report.brief
 
     def mark(entity: str):
         @task(task_id=f"asset_{entity}", outlets=[ASSETS[entity]], trigger_rule="all_done")
         def update_asset() -> int:
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from informat_airflow.storage import s3_client
-
-            units, outcomes = _outcomes(get_current_context(), s3_client(), entity)
+            context = get_current_context()
+            units, outcomes = _outcomes(context, _run(context), entity)
             # a partition skipped for lack of access was not extracted: no asset update either
             passed = all(o["success"] and not o.get("skipped") for o in outcomes)
             if len(outcomes) != len(units) or not passed:

@@ -13,6 +13,7 @@ import requests
 
 from informat_pipelines.extract.partition import delta, extract_one
 from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 
 MONDAY = dt.date(2026, 11, 23)
 SETTINGS = ExtractSettings(insz_mode="pseudonymise", snapshot_weekday=6)  # Sunday
@@ -32,7 +33,8 @@ def data(s3, sandbox):
 def run(client, data, entity, day, last_good=None):
     s3, bucket = data
     year = "2026-27"
-    return extract_one(client, s3, bucket, entity, "990012", year, day, SETTINGS, KEY, last_good)
+    run = RunContext(s3, bucket, SETTINGS, KEY)
+    return extract_one(client, run, Partition(entity, "990012", year, day), last_good)
 
 
 def clean_ids(data, outcome) -> set:

@@ -16,6 +16,7 @@ from informat_pipelines.extract.partition import fetch
 from informat_pipelines.extract.quality import validate
 from informat_pipelines.extract.schemas import ENTITIES
 from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 
 DAY = dt.date(2026, 11, 28)
 SETTINGS = ExtractSettings(insz_mode="pseudonymise")
@@ -23,7 +24,12 @@ KEY = b"k" * 32
 
 
 def landed(tmp_path, entity, records, key="990011"):
-    return land(records, ENTITIES[entity], key, tmp_path, SETTINGS, KEY, "2026-27")
+    return land(
+        records,
+        Partition(entity, key, "2026-27", DAY),
+        tmp_path,
+        RunContext(None, "", SETTINGS, KEY),
+    )
 
 
 def test_documented_answers_land_with_the_instelling_from_the_call(client, sandbox, tmp_path):
@@ -74,7 +80,12 @@ def test_a_record_without_a_required_key_or_of_the_wrong_type_is_named(tmp_path)
 
 def test_an_empty_partition_says_why(tmp_path):
     declared = ExtractSettings(insz_mode="pseudonymise", empty_instellingen=("990016",))
-    result = land([], ENTITIES["students"], "990016", tmp_path, declared, KEY, "2026-27")
+    result = land(
+        [],
+        Partition("students", "990016", "2026-27", DAY),
+        tmp_path,
+        RunContext(None, "", declared, KEY),
+    )
     checked = validate(result, ENTITIES["students"], None, declared, DAY)
     assert checked.success and checked.note == "empty as declared (empty_instellingen)"
     surprise = validate(result, ENTITIES["students"], None, SETTINGS, DAY)
@@ -110,13 +121,15 @@ stream = io.StringIO()
 logging.basicConfig(level=logging.DEBUG, stream=stream)
 sys.path.insert(0, "include")
 from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.landing import land
 from informat_pipelines.extract.quality import validate
 from informat_pipelines.extract.schemas import ENTITIES
 settings = ExtractSettings()
 with tempfile.TemporaryDirectory() as d:
-    result = land([{"persoonId": "a", "pPersoon": 1}], ENTITIES["students"], "990011", Path(d),
-                  settings, b"k" * 32, "2026-27")
+    result = land([{"persoonId": "a", "pPersoon": 1}],
+                  Partition("students", "990011", "2026-27", dt.date(2026, 11, 28)), Path(d),
+                  RunContext(None, "", settings, b"k" * 32))
     validate(result, ENTITIES["students"], None, settings, dt.date(2026, 11, 28))
 print(stream.getvalue().count("Skipping registering"))
 """
@@ -152,7 +165,10 @@ def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tm
         work = tmp_path / mode
         work.mkdir()
         result = land(
-            records, ENTITIES["students"], "990011", work, ExtractSettings(insz_mode=mode), KEY
+            records,
+            Partition("students", "990011", "2026-27", DAY),
+            work,
+            RunContext(None, "", ExtractSettings(insz_mode=mode), KEY),
         )
         with gzip.open(result.raw_path, "rt") as handle:
             raw = handle.read()
@@ -216,11 +232,9 @@ def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, b
     store.create_bucket(
         Bucket=raw_bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
-    unit = {"entity": "students", "key": "990011", "schooljaar": sandbox.state.schooljaar}
-    outcome = extract_partition(
-        client, store, bucket, {**unit, "day": DAY.isoformat()}, SETTINGS, KEY,
-        raw=(store, raw_bucket),
-    )  # fmt: skip
+    part = Partition("students", "990011", sandbox.state.schooljaar, DAY)
+    run = RunContext(store, bucket, SETTINGS, KEY, raw=(store, raw_bucket))
+    outcome = extract_partition(client, run, part)
     assert outcome["success"], outcome["failed"]
     data = [o["Key"] for o in store.list_objects_v2(Bucket=bucket).get("Contents", [])]
     raw = [o["Key"] for o in store.list_objects_v2(Bucket=raw_bucket).get("Contents", [])]
@@ -237,11 +251,21 @@ def test_small_batches_are_gathered_into_row_groups(tmp_path, monkeypatch):
     records = [{"persoonId": f"p{i}", "pPersoon": i, "geslacht": "M"} for i in range(2500)]
     settings = ExtractSettings(batch_rows=1000)
     (tmp_path / "a").mkdir()
-    one = land(records, ENTITIES["students"], "990011", tmp_path / "a", settings, KEY, "2026-27")
+    one = land(
+        records,
+        Partition("students", "990011", "2026-27", DAY),
+        tmp_path / "a",
+        RunContext(None, "", settings, KEY),
+    )
     assert pq.ParquetFile(one.parquet_path).metadata.num_row_groups == 1
     monkeypatch.setattr(landing, "ROW_GROUP_ROWS", 1000)
     (tmp_path / "b").mkdir()
-    cut = land(records, ENTITIES["students"], "990011", tmp_path / "b", settings, KEY, "2026-27")
+    cut = land(
+        records,
+        Partition("students", "990011", "2026-27", DAY),
+        tmp_path / "b",
+        RunContext(None, "", settings, KEY),
+    )
     table = pq.read_table(cut.parquet_path)
     assert pq.ParquetFile(cut.parquet_path).metadata.num_row_groups == 3
     assert table.num_rows == 2500 and table["pPersoon"].to_pylist() == list(range(2500))
@@ -254,7 +278,12 @@ def test_raw_keeps_what_orjson_refuses_and_non_ascii_as_it_came(tmp_path):
         {"persoonId": "a", "pPersoon": 1, "naam": "Çelik-Ğül 李", "nieuwVeld": 2**70},
         {"persoonId": "b", "pPersoon": 2, "naam": "Zoë"},
     ]
-    result = land(records, ENTITIES["students"], "990011", tmp_path, SETTINGS, KEY, "2026-27")
+    result = land(
+        records,
+        Partition("students", "990011", "2026-27", DAY),
+        tmp_path,
+        RunContext(None, "", SETTINGS, KEY),
+    )
     with gzip.open(result.raw_path, "rt", encoding="utf-8") as raw:
         lines = raw.read().splitlines()
     assert [json.loads(line) for line in lines] == records

@@ -1,4 +1,4 @@
-"""The extraction in batches (issue 13): partitions of a batch read Informat a few at a time,
+"""The extraction in batches : partitions of a batch read Informat a few at a time,
 each with its own outcome; a failed partition is retried alone (the others left their markers);
 a later run of the day skips what is clean, unless asked to refresh; the report collects every
 outcome, also of a batch that failed."""
@@ -9,15 +9,18 @@ import threading
 from datetime import date
 
 from informat_pipelines.extract.batch import collect, extract_batch, plan, share_of
+from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 
-DAY = "2026-11-28"
+DAY = date(2026, 11, 28)
 
 
 def units(entity="students", count=5):
-    return [
-        {"entity": entity, "key": f"99{i:04d}", "schooljaar": "2026-27", "day": DAY}
-        for i in range(count)
-    ]
+    return [Partition(entity, f"99{i:04d}", "2026-27", DAY) for i in range(count)]
+
+
+def run_of(store, bucket, run_id, reuse_clean=True):
+    return RunContext(store, bucket, ExtractSettings(), run_id=run_id, reuse_clean=reuse_clean)
 
 
 class Client:
@@ -39,11 +42,11 @@ def fake(failing=(), quarantined=()):
 
     def extract(client, unit, gate):
         with lock:
-            calls.append(unit["key"])
-        if unit["key"] in failing:
+            calls.append(unit.key)
+        if unit.key in failing:
             raise ConnectionError("Informat down")
-        ok = unit["key"] not in quarantined
-        return {**unit, "rows": 3, "success": ok, "failed": [] if ok else ["expect_x"]}
+        ok = unit.key not in quarantined
+        return {**unit.as_dict(), "rows": 3, "success": ok, "failed": [] if ok else ["expect_x"]}
 
     return extract, calls
 
@@ -52,11 +55,10 @@ def test_each_task_takes_its_share_of_every_entity_the_long_listings_first():
     planned = plan(
         ["990001", "990002", "990003"], {"TG-B": {}, "TG-A": {}}, "2026-27", date(2026, 11, 28)
     )
-    assert len(planned) == 11 and planned[0] == {
-        "entity": "students", "key": "990001", "schooljaar": "2026-27", "day": DAY,
-    }  # fmt: skip
+    assert len(planned) == 11
+    assert planned[0] == Partition("students", "990001", "2026-27", DAY)
     shares = [share_of(planned, i, 2) for i in range(2)]
-    assert [(u["entity"], u["key"]) for u in shares[1]] == [
+    assert [(u.entity, u.key) for u in shares[1]] == [
         ("students", "990002"), ("registrations", "990001"), ("registrations", "990003"),
         ("employees", "990002"), ("invoices", "TG-A"),
     ]  # fmt: skip
@@ -67,23 +69,23 @@ def test_each_task_takes_its_share_of_every_entity_the_long_listings_first():
 def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, bucket):
     store = s3.client()
     extract, calls = fake(failing={"990002"}, quarantined={"990003"})
-    done, failed = extract_batch(units(), "run-1", store, bucket, extract, Client, threads=2)
+    done, failed = extract_batch(units(), run_of(store, bucket, "run-1"), extract, Client, 2)
     assert failed == ["students 990002: ConnectionError"] and len(done) == 4
     assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
 
     # the retry of the same run: only the failed one (the quarantined one is this run's outcome)
     extract, calls = fake()
-    done, failed = extract_batch(units(), "run-1", store, bucket, extract, Client, threads=2)
+    done, failed = extract_batch(units(), run_of(store, bucket, "run-1"), extract, Client, 2)
     assert calls == ["990002"] and failed == [] and len(done) == 5
-    assert len(collect(store, bucket, units(), "run-1")) == 5
+    assert len(collect(run_of(store, bucket, "run-1"), units())) == 5
 
     # a later run of the day: the clean ones skipped, the quarantined one read again
     extract, calls = fake()
-    extract_batch(units(), "run-2", store, bucket, extract, Client, threads=2)
+    extract_batch(units(), run_of(store, bucket, "run-2"), extract, Client, 2)
     assert calls == ["990003"]
     # unless asked to refresh
     extract, calls = fake()
-    extract_batch(units(), "run-3", store, bucket, extract, Client, 2, reuse_clean=False)
+    extract_batch(units(), run_of(store, bucket, "run-3", reuse_clean=False), extract, Client, 2)
     assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
 
 
@@ -93,10 +95,12 @@ def test_partitions_run_in_parallel_sharing_one_client(s3, bucket):
     def extract(client, unit, gate):
         with gate:
             started.wait()  # both threads must be reading at once, or this times out
-        return {**unit, "rows": 1, "success": True, "failed": []}
+        return {**unit.as_dict(), "rows": 1, "success": True, "failed": []}
 
     Client.made = 0
-    done, failed = extract_batch(units(count=2), "run-p", s3.client(), bucket, extract, Client, 2)
+    done, failed = extract_batch(
+        units(count=2), run_of(s3.client(), bucket, "run-p"), extract, Client, 2
+    )
     assert failed == [] and len(done) == 2 and Client.made == 1  # one token, one pacer
 
 
@@ -116,23 +120,25 @@ def test_the_bound_holds_while_reading_informat_not_while_validating(s3, bucket)
             with lock:
                 inside[0] -= 1
         validating.wait()
-        return {**unit, "rows": 1, "success": True, "failed": []}
+        return {**unit.as_dict(), "rows": 1, "success": True, "failed": []}
 
-    done, failed = extract_batch(units(count=3), "run-g", s3.client(), bucket, extract, Client, 1)
+    done, failed = extract_batch(
+        units(count=3), run_of(s3.client(), bucket, "run-g"), extract, Client, 1
+    )
     assert failed == [] and len(done) == 3 and most[0] == 1
 
 
 def test_collect_leaves_out_what_has_no_outcome_of_this_run(s3, bucket):
     store = s3.client()
     extract, _ = fake(failing={"990001"})
-    extract_batch(units(count=2), "run-c", store, bucket, extract, Client, threads=1)
-    assert [o["key"] for o in collect(store, bucket, units(count=2), "run-c")] == ["990000"]
+    extract_batch(units(count=2), run_of(store, bucket, "run-c"), extract, Client, 1)
+    assert [o["key"] for o in collect(run_of(store, bucket, "run-c"), units(count=2))] == ["990000"]
 
 
 def test_partitions_land_with_fewer_collections_and_the_collector_is_restored(s3, bucket):
     """While the batch runs, what was alive before is frozen out of the cyclic collector and
-    young collections are rarer (issue 13's CPU goal); after it, as before, also after a
-    partition failed."""
+    young collections are rarer (the CPU goal with partitions at once); after it, as before,
+    also after a partition failed."""
     import gc
 
     from informat_pipelines.extract.gc_tuning import THRESHOLDS
@@ -144,7 +150,7 @@ def test_partitions_land_with_fewer_collections_and_the_collector_is_restored(s3
         seen.append((gc.get_threshold(), gc.get_freeze_count() > 0))
         raise ConnectionError("Informat down")
 
-    extract_batch(units(count=2), "run-gc", s3.client(), bucket, extract, Client, 2)
+    extract_batch(units(count=2), run_of(s3.client(), bucket, "run-gc"), extract, Client, 2)
     assert seen == [(THRESHOLDS, True)] * 2
     assert gc.get_threshold() == before and gc.get_freeze_count() == 0
 

@@ -3,6 +3,7 @@ report, last good counts, the data team's mail, and a baseline that cannot be re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
@@ -16,13 +17,14 @@ from informat_pipelines.extract.report import (
     summarise,
     write_report,
 )
+from informat_pipelines.extract.shapes import Partition
 
 DAY = "2026-11-28"
 UNITS = [
-    {"entity": "students", "key": "990011", "schooljaar": "2026-27", "day": DAY},
-    {"entity": "students", "key": "990013", "schooljaar": "2026-27", "day": DAY},
-    {"entity": "employees", "key": "990011", "schooljaar": "2026-27", "day": DAY},
-    {"entity": "invoices", "key": "SG-Zuid", "schooljaar": "2026-27", "day": DAY},
+    Partition("students", "990011", "2026-27", dt.date.fromisoformat(DAY)),
+    Partition("students", "990013", "2026-27", dt.date.fromisoformat(DAY)),
+    Partition("employees", "990011", "2026-27", dt.date.fromisoformat(DAY)),
+    Partition("invoices", "SG-Zuid", "2026-27", dt.date.fromisoformat(DAY)),
 ]
 OUTCOMES = [
     {"entity": "students", "key": "990011", "rows": 120, "success": True, "failed": []},

@@ -19,6 +19,7 @@ from informat_pipelines.extract.landing import land
 from informat_pipelines.extract.quality import validate
 from informat_pipelines.extract.schemas import ENTITIES
 from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.validation_process import (
     ValidationProcess,
     ValidationProcessError,
@@ -33,7 +34,12 @@ GOOD = {"persoonId": "a", "pPersoon": 1, "geboortedatum": "2019-01-01", "geslach
 
 def landed(tmp_path, records, name):
     (tmp_path / name).mkdir()
-    return land(records, ENTITIES["students"], "990011", tmp_path / name, SETTINGS, b"k" * 32)
+    return land(
+        records,
+        Partition("students", "990011", "2026-27", DAY),
+        tmp_path / name,
+        RunContext(None, "", SETTINGS, b"k" * 32),
+    )
 
 
 def test_the_child_gives_the_verdict_of_the_tasks_own_process(tmp_path):
@@ -133,6 +139,7 @@ import datetime as dt, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, "include")
 from informat_pipelines.extract.settings import ExtractSettings
+from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.landing import land
 from informat_pipelines.extract.quality import validate
 from informat_pipelines.extract.schemas import ENTITIES
@@ -140,8 +147,9 @@ from informat_pipelines.extract.validation_process import import_gx
 import_gx()
 settings = ExtractSettings()
 with tempfile.TemporaryDirectory() as d:
-    result = land([{"persoonId": "a", "pPersoon": 1}], ENTITIES["students"], "990011", Path(d),
-                  settings, b"k" * 32, "2026-27")
+    result = land([{"persoonId": "a", "pPersoon": 1}],
+                  Partition("students", "990011", "2026-27", dt.date(2026, 11, 28)), Path(d),
+                  RunContext(None, "", settings, b"k" * 32))
     assert validate(result, ENTITIES["students"], None, settings, dt.date(2026, 11, 28)).success
 print("scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
 from scipy import stats

@@ -16,11 +16,14 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from informat_pipelines.core.object_store import is_missing, read_json
 
 from .schemas import Entity
+
+if TYPE_CHECKING:
+    from .shapes import Partition
 
 # the entities Informat can read by change time (public code), with the form of changedSince
 DELTA_ENTITIES = {"students": "moment", "registrations": "date"}
@@ -85,14 +88,13 @@ def download_state(s3: Any, bucket: str, prefix: str, target: Path) -> Path | No
     return target
 
 
-def save_state(
-    s3: Any, bucket: str, entity: str, schooljaar: str, key: str, parquet: str, started: dt.datetime
-) -> None:
+def save_state(s3: Any, bucket: str, part: Partition, parquet: str, started: dt.datetime) -> None:
     """The published state and its watermark, state first: a watermark never runs ahead of the
     state it belongs to."""
-    s3.upload_file(parquet, bucket, f"{state_prefix(entity, schooljaar, key)}/current.parquet")
+    where = (part.entity, part.schooljaar, part.key)
+    s3.upload_file(parquet, bucket, f"{state_prefix(*where)}/current.parquet")
     body = json.dumps({"started": started.isoformat()}).encode()
-    s3.put_object(Bucket=bucket, Key=watermark_key(entity, schooljaar, key), Body=body)
+    s3.put_object(Bucket=bucket, Key=watermark_key(*where), Body=body)
 
 
 def merge(current: Path, delta: str, id_column: str, out: Path) -> int:

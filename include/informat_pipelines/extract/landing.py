@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from .records import Row
-from .schemas import Column, Entity
+from .schemas import ENTITIES, Column, Entity
 
 if TYPE_CHECKING:
-    from .settings import ExtractSettings
+    from .shapes import Partition, RunContext
 
 
 def arrow_schema(entity: Entity, insz_mode: str):
@@ -92,19 +92,11 @@ def _json_line(record: Any) -> bytes:
         return json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def land(
-    records: Iterable[Any],
-    entity: Entity,
-    key: str,
-    workdir: Path,
-    settings: ExtractSettings,
-    pseudonymisation_key: bytes | None,
-    schooljaar: str = "",
-) -> Landed:
+def land(records: Iterable[Any], part: Partition, workdir: Path, run: RunContext) -> Landed:
     """Write ``records`` as they stream: raw (gzipped JSON lines, as received but for the INSZ)
     and clean (typed Parquet), the INSZ in both pseudonymised, dropped or kept as ``insz_mode``
-    says. What a record does not carry (its instelling) comes from the call: ``key`` and
-    ``schooljaar``.
+    says. What a record does not carry (its instelling) comes from the call: the partition's
+    ``key`` and ``schooljaar``.
 
     Memory stays flat: at most ``batch_rows`` records are Python objects at once (they take
     about ten times what their Arrow batch takes); the batches are gathered into row groups of
@@ -112,6 +104,8 @@ def land(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    entity, key, settings = ENTITIES[part.entity], part.key, run.settings
+    pseudonymisation_key = run.pseudonymisation_key
     if entity.has_insz and settings.insz_mode == "pseudonymise" and not pseudonymisation_key:
         raise ValueError(
             "pseudonymising the INSZ needs a key (connection informat_pseudonymisation)"
@@ -121,7 +115,9 @@ def land(
     parquet_path = workdir / f"{entity.name}-{key}.parquet"
     columns = [(name, []) for name in schema.names]
     lines: list[bytes] = []
-    converter = Row(entity, {"key": key, "schooljaar": schooljaar}, settings, pseudonymisation_key)
+    converter = Row(
+        entity, {"key": key, "schooljaar": part.schooljaar}, settings, pseudonymisation_key
+    )
     rows = 0
     group: list[Any] = []  # Arrow batches of the row group being gathered
 

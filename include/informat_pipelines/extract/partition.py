@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import asdict
 from pathlib import Path
@@ -26,11 +26,9 @@ from . import delta
 from .landing import Landed, key_fingerprint, land
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
-from .settings import ExtractSettings
+from .shapes import Partition, RunContext
 
 log = get_logger(__name__)
-
-RawStore = tuple[Any, str]  # a boto3 client and the bucket of raw/ (and quarantined raw answers)
 
 # ----------------------------------------------------------------------- fetch
 
@@ -57,31 +55,28 @@ def fetch(
 # --------------------------------------------------------------------- publish
 
 
-def partition(entity: str, schooljaar: str, key: str, day: dt.date) -> str:
-    scope = "toegangsgroep" if ENTITIES[entity].scope == "toegangsgroep" else "instelling"
-    return f"{entity}/schooljaar={schooljaar}/{scope}={key}/date={day.isoformat()}"
+def partition_path(part: Partition) -> str:
+    scope = "toegangsgroep" if ENTITIES[part.entity].scope == "toegangsgroep" else "instelling"
+    return (
+        f"{part.entity}/schooljaar={part.schooljaar}/{scope}={part.key}/date={part.day.isoformat()}"
+    )
 
 
 def publish(
-    s3: Any,
-    bucket: str,
-    landed: Landed,
-    validation: Validation,
-    schooljaar: str,
-    day: dt.date,
-    raw: RawStore | None = None,
+    run: RunContext, landed: Landed, validation: Validation, part: Partition
 ) -> dict[str, str]:
     """Valid: raw (what Informat answered) to ``raw/`` and the typed file to ``clean/``. Not
     valid: both to ``quarantine/``, so that a bad run never replaces the raw data of a good run
     of the same date. Each is one object written in one go."""
     from botocore.exceptions import ClientError
 
-    where = partition(landed.entity, schooljaar, landed.key, day)
+    s3, bucket = run.s3, run.bucket
+    where = partition_path(part)
     target = "clean" if validation.success else "quarantine"
     raw_key = (
         f"raw/{where}/data.jsonl.gz" if validation.success else f"quarantine/{where}/raw.jsonl.gz"
     )
-    raw_s3, raw_bucket = raw or (s3, bucket)
+    raw_s3, raw_bucket = run.raw or (s3, bucket)
     raw_s3.upload_file(landed.raw_path, raw_bucket, raw_key)
     data_key = f"{target}/{where}/data.parquet"
     s3.upload_file(landed.parquet_path, bucket, data_key)
@@ -95,29 +90,21 @@ def publish(
 
 
 def _land(
-    mode: delta.Mode,
-    client: InformatClient,
-    s3: Any,
-    bucket: str,
-    entity: Entity,
-    unit: tuple[str, str, str | None],
-    work: Path,
-    settings: ExtractSettings,
-    pseudonymisation_key: bytes | None,
+    mode: delta.Mode, client: InformatClient, run: RunContext, part: Partition, work: Path
 ) -> tuple[Landed, list[str], dict[str, Any]]:
     """The partition's state for today, by ``mode``: (landed state, delta-check problems, what
     was read)."""
-    key, schooljaar, ref_date = unit
+    entity = ENTITIES[part.entity]
 
     def read(name: str, since: str | None) -> Landed:
         (work / name).mkdir()
-        records = fetch(client, entity, key, schooljaar, ref_date, since)
-        return land(records, entity, key, work / name, settings, pseudonymisation_key, schooljaar)
+        records = fetch(client, entity, part.key, part.schooljaar, run.ref_date, since)
+        return land(records, part, work / name, run)
 
-    prefix = delta.state_prefix(entity.name, schooljaar, key)
+    prefix = delta.state_prefix(part.entity, part.schooljaar, part.key)
     current = (
-        delta.download_state(s3, bucket, prefix, work / "state.parquet")
-        if (mode.reads_delta)
+        delta.download_state(run.s3, run.bucket, prefix, work / "state.parquet")
+        if mode.reads_delta
         else None
     )
     if current is None:
@@ -126,7 +113,12 @@ def _land(
     changes = read("delta", mode.since)
     rows = delta.merge(current, changes.parquet_path, entity.id_column, work / "merged.parquet")
     merged = Landed(
-        entity.name, key, rows, changes.raw_path, str(work / "merged.parquet"), changes.problems
+        entity.name,
+        part.key,
+        rows,
+        changes.raw_path,
+        str(work / "merged.parquet"),
+        changes.problems,
     )
     if mode.kind == "delta":
         return merged, [], {"mode": "delta", "fetched": changes.rows}
@@ -140,57 +132,48 @@ def _land(
 
 def extract_one(
     client: InformatClient,
-    s3: Any,
-    bucket: str,
-    entity_name: str,
-    key: str,
-    schooljaar: str,
-    day: dt.date,
-    settings: ExtractSettings,
-    pseudonymisation_key: bytes | None,
+    run: RunContext,
+    part: Partition,
     last_good: int | None,
-    ref_date: str | None = None,
-    raw: RawStore | None = None,
-    validator: Callable[..., Validation] = validate,
     gate: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
     """One partition: read it (full, or a delta merged into the state), validate, publish, and
-    on success keep the state and its watermark for the next delta. ``validator``: GX here, or
-    in a process of its own (:class:`.validation_process.ValidationProcess`); ``gate`` is held
-    while Informat is read (a batch bounds its partitions reading at once, not validating)."""
-    entity = ENTITIES[entity_name]
+    on success keep the state and its watermark for the next delta. ``run.validator``: GX in
+    this process by default, or in a process of its own
+    (:class:`.validation_process.ValidationProcess`); ``gate`` is held while Informat is read (a
+    batch bounds its partitions reading at once, not validating)."""
+    entity = ENTITIES[part.entity]
+    settings = run.settings
     started = dt.datetime.now(dt.UTC)
     watermark = None
-    if entity_name in delta.DELTA_ENTITIES and settings.snapshot_weekday is not None:
+    if part.entity in delta.DELTA_ENTITIES and settings.snapshot_weekday is not None:
         watermark = delta.read_watermark(
-            s3, bucket, delta.watermark_key(entity_name, schooljaar, key)
+            run.s3, run.bucket, delta.watermark_key(part.entity, part.schooljaar, part.key)
         )
-    mode = delta.choose(entity, day, watermark, settings.snapshot_weekday)
+    mode = delta.choose(entity, part.day, watermark, settings.snapshot_weekday)
+    validator = run.validator or validate
     with tempfile.TemporaryDirectory(prefix="informat-extract-") as workdir:
         with gate or contextlib.nullcontext():
-            landed, problems, read_info = _land(
-                mode, client, s3, bucket, entity, (key, schooljaar, ref_date), Path(workdir),
-                settings, pseudonymisation_key,
-            )  # fmt: skip
-        validation = validator(landed, entity, last_good, settings, day)
+            landed, problems, read_info = _land(mode, client, run, part, Path(workdir))
+        validation = validator(landed, entity, last_good, settings, part.day)
         if problems:
             validation.failed += problems
             validation.success = False
-        keys = publish(s3, bucket, landed, validation, schooljaar, day, raw)
-        if validation.success and entity_name in delta.DELTA_ENTITIES:
-            delta.save_state(s3, bucket, entity_name, schooljaar, key, landed.parquet_path, started)
+        keys = publish(run, landed, validation, part)
+        if validation.success and part.entity in delta.DELTA_ENTITIES:
+            delta.save_state(run.s3, run.bucket, part, landed.parquet_path, started)
     outcome = {
         **asdict(validation),
         **read_info,
-        "schooljaar": schooljaar,
-        "date": day.isoformat(),
+        "schooljaar": part.schooljaar,
+        "date": part.day.isoformat(),
         "keys": keys,
     }
     log.info(
         "%s %s %s (%s, %d read): %d row(s), %s%s",
-        entity_name,
-        key,
-        schooljaar,
+        part.entity,
+        part.key,
+        part.schooljaar,
         read_info["mode"],
         read_info["fetched"],
         validation.rows,
@@ -225,31 +208,19 @@ def check_key(s3: Any, bucket: str, key: bytes) -> str:
 
 def extract_partition(
     client: InformatClient,
-    s3: Any,
-    bucket: str,
-    unit: Mapping[str, str],
-    settings: ExtractSettings,
-    pseudonymisation_key: bytes | None,
-    ref_date: str | None = None,
-    raw: RawStore | None = None,
-    validator: Callable[..., Validation] = validate,
+    run: RunContext,
+    part: Partition,
     gate: AbstractContextManager[Any] | None = None,
 ) -> dict[str, Any]:
-    """One planned partition (``entity``, ``key``, ``schooljaar``, ``day``) end to end, against
-    the last good count of that partition; one outside the client's scopes is skipped. ``raw``:
-    where Informat's answers go (another client and bucket, with credentials of their own),
-    by default ``raw/`` beside ``clean/``."""
+    """One planned partition end to end, against the last good count of that partition; one
+    outside the client's scopes is skipped."""
     from .report import read_last_good
 
-    if settings.insz_mode == "pseudonymise" and ENTITIES[unit["entity"]].has_insz:
-        check_key(s3, bucket, pseudonymisation_key or b"")
-    last_good = read_last_good(s3, bucket).get(f"{unit['entity']}/{unit['key']}")
+    if run.settings.insz_mode == "pseudonymise" and ENTITIES[part.entity].has_insz:
+        check_key(run.s3, run.bucket, run.pseudonymisation_key or b"")
+    last_good = read_last_good(run.s3, run.bucket).get(f"{part.entity}/{part.key}")
     try:
-        return extract_one(
-            client, s3, bucket, unit["entity"], unit["key"], unit["schooljaar"],
-            dt.date.fromisoformat(unit["day"]), settings, pseudonymisation_key, last_good,
-            ref_date, raw, validator, gate,
-        )  # fmt: skip
+        return extract_one(client, run, part, last_good, gate)
     except InformatForbiddenError as exc:
-        log.warning("SKIPPED %s %s: no access (%s)", unit["entity"], unit["key"], exc)
-        return {**unit, "rows": 0, "success": True, "skipped": str(exc), "failed": []}
+        log.warning("SKIPPED %s %s: no access (%s)", part.entity, part.key, exc)
+        return {**part.as_dict(), "rows": 0, "success": True, "skipped": str(exc), "failed": []}

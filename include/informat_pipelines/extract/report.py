@@ -16,6 +16,8 @@ from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import read_json
 from informat_pipelines.core.status import record_extract
 
+from .shapes import Partition
+
 log = get_logger(__name__)
 
 LAST_GOOD_KEY = "state/last_good_counts.json"
@@ -68,7 +70,7 @@ class RunReport:
     day: str
     summary: dict[str, Any]
     quarantined: list[dict[str, Any]] = field(default_factory=list)
-    errored: list[dict[str, Any]] = field(default_factory=list)
+    errored: list[Partition] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # no access: not extracted
 
     @property
@@ -77,9 +79,7 @@ class RunReport:
         return [
             f"{o['entity']} instelling/toegangsgroep {o['key']}: {'; '.join(o['failed'])}"
             for o in self.quarantined
-        ] + [
-            f"{u['entity']} {u['key']}: extraction failed (see its task log)" for u in self.errored
-        ]
+        ] + [f"{u.entity} {u.key}: extraction failed (see its task log)" for u in self.errored]
 
     @property
     def brief(self) -> dict[str, Any]:
@@ -87,12 +87,12 @@ class RunReport:
         return {k: v for k, v in self.summary.items() if k != "outcomes"}
 
 
-def summarise(units: list[dict[str, Any]], outcomes: list[dict[str, Any] | None]) -> RunReport:
+def summarise(units: list[Partition], outcomes: list[dict[str, Any] | None]) -> RunReport:
     """What became of every planned partition; one without an outcome errored."""
     done_outcomes = [o for o in outcomes if o]
     done = {(o["entity"], o["key"]) for o in done_outcomes}
-    errored = [u for u in units if (u["entity"], u["key"]) not in done]
-    day = units[0]["day"] if units else "none"
+    errored = [u for u in units if (u.entity, u.key) not in done]
+    day = units[0].day.isoformat() if units else "none"
     quarantined = [o for o in done_outcomes if not o["success"]]
     summary = {
         "date": day,
@@ -100,7 +100,7 @@ def summarise(units: list[dict[str, Any]], outcomes: list[dict[str, Any] | None]
         "valid": sum(1 for o in done_outcomes if o["success"] and not o.get("skipped")),
         "skipped": sum(1 for o in done_outcomes if o.get("skipped")),
         "quarantined": len(quarantined),
-        "errored": [f"{u['entity']} {u['key']}" for u in errored],
+        "errored": [f"{u.entity} {u.key}" for u in errored],
         "rows": {
             f"{o['entity']}/{o['key']}": o["rows"] for o in done_outcomes if not o.get("skipped")
         },
@@ -112,7 +112,7 @@ def summarise(units: list[dict[str, Any]], outcomes: list[dict[str, Any] | None]
 
 
 def write_report(
-    s3: Any, bucket: str, units: list[dict[str, Any]], outcomes: list[dict[str, Any] | None]
+    s3: Any, bucket: str, units: list[Partition], outcomes: list[dict[str, Any] | None]
 ) -> RunReport:
     """Summarise the run, write its summary and HTML report, and move the last good counts on."""
     report = summarise(units, outcomes)
@@ -147,7 +147,7 @@ def alert_mail(report: RunReport, bucket: str) -> tuple[str, str]:
             for o in report.quarantined
         )
         + "".join(
-            f"<li>{html.escape(u['entity'])} {html.escape(u['key'])}: extraction failed</li>"
+            f"<li>{html.escape(u.entity)} {html.escape(u.key)}: extraction failed</li>"
             for u in report.errored
         )
         + "".join(
