@@ -83,7 +83,9 @@ def test_the_sandbox_counts_no_unknown_key_and_no_contract_error(client, sandbox
         ({"voornaam": "=cmd|' /C calc'!A0"}, "voornaam bevat tekens die niet in een naam horen"),
         ({"naam": "X" * 51}, "naam is langer dan 50 tekens"),
         ({"ouder1_voornaam": "Y" * 31}, "ouder1_voornaam is langer dan 30 tekens"),
-        ({"geboorteland": "Nederland"}, "geboorteland: onbekend land; gebruik de landcode"),
+        ({"geboorteland": "Atlantis"}, "geboorteland: onbekend land; gebruik de Nederlandse"),
+        ({"nationaliteit": "Congo"}, "nationaliteit: de naam past op meer dan één land"),
+        ({"ouder1_land": "Staatloos"}, "ouder1_land: voor staatlozen bestaat geen landcode"),
         ({"ouder1_relatie": "buurman"}, "ouder1_relatie: onbekende relatie"),
         ({"structuur": "hoger"}, "structuur: gebruik basis, secundair"),
         ({"vestiging": "A1"}, "vestiging: gebruik het vestigingsnummer"),
@@ -101,10 +103,11 @@ def test_cells_informat_would_refuse_are_refused_here_without_echoing_them(cells
 
 
 def test_a_country_the_school_group_configures_is_used():
-    extra = {"Nederland": "00129"}  # a school group's own table, from Informat's code list
-    assert codes.country("nederland", extra) == "00129"
+    extra = {"Atlantis": "00129"}  # a school group's own table, from Informat's code list
+    assert codes.country("atlantis", extra) == "00129"
+    assert codes.country("Atlantis") is None
     assert codes.country("150") == "00150" and codes.country("België") == "00150"
-    assert codes.country("Nederland") is None
+    assert codes.country("Nederland") == "00129" and codes.country("Nederland", extra) == "00129"
 
 
 def test_excel_unicode_text_is_read(tmp_path):

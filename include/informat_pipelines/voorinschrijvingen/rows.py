@@ -97,12 +97,13 @@ class _Fields:
         return coded
 
     def country(self, column: str, required: bool = True) -> str | None:
-        return self.coded(
-            column,
-            lambda v: codes.country(v, self.country_codes),
-            "onbekend land; gebruik de landcode van Informat (5 cijfers, bv. 00150 voor België)",
-            required,
-        )
+        value = self.required(column) if required else self.cell(column)
+        if not value:
+            return None
+        coded = codes.country(value, self.country_codes)
+        if coded is None:  # unknown, ambiguous or stateless: each has its own reason
+            self.problems.append(f"{column}: {codes.country_problem(value)}")
+        return coded
 
     def day(self, column: str, required: bool = True) -> date | None:
         return self.coded(column, parse_date, "geen geldige datum (dd/mm/jjjj)", required)
