@@ -14,8 +14,8 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from informat_pipelines.dropzone import LocalDropZone
-from informat_pipelines.inschrijvingen import codes, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen import codes, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
@@ -202,7 +202,7 @@ def test_iso3_codes_come_from_pycountry_and_official_long_names_are_not_read():
 def test_the_table_is_read_once_and_only_when_first_used():
     probe = (
         "import sys\n"
-        "from informat_pipelines.inschrijvingen import codes\n"
+        "from informat_pipelines.voorinschrijvingen import codes\n"
         "assert codes._countries.cache_info().misses == 0\n"  # importing read nothing
         "assert 'pycountry' not in sys.modules\n"  # nor paid pycountry's import
         "assert codes.COUNTRY['mar'] == '00354' and 'pycountry' in sys.modules\n"
