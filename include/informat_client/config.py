@@ -3,11 +3,17 @@ paths, paging, timeouts and retry bounds. Nothing else in the project spells a U
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from . import masking
+
+log = masking.get_logger(__name__)
 
 LEERLINGEN = "leerlingen"
 PERSONEEL = "personeel"
@@ -189,6 +195,9 @@ class InformatConfig:
     # pace requests client-side at this rate (all threads together); None: no pacing
     max_requests_per_second: float | None = None
     user_agent: str = "informat-airflow/0.1"
+    # The one host (a name, no scheme or port) that may be reached over plain http besides this
+    # machine: the compose network's sandbox service. An explicit, logged opt-in; never Informat.
+    allow_insecure_http: str | None = None
 
     def __post_init__(self) -> None:
         missing = [api for api in APIS if api not in self.base_urls]
@@ -204,6 +213,18 @@ class InformatConfig:
         unknown = [f for f in self.scope_families if f not in INSTELLING_SCOPES]
         if unknown:
             raise ValueError(f"unknown scope families {unknown}; known: {list(INSTELLING_SCOPES)}")
+        if self.allow_insecure_http is not None and not _HOST_NAME.fullmatch(
+            self.allow_insecure_http
+        ):
+            raise ValueError(
+                "allow_insecure_http: name one host (such as informat-sandbox), without scheme, "
+                "port or wildcard"
+            )
+
+    def refuse_plain_http(self, key: str, url: str) -> None:
+        """Raise ``ValueError`` when ``url`` would carry the client secret or a bearer token over
+        plain http to a host other than this machine or the one of ``allow_insecure_http``."""
+        refuse_plain_http(key, url, self.allow_insecure_http)
 
     def url(self, api: str, path: str) -> str:
         return self.base_urls[api].rstrip("/") + "/" + path.lstrip("/")
@@ -234,7 +255,8 @@ class InformatConfig:
         or {instellingsnummer, admins, payments, scope}), ``scopes`` (list), ``scope_families``
         (list), ``combine_scopes`` (bool), ``base_urls`` (per API),
         ``token_url``, ``page_size``, ``connect_timeout``, ``read_timeout``, ``max_attempts``,
-        ``max_retry_seconds``, ``paths`` (per call name: path template).
+        ``max_retry_seconds``, ``paths`` (per call name: path template), ``allow_insecure_http``
+        (one host name that may be reached over plain http: the compose sandbox service).
         """
         if not login or not password:
             raise ValueError("the informat connection needs a login (client_id) and a password")
@@ -254,6 +276,7 @@ class InformatConfig:
             "paths",
             "scope_families",
             "combine_scopes",
+            "allow_insecure_http",
         }
         unknown = sorted(set(extra) - known)
         if unknown:
@@ -276,6 +299,11 @@ class InformatConfig:
             kwargs["scope_families"] = tuple(extra["scope_families"])
         if extra.get("combine_scopes") is not None:
             kwargs["combine_scopes"] = bool(extra["combine_scopes"])
+        allowed = extra.get("allow_insecure_http")
+        if allowed is not None:
+            if not isinstance(allowed, str):
+                raise ValueError("connection extra 'allow_insecure_http' must be one host name")
+            kwargs["allow_insecure_http"] = allowed
         for key, kind in (
             ("page_size", int),
             ("max_attempts", int),
@@ -296,17 +324,17 @@ class InformatConfig:
             kwargs["paths"] = paths
         if host:
             host = host if "://" in host else f"https://{host}"
-            _refuse_plain_http("host", host)
+            refuse_plain_http("host", host, allowed)
             config = cls.for_host(host, **kwargs)
         else:
             config = cls(**kwargs)
         overrides: dict[str, Any] = {}
         if extra.get("base_urls"):
             for api, url in extra["base_urls"].items():
-                _refuse_plain_http(f"base_urls.{api}", str(url))
+                refuse_plain_http(f"base_urls.{api}", str(url), allowed)
             overrides["base_urls"] = {**config.base_urls, **extra["base_urls"]}
         if extra.get("token_url"):
-            _refuse_plain_http("token_url", str(extra["token_url"]))
+            refuse_plain_http("token_url", str(extra["token_url"]), allowed)
             overrides["token_url"] = extra["token_url"]
         return config.with_overrides(**overrides) if overrides else config
 
@@ -321,8 +349,38 @@ def _number(extra: Mapping[str, Any], key: str, kind: type) -> Any:
         raise ValueError(f"connection extra {key!r} must be a number") from None
 
 
-def _refuse_plain_http(key: str, url: str) -> None:
-    """The client secret and bearer tokens travel over TLS, except to this machine (the sandbox)."""
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+_HOST_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+_warned_hosts: set[str] = set()
+_warned_lock = threading.Lock()
+
+
+def refuse_plain_http(key: str, url: str, allowed_host: str | None = None) -> None:
+    """The client secret and bearer tokens travel over TLS, except to this machine (the sandbox)
+    or to exactly the host an operator named in ``allow_insecure_http`` (the compose sandbox)."""
     parts = urlsplit(url)
-    if parts.scheme == "http" and parts.hostname not in ("127.0.0.1", "localhost", "::1"):
-        raise ValueError(f"{key}: http:// is only for a sandbox on this machine; use https://")
+    if parts.scheme.lower() != "http":
+        return
+    host = (parts.hostname or "").lower()
+    if host in LOOPBACK_HOSTS:
+        return
+    if allowed_host and host == allowed_host.lower():
+        _warn_once(host)
+        return
+    raise ValueError(
+        f"{key}: http:// is only for a sandbox on this machine, or for the one host named in "
+        "the connection extra's allow_insecure_http; use https://"
+    )
+
+
+def _warn_once(host: str) -> None:
+    """Plain http to a named host is allowed, and said once per process, not once per request."""
+    with _warned_lock:
+        if host in _warned_hosts:
+            return
+        _warned_hosts.add(host)
+    log.warning(
+        "allow_insecure_http: the client secret and bearer tokens go to %s over plain http "
+        "(no TLS); acceptable for a sandbox on a private network only, never for Informat",
+        host,
+    )

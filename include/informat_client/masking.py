@@ -22,12 +22,20 @@ _INSZ = re.compile(
     r"(?<!\d)(?:\d{2}([.\s]?)\d{2}\1\d{2}|\d{2}-\d{2}-\d{2})[-.\s]?\d{3}[-.\s]?\d{2}(?!\d)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9\-._~+/]+=*")
-# key = value, "key": "value" and Python's 'key': 'value'; the key may end a longer name
-# (POSTGRES_PASSWORD=, AIRFLOW_CONN_X_SECRET=)
+# key = value, "key": "value" and Python's 'key': 'value', also as escaped JSON inside a string
+# (\"password\": \"...\") and URL-encoded (password%3D...); the key may end a longer name
+# (POSTGRES_PASSWORD=, AIRFLOW_CONN_X_SECRET=, X-Api-Key:). In the value, a backslash that does not
+# escape a quote is part of it.
 _SECRET_KV = re.compile(
-    r"(?i)(client_secret|access_token|refresh_token|password|passwd|secret|token|api_key)"
-    r"([\"']?\s*[:=]\s*[\"']?)([^\s\"'&,}]+)"
+    r"(?i)(client_secret|access_token|refresh_token|password|passwd|secret|token|api[-_]?key)"
+    r"(\\*[\"']?\s*(?:[:=]|%3[ad])\s*\\*[\"']?)((?:\\(?![\"'])|[^\s\"'&,}\\])+)"
 )
+# an Authorization header's whole value, whatever its scheme (Bearer, Basic, Token, a bare key)
+_AUTHORIZATION = re.compile(
+    r"(?i)\b((?:proxy-)?authorization\\*[\"']?\s*[:=]\s*\\*[\"']?)([^\r\n\"'\\,;}]+)"
+)
+# the password of a URL's user-info: scheme://user:secret@host (an Airflow connection URI)
+_URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://[^:/\s@]*:)([^@\s/]+)@")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}")
 
 _literals: set[str] = set()
@@ -50,6 +58,8 @@ def mask(text: str) -> str:
     for literal in literals:
         if literal in text:
             text = text.replace(literal, MASK)
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{MASK}@", text)
+    text = _AUTHORIZATION.sub(lambda m: f"{m.group(1)}{MASK}", text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {MASK}", text)
     text = _SECRET_KV.sub(lambda m: f"{m.group(1)}{m.group(2)}{MASK}", text)
     text = _EMAIL.sub(MASK, text)

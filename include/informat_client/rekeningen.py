@@ -109,12 +109,8 @@ class RekeningenCalls(Transport):
         call = self._group_call(
             "pdf_download", toegangsgroep, instellingsnummer, {"job_id": job_id}, url=url
         )
-        if url and urlsplit(url).netloc != urlsplit(base).netloc:
-            # the bearer token goes to Informat's own host only, whatever a job answers
-            raise call.error(
-                InformatBadResponseError,
-                "the PDF's download link points to another host than the Rekeningen API",
-            )
+        if url:
+            _refuse_foreign_link(call, url, base)
         response = self._retrying(
             lambda: self._send(call, stream=True, accept="application/pdf"), call
         )
@@ -147,3 +143,20 @@ class RekeningenCalls(Transport):
         """Register a payment; never repeated after a 5xx or a timeout (it may have been booked)."""
         call = self._group_call("register_payment", toegangsgroep, instellingsnummer)
         return self._get_json(call, json=dict(payment))
+
+
+def _refuse_foreign_link(call: Call, url: str, base: str) -> None:
+    """The bearer token goes to the Rekeningen API's own origin only, whatever a job answers: the
+    same host, and the same scheme (an http link beside an https API would send it in clear)."""
+    link, own = urlsplit(url), urlsplit(base)
+    if link.netloc.lower() != own.netloc.lower():
+        raise call.error(
+            InformatBadResponseError,
+            "the PDF's download link points to another host than the Rekeningen API",
+        )
+    if link.scheme.lower() != own.scheme.lower():
+        raise call.error(
+            InformatBadResponseError,
+            f"the PDF's download link uses {link.scheme}:// where the Rekeningen API uses "
+            f"{own.scheme}://; the token is not sent over another scheme",
+        )

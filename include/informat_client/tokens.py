@@ -18,6 +18,7 @@ from .config import API_TITLES, CALL_SCOPES, REKENINGEN_SCOPE
 from .errors import (
     InformatAuthError,
     InformatBadResponseError,
+    InformatConfigError,
     InformatConnectionError,
     InformatError,
     InformatForbiddenError,
@@ -118,6 +119,17 @@ class Tokens:
             instellingsnummer=call.instellingsnummer,
             label="token request",
         )
+        try:
+            # the client secret goes over TLS only (this machine and a named sandbox aside)
+            self.config.refuse_plain_http("token_url", self.config.token_url)
+        except ValueError as exc:
+            raise token_call.error(InformatConfigError, str(exc)) from None
+        scope = " ".join(sorted(s for s in scopes if s.strip()))
+        if not scope:
+            # a token asked without a scope has no rights on the Leerlingen API
+            raise token_call.error(
+                InformatConfigError, "no scope to ask a token for: check the scope templates"
+            )
         self._count("token_requests")
         if self._limiter is not None:
             self._limiter.acquire()
@@ -128,7 +140,7 @@ class Tokens:
                     "client_id": self.config.client_id,
                     "client_secret": self.config.client_secret,
                     "grant_type": "client_credentials",
-                    "scope": " ".join(sorted(scopes)),
+                    "scope": scope,
                 },
                 headers={"Accept": "application/json", "User-Agent": self.config.user_agent},
                 timeout=(self.config.connect_timeout, self.config.read_timeout),

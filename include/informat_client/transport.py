@@ -230,6 +230,12 @@ class Transport(Tokens):
         accept: str = "application/json",
     ) -> requests.Response:
         """One request with one token renewal on 401; raises a typed error for a non-2xx answer."""
+        try:
+            # whatever built the config or answered a URL, a bearer token goes over TLS only (and
+            # no token is asked for a call that could not carry it)
+            self.config.refuse_plain_http(call.label, call.url)
+        except ValueError as exc:
+            raise call.error(InformatConfigError, str(exc)) from None
         scopes = self._scopes(call)
         try:
             token = self._token(scopes, call)

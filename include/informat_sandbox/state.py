@@ -34,6 +34,8 @@ SCOPE_PREFIX = {
     "personeel": "api_informat_sas_personeel.personeel.",
     "rekeningen": "api_informat_sas_rekeningen.rekeningen.",
 }
+# the scope families of the Leerlingen API: a token asked without a scope has no rights there
+LEERLINGEN_FAMILIES = ("leerlingen", "voorinschrijvingen")
 
 
 def error(status: int, message: str, *codes: str, headers: dict[str, str] | None = None):
@@ -54,6 +56,7 @@ class TokenInfo:
     scopes: frozenset[str]
     expires_at: float
     calls: int = 0
+    unscoped: bool = False  # asked without a scope: no rights on the Leerlingen API
 
 
 @dataclass

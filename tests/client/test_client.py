@@ -104,7 +104,11 @@ def test_employees_bare_array_on_api_version_2(client, sandbox):
     token = client._token(client._scopes(client._call("employees", "990015")), None)
     answer = requests.get(
         f"{sandbox.url}/personeel/employees",
-        headers={"Authorization": f"Bearer {token}", "InstituteNo": "990015"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "InstituteNo": "990015",
+            "Timestamp": "2026-11-28T10:00:00+00:00",
+        },
         timeout=10,
     )
     assert answer.status_code == 400 and answer.json()["errors"][0]["code"] == "API_VERSION"

@@ -10,6 +10,8 @@ import concurrent.futures
 import socket
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -18,6 +20,7 @@ from informat_client import (
     InformatAuthError,
     InformatBadResponseError,
     InformatClient,
+    InformatConfigError,
     InformatConnectionError,
     InformatForbiddenError,
     InformatNotFoundError,
@@ -240,9 +243,9 @@ def test_sandbox_checks_requests_as_the_real_api(client, sandbox, client_secret)
     assert other.json()["errors"][0]["code"] == "SCOPE_NOT_GRANTED"
     ok = requests.get(url, headers={**auth, "InstituteNo": "990011"}, timeout=5)
     assert ok.status_code == 200
-    # no Timestamp header (some public clients send none) and the other spelling of schoolYear
+    # the other spelling of schoolYear, and the Timestamp as JavaScript's toISOString writes it
     year = sandbox.state.schooljaar
-    plain = {"Authorization": f"Bearer {token}", "InstituteNo": "990011"}
+    plain = {**auth, "InstituteNo": "990011", "Timestamp": "2026-11-28T09:00:00.000Z"}
     lower = requests.get(url, headers=plain, params={"schoolyear": "2001-02"}, timeout=5)
     assert lower.status_code == 200 and lower.json() == {"students": []}
     assert requests.get(url, headers=plain, params={"schoolYear": year}, timeout=5).json()[
@@ -262,7 +265,8 @@ def test_token_requests_with_several_scopes_or_none(sandbox, client_secret):
         "api_informat_sas_personeel.personeel.990012"
     )
     assert len(several.json()["scope"].split()) == 3
-    everything = token(None).json()["scope"].split()  # no scope: all that is granted
+    # no scope: what is granted, but nothing of the Leerlingen API (see tests/sandbox)
+    everything = token(None).json()["scope"].split()
     assert "api_informat_sas_personeel.personeel.990015" in everything
     refused = token("api_informat_sas_leerlingen.leerlingen.990019")  # not granted
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_scope"
@@ -272,13 +276,46 @@ def test_client_sends_institute_and_timestamp_headers(client, sandbox):
     seen = []
 
     def record(response, *args, **kwargs):
-        seen.append(response.request.headers)
+        seen.append(response.request)
 
     client._session.hooks["response"].append(record)
+    year = sandbox.state.schooljaar
+    started = datetime.now(UTC)
     next(iter(client.iter_employees("990013")))
-    api_calls = [h for h in seen if "InstituteNo" in h]
-    assert api_calls and api_calls[-1]["InstituteNo"] == "990013"
-    assert api_calls[-1]["Timestamp"].startswith("20")
+    next(iter(client.iter_students("990011", year)))
+    next(iter(client.iter_invoices("SG-Noord", year)))
+    api_calls = [r for r in seen if not r.url.endswith("/connect/token")]
+    assert [r.headers["InstituteNo"] for r in api_calls] == ["990013", "990011", "990011"]
+    for request in api_calls:
+        moment = datetime.fromisoformat(request.headers["Timestamp"])  # ISO-8601
+        assert moment.utcoffset() == timedelta(0)  # in UTC
+        assert started - timedelta(seconds=1) <= moment <= datetime.now(UTC)
+
+
+def test_client_never_asks_a_token_without_scope(make_client, sandbox):
+    bodies = []
+    client = make_client()
+    client._session.hooks["response"].append(
+        lambda r, *a, **k: (
+            bodies.append(parse_qs(r.request.body))
+            if r.request.url.endswith("/connect/token")
+            else None
+        )
+    )
+    year = sandbox.state.schooljaar
+    list(client.iter_registrations("990011", year))
+    list(client.iter_employees("990012"))
+    list(client.iter_invoices("SG-Noord", year))
+    assert len(bodies) >= 2 and all(b.get("scope", [""])[0].strip() for b in bodies)
+    # a scope template that yields nothing is a configuration error, not an unscoped token
+    blank = make_client(
+        scope_templates={**client.config.scope_templates, "leerlingen": ""},
+        combine_scopes=False,
+    )
+    before = sandbox.stats().get("tokens", 0)
+    with pytest.raises(InformatConfigError, match="no scope to ask a token for"):
+        list(blank.iter_students("990011", year))
+    assert sandbox.stats().get("tokens", 0) == before
 
 
 # ---------------------------------------------------------------- bad answers

@@ -1,15 +1,23 @@
-"""The client under hostile or broken answers: the token goes to Informat's hosts only, a retry
-budget is a budget, paging must advance, a malformed token answer is a clear error, every path
-argument stays one path segment, and a wrong connection extra is refused with its key."""
+"""The client under hostile or broken answers: the token goes to Informat's own origin only (its
+host, over https), a retry budget is a budget, paging must advance, a malformed token answer is a
+clear error, every path argument stays one path segment, and a wrong connection extra is refused
+with its key."""
 
 from __future__ import annotations
 
 import pytest
 import requests
 
-from informat_client import InformatBadResponseError, InformatConfig, InformatRateLimitError
+from informat_client import (
+    InformatBadResponseError,
+    InformatClient,
+    InformatConfig,
+    InformatRateLimitError,
+)
 from informat_client.answers import Call
 from informat_client.listings import page_records
+
+from .recording import BEARER, recording_session
 
 
 def test_a_download_link_to_another_host_is_refused_before_any_request(client, sandbox):
@@ -20,6 +28,48 @@ def test_a_download_link_to_another_host_is_refused_before_any_request(client, s
     ):
         pass
     assert sandbox.stats().get("requests", 0) == before  # not even a token request
+
+
+def _informat_client(sleeps):
+    """A client of Informat's own (https) hosts whose requests go to a recorder, not the net."""
+    config = InformatConfig.from_connection_fields(
+        host=None,
+        login="id",
+        password="client-secret-value",
+        extra={"instellingsnummers": ["012345"], "toegangsgroepen": {"G": "012345"}},
+    )
+    session, recorder = recording_session()
+    return InformatClient(config, session=session, sleep=sleeps), recorder
+
+
+@pytest.mark.parametrize(
+    ("link", "message"),
+    [
+        # the review's N7: Informat's own host, but in clear
+        ("http://rekeningenapi.informatsoftware.be/1/pdf-jobs/job1/download", "uses http://"),
+        ("https://evil.example/1/pdf-jobs/job1/download", "another host"),
+        ("//evil.example/steal", "another host"),
+        ("https://rekeningenapi.informatsoftware.be:8443/1/pdf-jobs/job1", "another host"),
+    ],
+)
+def test_a_download_link_off_the_api_origin_sends_nothing(sleeps, link, message):
+    client, recorder = _informat_client(sleeps)
+    with (
+        client,
+        pytest.raises(InformatBadResponseError, match=message),
+        client.download_pdf("G", "job1", download_url=link),
+    ):
+        pass
+    assert recorder.sent == []  # no download, and not even the token request
+
+
+def test_a_download_link_on_the_api_origin_carries_the_token(sleeps):
+    """The other side of the test above: the recorder does see a link that is allowed."""
+    client, recorder = _informat_client(sleeps)
+    link = "https://rekeningenapi.informatsoftware.be/1/pdf-jobs/job1/download"
+    with client, client.download_pdf("G", "job1", download_url=link) as chunks:
+        assert b"".join(chunks).startswith(b"%PDF")
+    assert [(s.url, s.authorization) for s in recorder.sent[-1:]] == [(link, f"Bearer {BEARER}")]
 
 
 def test_retry_after_beyond_the_budget_fails_at_once(client, sandbox, sleeps):
@@ -68,8 +118,6 @@ class _TokenAnswer(requests.adapters.BaseAdapter):
 
 
 def test_a_non_numeric_token_lifetime_is_a_bad_answer(config, sleeps):
-    from informat_client import InformatClient
-
     session = requests.Session()
     session.mount("http://", _TokenAnswer())
     client = InformatClient(config, session=session, sleep=sleeps)

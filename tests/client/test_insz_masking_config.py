@@ -132,10 +132,41 @@ def test_config_needs_credentials():
         ("{'password': 'hunter2hunter2'}", "hunter2hunter2"),
         ("POSTGRES_PASSWORD=hunter2 and more", "hunter2"),
         ("Authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA=="),
+        # the review's N10: escaped JSON inside a string (a logged request or answer body)
+        (r'{"body": "{\"password\": \"hunter2\"}"}', "hunter2"),
+        (r'{"body": "{\"access_token\":\"eyJhbGciOi.x-y\",\"expires_in\":3600}"}', "eyJhbGciOi"),
+        (r"{\\\"client_secret\\\": \\\"twice-escaped\\\"}", "twice-escaped"),
+        (r'"{\"password\": \"back\\slash\"}"', "slash"),
+        # URL user-info (an Airflow connection URI)
+        ("AIRFLOW_CONN_X=aws://AKIA:supersecret@host", "supersecret"),
+        ("redis://:only-a-password@redis:6379/0", "only-a-password"),
+        # API-key and Authorization headers whatever their scheme
+        ("X-Api-Key: abcdef123456", "abcdef123456"),
+        ("{'x-api-key': 'abcdef123456'}", "abcdef123456"),
+        ("apikey=abcdef123456&x=1", "abcdef123456"),
+        ("Authorization: Token abcdef123456", "abcdef123456"),
+        ("{'Authorization': 'BEARER abc.def', 'InstituteNo': '990011'}", "abc.def"),
+        ("Proxy-Authorization: abcdef123456", "abcdef123456"),
+        # URL-encoded
+        ("password%3Dhunter2&user=x", "hunter2"),
     ],
 )
 def test_every_written_form_is_masked(text, hidden):
     assert hidden not in masking.mask(text)
+
+
+def test_masking_keeps_what_is_around_the_secret():
+    escaped = r'{"body": "{\"password\": \"hunter2\", \"user\": \"x\"}"}'
+    assert masking.mask(escaped) == r'{"body": "{\"password\": \"***\", \"user\": \"x\"}"}'
+    assert masking.mask("aws://AKIA:supersecret@host") == "aws://AKIA:***@host"
+    headers = "{'Authorization': 'Bearer abc.def', 'InstituteNo': '990011'}"
+    assert masking.mask(headers) == "{'Authorization': '***', 'InstituteNo': '990011'}"
+    for readable in (
+        "http://127.0.0.1:8765/leerlingen/1/students",
+        "GET https://leerlingenapi.informatsoftware.be/1/students?schoolYear=2026-27",
+        "the Authorization header is missing",
+    ):
+        assert masking.mask(readable) == readable
 
 
 def test_ids_that_merely_hold_eleven_digits_stay_readable():

@@ -8,7 +8,7 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..state import State, TokenInfo
+from ..state import LEERLINGEN_FAMILIES, SCOPE_PREFIX, State, TokenInfo
 from .common import allowed_scopes
 
 router = APIRouter()
@@ -26,8 +26,12 @@ async def token(request: Request, state: State):
         return JSONResponse({"error": "invalid_client"}, status_code=400)
     requested = frozenset(str(form.get("scope") or "").split())
     allowed = allowed_scopes(client)
-    if not requested:
-        requested = allowed  # asked with no scope at all (as one public sync does): all granted
+    unscoped = not requested
+    if unscoped:
+        # asked with no scope at all (as one public sync does): the client's other grants, but
+        # no rights on the Leerlingen API (the current API's rule)
+        leerlingen = tuple(SCOPE_PREFIX[f] for f in LEERLINGEN_FAMILIES)
+        requested = frozenset(s for s in allowed if not s.startswith(leerlingen))
     if not requested <= allowed:
         return JSONResponse(
             {"error": "invalid_scope", "error_description": "scope not granted"},
@@ -36,7 +40,7 @@ async def token(request: Request, state: State):
     value = secrets.token_urlsafe(32)
     with state.lock:
         state.tokens[value] = TokenInfo(
-            client.client_id, requested, time.monotonic() + state.token_lifetime
+            client.client_id, requested, time.monotonic() + state.token_lifetime, unscoped=unscoped
         )
         state.stats["tokens"] += 1
     return {

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from .. import data as seed_data
-from ..state import SCOPE_PREFIX, ApiError, SandboxState
+from ..state import LEERLINGEN_FAMILIES, SCOPE_PREFIX, ApiError, SandboxState
 
 
 def authorize(
@@ -19,7 +20,7 @@ def authorize(
 ) -> tuple[seed_data.Client, str]:
     """The calling client and the instelling of its ``InstituteNo`` header, once the bearer token
     is valid and holds the scope ``family`` needs for that instelling (Rekeningen: the instelling's
-    scope or the toegangsgroep's literal one). No ``Timestamp`` header is required."""
+    scope or the toegangsgroep's literal one) and the request carries its ``Timestamp``."""
     header = request.headers.get("Authorization", "")
     if not header[:7].lower() == "bearer ":
         raise ApiError(401, "No access token", "TOKEN_MISSING")
@@ -31,9 +32,17 @@ def authorize(
         limit = state.faults.token_expires_after_calls
         if time.monotonic() >= info.expires_at or (limit and info.calls > limit):
             raise ApiError(401, "Access token expired", "TOKEN_EXPIRED")
+    timestamp(request)
     number = request.headers.get("InstituteNo")
     if not number:
         raise ApiError(400, "Header InstituteNo is required", "INSTITUTENO_MISSING")
+    if info.unscoped and family in LEERLINGEN_FAMILIES:
+        raise ApiError(
+            403,
+            "A token asked without scope has no rights on the Leerlingen API: ask the scope "
+            f"{SCOPE_PREFIX[family]}{number}",
+            "SCOPE_MISSING",
+        )
     granted = SCOPE_PREFIX[family] + number in info.scopes
     if family == "rekeningen" and not granted:
         literals = {s for s in info.scopes if s.startswith(seed_data.scope_of(""))}
@@ -43,6 +52,30 @@ def authorize(
             403, f"No access to instelling {number} with this token", "SCOPE_NOT_GRANTED"
         )
     return state.group.clients[info.client_id], number
+
+
+def timestamp(request: Request) -> datetime:
+    """The request's ``Timestamp`` header: the current API refuses a call without it (public
+    code sends ``date("c")`` or ``toISOString()``: ISO-8601 with its offset or ``Z``)."""
+    value = request.headers.get("Timestamp", "").strip()
+    if not value:
+        raise ApiError(
+            400,
+            "Header Timestamp is required (ISO-8601, UTC), e.g. 2026-12-02T10:15:00Z",
+            "TIMESTAMP_MISSING",
+        )
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ApiError(
+            400,
+            "Header Timestamp must be an ISO-8601 date and time with its offset, "
+            "e.g. 2026-12-02T10:15:00Z",
+            "TIMESTAMP_INVALID",
+        )
+    return moment
 
 
 def instelling(state: SandboxState, number: str) -> seed_data.Instelling:
