@@ -323,7 +323,12 @@ def csv_push() -> None:
 def pdfs() -> None:
     from informat_airflow.triggers import PdfJobsTrigger
     from informat_devtools.s3 import LocalS3
-    from informat_pipelines.pdf_archive.archive import ArchiveSettings, archive_ready, request_jobs
+    from informat_pipelines.pdf_archive.archive import (
+        ArchiveSettings,
+        InvoiceBatch,
+        archive_ready,
+        request_jobs,
+    )
     from informat_pipelines.pdf_archive.store import Boto3Store
 
     delay = 20.0 if QUICK else 40.0
@@ -394,8 +399,8 @@ def pdfs() -> None:
         t0 = time.perf_counter()
         for jobs, event in zip(jobs_per_batch, events, strict=True):
             polls += event["polls"]
-            outcome = archive_ready(client, store, settings, "SG-Noord", "bench", jobs,
-                                    event["results"], "990011")  # fmt: skip
+            batch = InvoiceBatch("SG-Noord", "bench", jobs, "990011")
+            outcome = archive_ready(client, store, settings, batch, event["results"])
             archived += len(outcome.archived)
         worker_seconds += time.perf_counter() - t0
         project_elapsed = time.perf_counter() - started

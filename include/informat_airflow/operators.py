@@ -156,7 +156,7 @@ class ArchivePdfsOperator(BaseOperator):
         raise AssertionError("defer() returns only by raising")  # pragma: no cover
 
     def resume(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        from informat_pipelines.pdf_archive.archive import Outcome, archive_ready
+        from informat_pipelines.pdf_archive.archive import InvoiceBatch, Outcome, archive_ready
 
         carry = event["carry"]
         summary, jobs, rest = carry["summary"], carry["jobs"], carry["rest"]
@@ -168,10 +168,8 @@ class ArchivePdfsOperator(BaseOperator):
             )
         client, store, settings, number = self._parts()
         with client:
-            outcome = archive_ready(
-                client, store, settings, self.toegangsgroep, self.schooljaar,
-                jobs, event.get("results", {}), number,
-            )  # fmt: skip
+            batch = InvoiceBatch(self.toegangsgroep, self.schooljaar, jobs, number)
+            outcome = archive_ready(client, store, settings, batch, event.get("results", {}))
         total = Outcome(**summary["outcome"]) if summary["outcome"] else Outcome()
         total.merge(outcome)
         summary["outcome"] = total.as_dict()

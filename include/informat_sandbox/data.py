@@ -12,6 +12,7 @@ from typing import Any
 
 from informat_client.schooljaar import schooljaar_for, shift
 
+from .instelling import Instelling
 from .people import (
     LAST_NAMES,
     InszPool,
@@ -20,24 +21,6 @@ from .people import (
     make_student,
     schooljaar_bounds,
 )
-
-
-@dataclass
-class Instelling:
-    instellingsnummer: str
-    name: str
-    students: list[dict[str, Any]] = field(default_factory=list)
-    registrations: list[dict[str, Any]] = field(default_factory=list)
-    employees: list[dict[str, Any]] = field(default_factory=list)
-    assignments: list[dict[str, Any]] = field(default_factory=list)
-    preregistrations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    # when a record last changed, per "students:<pPersoon>" / "registrations:<inschrijvingsId>":
-    # Informat knows it (changedSince reads it) but the records do not carry it
-    changed: dict[str, datetime] = field(default_factory=dict)
-
-    @property
-    def secundair(self) -> bool:
-        return self.name.startswith(("Middenschool", "Atheneum", "Technisch"))
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from informat_client import insz
 
 if TYPE_CHECKING:
-    from .data import Instelling
+    from .instelling import Instelling
 
 LAST_NAMES = [
     "Peeters", "Janssens", "Maes", "Jacobs", "Mertens", "Willems", "Claes", "Goossens",

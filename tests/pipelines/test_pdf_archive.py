@@ -6,6 +6,7 @@ import pytest
 
 from informat_pipelines.pdf_archive.archive import (
     ArchiveSettings,
+    InvoiceBatch,
     archive_ready,
     plan,
     poll_intervals,
@@ -25,7 +26,7 @@ def test_archive_is_verified_and_a_rerun_archives_nothing(client, small_sandbox,
     assert todo.archived == 0 and len(todo.missing) == len(current_invoices(small_sandbox)) > 10
     jobs = request_jobs(client, GROUP, year, todo.missing)
     outcome = archive_ready(
-        client, store, settings, GROUP, year, jobs, wait_ready(client, jobs), "990015"
+        client, store, settings, InvoiceBatch(GROUP, year, jobs, "990015"), wait_ready(client, jobs)
     )
     assert sorted(outcome.archived) == sorted(todo.missing)
     invoice = todo.missing[0]
@@ -53,14 +54,15 @@ def test_corrupted_download_is_retried_and_never_archived(client, small_sandbox,
     jobs = request_jobs(client, GROUP, year, [first])
     results = wait_ready(client, jobs)
     small_sandbox.set_faults(corrupt_pdf_downloads=1)  # one bad download, then good ones
-    assert archive_ready(
-        client, store, settings, GROUP, year, jobs, results, "990015"
-    ).archived == [first]
+    batch = InvoiceBatch(GROUP, year, jobs, "990015")
+    assert archive_ready(client, store, settings, batch, results).archived == [first]
 
     jobs = request_jobs(client, GROUP, year, [second])
     results = wait_ready(client, jobs)
     small_sandbox.set_faults(corrupt_pdf_downloads=3)  # every attempt corrupted
-    outcome = archive_ready(client, store, settings, GROUP, year, jobs, results, "990015")
+    outcome = archive_ready(
+        client, store, settings, InvoiceBatch(GROUP, year, jobs, "990015"), results
+    )
     assert outcome.corrupt == [second] and outcome.archived == []
     assert store.head(f"pdf/{GROUP}/{year}/{second}.pdf") is None
     manifest = store.get_json(manifest_key(settings, GROUP, year))
@@ -69,7 +71,9 @@ def test_corrupted_download_is_retried_and_never_archived(client, small_sandbox,
     assert manifest["failed"][second]["reason"] == "damaged PDF (checksum)"
     small_sandbox.set_faults()
     jobs = request_jobs(client, GROUP, year, [second])
-    archive_ready(client, store, settings, GROUP, year, jobs, wait_ready(client, jobs), "990015")
+    archive_ready(
+        client, store, settings, InvoiceBatch(GROUP, year, jobs, "990015"), wait_ready(client, jobs)
+    )
     manifest = store.get_json(manifest_key(settings, GROUP, year))
     assert second in manifest["archived"] and second not in manifest["failed"]
 
@@ -105,11 +109,8 @@ def test_s3_failing_mid_upload_leaves_no_manifest_entry_and_rerun_completes(
             client,
             FailingAfter(s3.client(), bucket),
             settings,
-            GROUP,
-            year,
-            jobs,
+            InvoiceBatch(GROUP, year, jobs, "990015"),
             results,
-            "990015",
         )
     # nothing recorded in the manifest (it could not be written), 5 objects uploaded
     assert store.get_json(manifest_key(settings, GROUP, year)) is None
@@ -119,7 +120,7 @@ def test_s3_failing_mid_upload_leaves_no_manifest_entry_and_rerun_completes(
     assert small_sandbox.state.stats["pdf_requests"] == requests_before
     jobs = request_jobs(client, GROUP, year, rerun.missing)
     outcome = archive_ready(
-        client, store, settings, GROUP, year, jobs, wait_ready(client, jobs), "990015"
+        client, store, settings, InvoiceBatch(GROUP, year, jobs, "990015"), wait_ready(client, jobs)
     )
     assert len(outcome.archived) == len(todo.missing) - 5
     final = status(client, store, settings, GROUP, year)
@@ -140,7 +141,11 @@ def test_expired_pdf_is_lost_and_reported(client, small_sandbox, s3, bucket):
     assert set(old) <= set(before.at_risk)  # made over 11 months ago and not archived
     jobs = request_jobs(client, GROUP, previous, old)
     outcome = archive_ready(
-        client, store, settings, GROUP, previous, jobs, wait_ready(client, jobs), "990015"
+        client,
+        store,
+        settings,
+        InvoiceBatch(GROUP, previous, jobs, "990015"),
+        wait_ready(client, jobs),
     )
     assert sorted(outcome.lost) == sorted(old)
     after = status(client, store, settings, GROUP, previous)

@@ -224,13 +224,13 @@ def archive_one(
     client: InformatClient,
     store: ObjectStore,
     settings: ArchiveSettings,
-    toegangsgroep: str,
-    schooljaar: str,
+    batch: InvoiceBatch,
     invoice_id: str,
     job: Mapping[str, Any],
-    instellingsnummer: str,
 ) -> dict[str, Any]:
     """Download (hashing while streaming), check, upload, verify; answers the manifest entry."""
+    toegangsgroep, schooljaar = batch.toegangsgroep, batch.schooljaar
+    instellingsnummer = batch.instellingsnummer
     expected = job.get("sha256")
     key = pdf_key(settings, toegangsgroep, schooljaar, invoice_id)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
@@ -277,6 +277,17 @@ def archive_one(
     return _entry(key, size, sha256_hex, metadata)
 
 
+@dataclass(frozen=True)
+class InvoiceBatch:
+    """A batch of PDF jobs (job id -> invoice id) of one toegangsgroep's invoices in a
+    schooljaar, asked through ``instellingsnummer`` (one of the toegangsgroep's instellingen)."""
+
+    toegangsgroep: str
+    schooljaar: str
+    jobs: Mapping[str, str]
+    instellingsnummer: str
+
+
 @dataclass
 class Outcome:
     archived: list[str] = field(default_factory=list)
@@ -297,15 +308,13 @@ def archive_ready(
     client: InformatClient,
     store: ObjectStore,
     settings: ArchiveSettings,
-    toegangsgroep: str,
-    schooljaar: str,
-    jobs: Mapping[str, str],
+    batch: InvoiceBatch,
     results: Mapping[str, Mapping[str, Any]],
-    instellingsnummer: str,
 ) -> Outcome:
     """Archive every ready job of ``results`` (job id -> last job answer). The manifest is written
     every ``manifest_every`` PDFs and at the end, also when a later PDF fails; an upload that
     fails stops the batch, and what was verified before it stays recorded."""
+    toegangsgroep, schooljaar, jobs = batch.toegangsgroep, batch.schooljaar, batch.jobs
     outcome = Outcome()
     manifest = Manifest.load(store, manifest_key(settings, toegangsgroep, schooljaar))
     today = datetime.now(UTC).date().isoformat()
@@ -321,10 +330,7 @@ def archive_ready(
                 outcome.failed.append(invoice_id)
                 continue
             try:
-                entry = archive_one(
-                    client, store, settings, toegangsgroep, schooljaar, invoice_id,
-                    job, instellingsnummer,
-                )  # fmt: skip
+                entry = archive_one(client, store, settings, batch, invoice_id, job)
             except InformatGoneError:
                 log.error(
                     "LOST: Informat no longer has the PDF of invoice %s (%s %s, made %s)",
