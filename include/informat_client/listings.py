@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ijson
@@ -79,17 +80,27 @@ def _has_list(reader: ResponseReader, list_key: str | None) -> bool:
     return isinstance(body, dict) and isinstance(body.get(list_key), list)
 
 
+@dataclass(frozen=True)
+class Paging:
+    """How a listing pages: the key of the list in an answer (None: a bare JSON array), the
+    record key the pages are keyed on, records per page, and a bound on the pages."""
+
+    list_key: str | None
+    page_key: str
+    page_size: int
+    max_pages: int = 100_000
+
+
 def page_records(
     get_page: Callable[[Mapping[str, Any]], Any],
     call: Call,
     params: Mapping[str, Any],
-    list_key: str | None,
-    page_key: str,
-    page_size: int,
-    max_pages: int = 100_000,
+    paging: Paging,
 ) -> Iterator[dict[str, Any]]:
     """Keyset pages: each page asks for the records after the last key it saw, so a listing
     that changes between two pages yields no record twice and loses none that stayed."""
+    list_key, page_key = paging.list_key, paging.page_key
+    page_size, max_pages = paging.page_size, paging.max_pages
     after: Any = None
     count = pages = 0
     while True:

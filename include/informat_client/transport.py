@@ -47,7 +47,7 @@ from .errors import (
     InformatRequestError,
     InformatServerError,
 )
-from .listings import page_records, stream_records
+from .listings import Paging, page_records, stream_records
 from .ratelimit import RateLimiter
 from .tokens import Token, Tokens
 
@@ -375,9 +375,7 @@ class Transport(Tokens):
                 lambda page: self._get_json(call, params=page),
                 call,
                 params,
-                list_key,
-                page_key,
-                self.config.page_size,
+                Paging(list_key, page_key, self.config.page_size),
             )
             return
         response = self._retrying(lambda: self._send(call, params=params, stream=True), call)

@@ -15,7 +15,7 @@ from informat_client import (
     InformatRateLimitError,
 )
 from informat_client.answers import Call
-from informat_client.listings import page_records
+from informat_client.listings import Paging, page_records
 
 from .recording import BEARER, recording_session
 
@@ -88,7 +88,7 @@ def _call() -> Call:
 
 def test_pages_that_do_not_advance_are_an_error():
     same = {"students": [{"pPersoon": 1}, {"pPersoon": 2}], "hasMore": True}
-    pages = page_records(lambda params: same, _call(), {}, "students", "pPersoon", 2)
+    pages = page_records(lambda params: same, _call(), {}, Paging("students", "pPersoon", 2))
     with pytest.raises(InformatBadResponseError, match="do not advance"):
         list(pages)
     endless = iter(range(10**6))
@@ -97,7 +97,7 @@ def test_pages_that_do_not_advance_are_an_error():
         n = next(endless)
         return {"students": [{"pPersoon": n}], "hasMore": True}
 
-    capped = page_records(next_page, _call(), {}, "students", "pPersoon", 1, max_pages=5)
+    capped = page_records(next_page, _call(), {}, Paging("students", "pPersoon", 1, max_pages=5))
     with pytest.raises(InformatBadResponseError, match="more than 5 pages"):
         list(capped)
 
