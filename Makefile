@@ -4,7 +4,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test check lint format bench check-run e2e clean
+.PHONY: run test check lint typecheck format bench check-run e2e clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,14 +30,18 @@ run: $(VENV)/.local-installed
 check-run: $(VENV)/.local-installed
 	$(BIN)/python scripts/run_local.py --check
 
-## test: lint, format check, the whole test suite, then the production topology end to end
-test: check e2e
-
-## check: lint, format check and the test suite (the quick loop while developing)
-check: $(VENV)/.dev-installed
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+## test: lint, format and type checks, the whole test suite (slow tests too), then the
+## production topology end to end
+test: lint typecheck $(VENV)/.e2e-installed
 	$(BIN)/python -m pytest
+	$(BIN)/python scripts/e2e.py
+
+## check: lint, format and type checks and the tests not marked slow (the quick loop)
+check: lint typecheck
+	$(BIN)/python -m pytest -m "not slow"
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
 
 $(VENV)/.e2e-installed: $(VENV)/.dev-installed requirements-e2e.txt
 	$(BIN)/pip install --quiet -r requirements-e2e.txt

@@ -40,7 +40,7 @@ class PdfJobsTrigger(BaseTrigger):
         report of that deferral (``DeferTask``), and Airflow then retries the task.
     """
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - Airflow rebuilds a trigger from its keyword arguments
         self,
         informat_conn_id: str,
         toegangsgroep: str,
