@@ -1,9 +1,11 @@
 """Small line charts drawn on the server as SVG: no JavaScript, no build chain to maintain, and
-they print. One line per series, the days along the x axis, a legend below."""
+they print. One line per series, the days along the x axis, a legend below. Every text is
+escaped and every value is drawn as a float: the days and names come from summary files."""
 
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Mapping, Sequence
 
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
@@ -16,7 +18,11 @@ def line_chart(
     percent: bool = False,
 ) -> str:
     """An SVG of the series (name -> [(day, value)], days as ISO dates), or "" without data."""
-    points = {name: list(values) for name, values in series.items() if values}
+    points = {
+        str(name): [(str(day), float(value)) for day, value in values if _finite(value)]
+        for name, values in series.items()
+    }
+    points = {name: values for name, values in points.items() if values}
     if not points:
         return ""
     days = sorted({day for values in points.values() for day, _ in values})
@@ -35,9 +41,9 @@ def line_chart(
         'stroke="#999"/>',
         f'<text x="4" y="{PAD}" font-size="10">{label(top)}</text>',
         f'<text x="4" y="{HEIGHT - PAD}" font-size="10">{label(0)}</text>',
-        f'<text x="{PAD}" y="{HEIGHT - PAD + 14}" font-size="10">{days[0]}</text>',
+        f'<text x="{PAD}" y="{HEIGHT - PAD + 14}" font-size="10">{html.escape(days[0])}</text>',
         f'<text x="{WIDTH - PAD}" y="{HEIGHT - PAD + 14}" font-size="10" '
-        f'text-anchor="end">{days[-1]}</text>',
+        f'text-anchor="end">{html.escape(days[-1])}</text>',
     ]
     for i, (name, values) in enumerate(sorted(points.items())):
         colour = PALETTE[i % len(PALETTE)]
@@ -59,3 +65,8 @@ def line_chart(
         )
     parts.append("</svg>")
     return "".join(parts)
+
+
+def _finite(value: object) -> bool:
+    """A value that can be drawn: a real number (not a bool, a string, NaN or infinity)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)

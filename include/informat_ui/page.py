@@ -1,11 +1,15 @@
 """The Informat page as one HTML document: four sections and two SVG charts, every value
-escaped. No JavaScript; links are relative, so the page works under any prefix and behind a
-proxy. No Airflow import."""
+escaped, numbers included (a count from a summary file is text until :func:`views.count` has
+checked it; what is not a count shows as "?"). No JavaScript, and the one inline style is allowed
+by its hash in :data:`CONTENT_SECURITY_POLICY`; links are relative, so the page works under any
+prefix and behind a proxy. No Airflow import."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
 
@@ -26,7 +30,18 @@ text-align:left;vertical-align:top}th{background:#f5f5f5}td.n{text-align:right}
 .failed{background:#f7c6c6;font-weight:bold}.soon{background:#f7c6c6}
 .empty{color:#666;font-style:italic}.small{font-size:12px;color:#555}
 a.cell{color:inherit;text-decoration:none;display:block}
+iframe.report{width:100%;height:80vh;border:1px solid #ddd}
 """
+_STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
+# What the page's documents may load: nothing but their own <style> (by its hash, so that an
+# injected <style> or script would not run) and, for a day's report, a frame of this origin. Only
+# Airflow's own UI (same origin) may frame them.
+CONTENT_SECURITY_POLICY = (
+    f"default-src 'none'; style-src 'sha256-{_STYLE_HASH}'; frame-src 'self'; "
+    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+)
+# The sections of the page; "opvolging" is the follow-up's columns in "inschrijvingen".
+SECTIONS = frozenset({"toegangsgroepen", "datakwaliteit", "inschrijvingen", "opvolging", "archief"})
 
 
 @dataclass
@@ -39,29 +54,57 @@ class Sections:
     quality: views.QualityGrid | str | None
     schools: dict[str, list[views.FileRow]] | str
     archive: views.ArchiveView | str | None
+    shown: frozenset[str] = field(default=SECTIONS)  # what the viewer may see (of SECTIONS)
 
 
 def render(sections: Sections, language: str = "nl") -> str:
     w = WORDS[language]
     other = "en" if language == "nl" else "nl"
+    shown = sections.shown
     body = [
         f"<h1>{_e(w['title'])}</h1>",
         f'<p class="small">{_e(w["intro"])} <a href="?lang={other}">{_e(w["language"])}</a></p>',
-        _toegangsgroepen(sections.groups, sections.today, w, language),
-        _quality(sections.quality, w),
-        _inschrijvingen(sections.schools, w),
-        _archive(sections.archive, w),
     ]
+    if "toegangsgroepen" in shown:
+        body.append(_toegangsgroepen(sections.groups, sections.today, w, language))
+    if "datakwaliteit" in shown:
+        body.append(_quality(sections.quality, w))
+    if "inschrijvingen" in shown:
+        body.append(_inschrijvingen(sections.schools, w, "opvolging" in shown))
+    if "archief" in shown:
+        body.append(_archive(sections.archive, w))
+    return _document(w["title"], language, "".join(body))
+
+
+def render_report_frame(day: str, language: str = "nl") -> str:
+    """A day's extraction report in a sandboxed frame (no script, an origin of its own), below a
+    link back to the overview: the report is HTML from the data bucket, not this page's own."""
+    w = WORDS[language]
+    title = w["report_of"].format(day=day)
+    src = quote(day, safe="") + "/report.html"
+    body = (
+        f'<h1>{_e(title)}</h1><p class="small"><a href="../?lang={_e(language)}">'
+        f"{_e(w['back'])}</a></p>"
+        f'<iframe class="report" sandbox="" src="{_e(src)}" title="{_e(title)}"></iframe>'
+    )
+    return _document(title, language, body)
+
+
+def _document(title: str, language: str, body: str) -> str:
     return (
-        f'<!doctype html><html lang="{language}"><head><meta charset="utf-8">'
-        f"<title>{_e(w['title'])}</title><style>{STYLE}</style></head><body>"
-        + "".join(body)
-        + "</body></html>"
+        f'<!doctype html><html lang="{_e(language)}"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>"
     )
 
 
 def _e(value: object) -> str:
     return html.escape(str(value), quote=True)
+
+
+def _n(value: int | None) -> str:
+    """A count as the page shows it: the number, or "?" for one that was not a count."""
+    number = views.count(value)
+    return "?" if number is None else _e(number)
 
 
 def _section(anchor: str, heading: str, content: str, intro: str = "") -> str:
@@ -80,7 +123,7 @@ def _unreadable(w: dict[str, str], what: str) -> str:
 def _badge(colour: str | None, w: dict[str, str], span: str = "") -> str:
     if colour is None:
         return f"<td{span}></td>"
-    return f'<td{span} class="{colour}" data-state="{colour}">{_e(w[colour])}</td>'
+    return f'<td{span} class="{_e(colour)}" data-state="{_e(colour)}">{_e(w[colour])}</td>'
 
 
 def _toegangsgroepen(
@@ -153,12 +196,14 @@ def _quality_cell(cell: views.Cell | None, day: str, partition: str, w: dict[str
     if cell.rows is not None:
         change = f" ({cell.change:+d})" if cell.change else ""
         lines.append(f"{cell.rows} {w['rows']}{change}")
+    elif cell.rows_unreadable:
+        lines.append(f"? {w['rows']}")
     lines += cell.failed
     text = "<br>".join(_e(line) for line in lines)
-    link = f"report/{quote(day)}"
+    link = f"report/{quote(day, safe='')}"
     return (
-        f'<td class="{cell.state}" data-day="{_e(day)}" data-state="{cell.state}" '
-        f'title="{_e(partition)}"><a class="cell" href="{link}">{text}</a></td>'
+        f'<td class="{_e(cell.state)}" data-day="{_e(day)}" data-state="{_e(cell.state)}" '
+        f'title="{_e(partition)}"><a class="cell" href="{_e(link)}">{text}</a></td>'
     )
 
 
@@ -166,22 +211,25 @@ _COUNTS = ("pushed", "updated", "already_pushed", "locked", "rejected", "failed"
 _FOLLOWUP = ("open", "geaccepteerd", "geweigerd", "verdwenen")
 
 
-def _inschrijvingen(schools: dict[str, list[views.FileRow]] | str, w: dict[str, str]) -> str:
+def _inschrijvingen(
+    schools: dict[str, list[views.FileRow]] | str, w: dict[str, str], with_followup: bool = True
+) -> str:
     if isinstance(schools, str):
         return _section("inschrijvingen", w["inschrijvingen"], _unreadable(w, schools))
     if not schools:
         return _section("inschrijvingen", w["inschrijvingen"], _empty(w["empty_inschrijvingen"]))
     head = [w["school"], w["day"], w["file"], *(w[c] for c in _COUNTS)]
-    head += [f"{w['followup']}: {w[s]}" for s in _FOLLOWUP] + [w["report"]]
+    followup = _FOLLOWUP if with_followup else ()
+    head += [f"{w['followup']}: {w[s]}" for s in followup] + [w["report"]]
     rows = []
     for number, files in schools.items():
         for f in files:
             counts = "".join(
-                f'<td class="n" data-count="{c}">{f.counts.get(c, 0)}</td>' for c in _COUNTS
+                f'<td class="n" data-count="{_e(c)}">{_n(f.counts.get(c, 0))}</td>' for c in _COUNTS
             )
-            follow = "".join(f'<td class="n">{f.followup.get(s, 0)}</td>' for s in _FOLLOWUP)
+            follow = "".join(f'<td class="n">{_n(f.followup.get(s, 0))}</td>' for s in followup)
             name = _e(f.name) + ("" if f.accepted else f" ({_e(w['file_refused'])})")
-            href = f"inschrijvingen/report?key={quote(f.report, safe='')}"
+            href = _e(f"inschrijvingen/report?key={quote(f.report, safe='')}")
             link = f'<a href="{href}">{_e(w["report"])}</a>'
             rows.append(
                 f'<tr data-file="{_e(f.name)}" data-school="{_e(number)}"><td>{_e(number)}</td>'
@@ -201,11 +249,11 @@ def _archive(view: views.ArchiveView | str | None, w: dict[str, str]) -> str:
     rows = [
         f'<tr data-month="{_e(m.toegangsgroep)}|{_e(m.schooljaar)}|{_e(m.month)}">'
         f"<td>{_e(m.toegangsgroep)}</td><td>{_e(m.schooljaar)}</td><td>{_e(m.month)}</td>"
-        f'<td class="n" data-count="invoices">{m.invoices}</td>'
-        f'<td class="n" data-count="archived">{m.archived}</td>'
-        f'<td class="n" data-count="pending">{m.pending}</td>'
-        f'<td class="n{" soon" if m.failed else ""}" data-count="failed">{m.failed}</td>'
-        f'<td class="n{" soon" if m.lost else ""}" data-count="lost">{m.lost}</td></tr>'
+        f'<td class="n" data-count="invoices">{_n(m.invoices)}</td>'
+        f'<td class="n" data-count="archived">{_n(m.archived)}</td>'
+        f'<td class="n" data-count="pending">{_n(m.pending)}</td>'
+        f'<td class="n{" soon" if m.failed else ""}" data-count="failed">{_n(m.failed)}</td>'
+        f'<td class="n{" soon" if m.lost else ""}" data-count="lost">{_n(m.lost)}</td></tr>'
         for m in view.months
     ]
     parts = [f'<p class="small">{_e(w["state_of"].format(day=view.day))}</p>', _table(head, rows)]

@@ -21,11 +21,11 @@ from informat_pipelines.core.object_store import read_json
 from informat_pipelines.rollover.checks import Settings as RolloverSettings
 
 from . import views
-from .page import Sections
+from .page import SECTIONS, Sections
 
 log = get_logger(__name__)
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch: a whole ISO day, nothing more
 # the per-row reports of the push, and nothing else of the drop zone, can be opened from the page
 _PUSH_REPORT = re.compile(r"^outbox/[^/]+\.rapport\.csv$")
 
@@ -63,12 +63,16 @@ def sections(
     zone: Any = None,
     variable: Callable[[str], Any] = _variable,
     bucket: str | None = None,
+    shown: frozenset[str] = SECTIONS,
 ) -> Sections:
-    """Everything the page shows. ``s3``, ``zone``, ``variable`` and ``bucket`` default to the
-    project's connections, Variables and data bucket (given in tests and the benchmark)."""
+    """What the page shows of ``shown`` (the sections the viewer may see: the others are not
+    read). ``s3``, ``zone``, ``variable`` and ``bucket`` default to the project's connections,
+    Variables and data bucket (given in tests and the benchmark)."""
     bucket = bucket or data_bucket()
-    s3 = s3 if s3 is not None else _guarded("S3", _s3)
-    zone = zone if zone is not None else _guarded("drop zone", _zone)
+    if shown & {"datakwaliteit", "archief"}:
+        s3 = s3 if s3 is not None else _guarded("S3", _s3)
+    if "inschrijvingen" in shown:
+        zone = zone if zone is not None else _guarded("drop zone", _zone)
 
     def groups() -> list[views.GroupRow]:
         settings = RolloverSettings.from_mapping(variable(ROLLOVER_SETTINGS_VARIABLE))
@@ -83,20 +87,34 @@ def sections(
     def schools() -> dict[str, list[views.FileRow]]:
         if isinstance(zone, str):
             raise LookupError(zone)
-        return views.inschrijvingen(status.read_pushes(zone), status.read_followup(zone), today)
+        followup = status.read_followup(zone) if "opvolging" in shown else None
+        return views.inschrijvingen(status.read_pushes(zone), followup, today)
+
+    def read(section: str, what: str, source: Callable[[], Any]) -> Any:
+        return _guarded(what, source) if section in shown else None
 
     return Sections(
         today=today,
-        groups=_guarded("rollover state", groups),
-        quality=_guarded("extraction", lambda: views.data_quality(from_s3(status.EXTRACT_KEY))),
-        schools=_guarded("inschrijvingen", schools),
-        archive=_guarded("archive", lambda: views.archive(from_s3(status.ARCHIVE_KEY), today)),
+        groups=read("toegangsgroepen", "rollover state", groups),
+        quality=read(
+            "datakwaliteit", "extraction", lambda: views.data_quality(from_s3(status.EXTRACT_KEY))
+        ),
+        schools=read("inschrijvingen", "inschrijvingen", schools),
+        archive=read(
+            "archief", "archive", lambda: views.archive(from_s3(status.ARCHIVE_KEY), today)
+        ),
+        shown=frozenset(shown),
     )
+
+
+def is_day(day: str) -> bool:
+    """Whether ``day`` is an ISO day (the only thing a report's key is made of)."""
+    return _DAY.fullmatch(day) is not None
 
 
 def extraction_report(day: str) -> bytes | None:
     """The HTML report of a day's extraction, or None."""
-    if not _DAY.match(day):
+    if not is_day(day):
         return None
     from botocore.exceptions import ClientError
 
@@ -113,6 +131,6 @@ def extraction_report(day: str) -> bytes | None:
 
 def push_report(key: str) -> bytes | None:
     """A per-row report of the push (``outbox/….rapport.csv``), or None for any other key."""
-    if not _PUSH_REPORT.match(key) or ".." in key:
+    if not _PUSH_REPORT.fullmatch(key) or ".." in key:
         return None
     return status.read_key_or_none(_zone(), key)

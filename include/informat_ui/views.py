@@ -1,9 +1,15 @@
 """What the Informat page shows, computed from the summaries the DAGs write (the rollover state,
 ``status/*.json`` in the data bucket and the drop zone): plain data, no HTML and no Airflow, so
-that it is tested on generated history. Counts, ids and codes only."""
+that it is tested on generated history. Counts, ids and codes only.
+
+Those summaries are files that others than the pipeline may be able to write (the drop zone is
+the schools'), so a number is text until it is checked: counts go through :func:`count` and are
+``None`` (shown as "?") when they are not a whole number, and names and days become ``str``."""
 
 from __future__ import annotations
 
+import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -12,10 +18,32 @@ from typing import Any
 
 from informat_client.schooljaar import schooljaar_for, shift
 
+_WHOLE = re.compile(r"[0-9]{1,15}")
+
 GREEN, AMBER, RED = "green", "amber", "red"
 # a problem that waits for a date (the next schooljaar) or a check that could not run: amber
 _AMBER_KINDS = ("next_not_carried_over", "check_unreachable", "check_credentials_refused")
 SOON_DAYS = 30  # an unarchived PDF that leaves Informat within this many days is highlighted
+
+
+def count(value: object) -> int | None:
+    """A count as an int: a whole number, or a string of digits ("12", as a hand-written or
+    forged summary may hold); None for anything else (negative, fractional, text, a bool)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value.is_integer() and value >= 0 else None
+    if isinstance(value, str) and _WHOLE.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def _counts(values: object) -> dict[str, int | None]:
+    if not isinstance(values, Mapping):
+        return {}
+    return {str(name): count(value) for name, value in values.items()}
 
 
 # -- toegangsgroepen -----------------------------------------------------------------------------
@@ -97,12 +125,16 @@ def _colour(problems: list[Problem], state: str) -> str:
 # -- data quality --------------------------------------------------------------------------------
 
 
+CELL_STATES = ("clean", "quarantined", "skipped", "failed")
+
+
 @dataclass
 class Cell:
-    state: str  # clean, quarantined, skipped, failed, or "" (no run that day)
+    state: str  # one of CELL_STATES, or "unknown" (a summary this page does not know)
     rows: int | None = None
     change: int | None = None  # against the previous run with a count
     failed: list[str] = field(default_factory=list)
+    rows_unreadable: bool = False  # the summary held rows that are not a count: shown as "?"
 
 
 @dataclass
@@ -119,7 +151,10 @@ def data_quality(history: Mapping[str, Any] | None, days: int = 14) -> QualityGr
     entity over the whole summary for the trend chart."""
     if not history or not history.get("days"):
         return None
-    all_days = sorted(history["days"], key=lambda d: d["day"])
+    all_days = sorted(
+        ({**d, "day": str(d["day"]), "cells": _cells(d["cells"])} for d in history["days"]),
+        key=lambda d: d["day"],
+    )
     shown = all_days[-days:]
     partitions = sorted({p for d in shown for p in d["cells"]})
     cells: dict[tuple[str, str], Cell] = {}
@@ -127,26 +162,45 @@ def data_quality(history: Mapping[str, Any] | None, days: int = 14) -> QualityGr
     for d in all_days:
         for partition, c in d["cells"].items():
             change = None
-            if c.get("rows") is not None and partition in last_rows:
-                change = c["rows"] - last_rows[partition]
-            cells[(partition, d["day"])] = Cell(c["state"], c.get("rows"), change, c["failed"])
-            if c.get("rows") is not None and c["state"] == "clean":
-                last_rows[partition] = c["rows"]
+            if c.rows is not None and partition in last_rows:
+                change = c.rows - last_rows[partition]
+            c.change = change
+            cells[(partition, d["day"])] = c
+            if c.rows is not None and c.state == "clean":
+                last_rows[partition] = c.rows
     trend: dict[str, list[tuple[str, int]]] = defaultdict(list)
     for d in all_days:
         totals: dict[str, int] = defaultdict(int)
         for partition, c in d["cells"].items():
-            if c["state"] == "clean" and c.get("rows") is not None:
-                totals[partition.split("/", 1)[0]] += c["rows"]
+            if c.state == "clean" and c.rows is not None:
+                totals[partition.split("/", 1)[0]] += c.rows
         for entity, total in totals.items():
             trend[entity].append((d["day"], total))
     return QualityGrid(
         days=[d["day"] for d in reversed(shown)],
-        reports={d["day"]: d["report"] for d in shown},
+        reports={d["day"]: str(d.get("report", "")) for d in shown},
         partitions=partitions,
         cells={k: v for k, v in cells.items() if k[1] in {d["day"] for d in shown}},
         trend=dict(trend),
     )
+
+
+def _cells(cells: Mapping[str, Any]) -> dict[str, Cell]:
+    """A day's cells as checked values: a known state (else "unknown"), rows as a count, the
+    failed expectations as text."""
+    checked = {}
+    for partition, c in cells.items():
+        state = c.get("state")
+        failed = c.get("failed") or []
+        rows = count(c["rows"]) if c.get("rows") is not None else None
+        checked[str(partition)] = Cell(
+            state if state in CELL_STATES else "unknown",
+            rows,
+            None,
+            [str(name) for name in failed] if isinstance(failed, list) else [str(failed)],
+            rows_unreadable=rows is None and c.get("rows") is not None,
+        )
+    return checked
 
 
 # -- inschrijvingen ------------------------------------------------------------------------------
@@ -158,8 +212,8 @@ class FileRow:
     name: str
     run: str
     accepted: bool
-    counts: dict[str, int]
-    followup: dict[str, int]  # open / geaccepteerd / geweigerd / verdwenen so far
+    counts: dict[str, int | None]  # None: not a count in the summary (shown as "?")
+    followup: dict[str, int | None]  # open / geaccepteerd / geweigerd / verdwenen so far
     report: str
     problem: str
 
@@ -176,14 +230,16 @@ def inschrijvingen(
     statuses = (followup or {}).get("files", {})
     schools: dict[str, list[FileRow]] = defaultdict(list)
     for p in pushes:
-        if p["day"] < oldest:
+        day, name, run = str(p["day"]), str(p["name"]), str(p["run"])
+        if day < oldest:
             continue
         row = FileRow(
-            p["day"], p["name"], p["run"], p["accepted"], dict(p["counts"]),
-            dict(statuses.get(f"{p['run']}/{p['name']}", {})), p["report"], p.get("problem", ""),
+            day, name, run, bool(p["accepted"]), _counts(p["counts"]),
+            _counts(statuses.get(f"{run}/{name}", {})), str(p["report"]), str(p.get("problem", "")),
         )  # fmt: skip
-        for number in p.get("instellingsnummers") or ["?"]:
-            schools[number].append(row)
+        numbers = p.get("instellingsnummers")
+        for number in numbers if isinstance(numbers, list) and numbers else ["?"]:
+            schools[str(number)].append(row)
     return {
         number: sorted(rows, key=lambda r: (r.day, r.run), reverse=True)
         for number, rows in sorted(schools.items())
@@ -198,11 +254,11 @@ class MonthRow:
     toegangsgroep: str
     schooljaar: str
     month: str
-    invoices: int
-    archived: int
-    pending: int
-    failed: int
-    lost: int
+    invoices: int | None  # None: not a count in the summary (shown as "?")
+    archived: int | None
+    pending: int | None
+    failed: int | None
+    lost: int | None
 
 
 @dataclass
@@ -233,35 +289,43 @@ def archive(summary: Mapping[str, Any] | None, today: date) -> ArchiveView | Non
         for month, c in by_month.get("months", {}).items():
             months.append(
                 MonthRow(
-                    g["toegangsgroep"],
-                    g["schooljaar"],
-                    month,
-                    c.get("invoices", 0),
-                    c.get("archived", 0),
-                    c.get("pending", 0),
-                    c.get("failed", 0),
-                    c.get("lost", 0),
+                    str(g["toegangsgroep"]),
+                    str(g["schooljaar"]),
+                    str(month),
+                    count(c.get("invoices", 0)),
+                    count(c.get("archived", 0)),
+                    count(c.get("pending", 0)),
+                    count(c.get("failed", 0)),
+                    count(c.get("lost", 0)),
                 )
             )
         for item in by_month.get("leaving", []):
             leaving.append(
                 Leaving(
-                    g["toegangsgroep"],
-                    g["schooljaar"],
-                    item["invoice"],
-                    item["leaves_on"],
-                    item["leaves_on"] <= horizon,
+                    str(g["toegangsgroep"]),
+                    str(g["schooljaar"]),
+                    str(item["invoice"]),
+                    str(item["leaves_on"]),
+                    str(item["leaves_on"]) <= horizon,
                 )
             )
     leaving.sort(key=lambda item: item.leaves_on)
     coverage: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for point in summary.get("history", []):
         for group, (archived, invoices) in sorted(point["coverage"].items()):
-            coverage[group].append((point["day"], archived / invoices if invoices else 1.0))
+            share = _share(count(archived), count(invoices))
+            if share is not None:  # a point that is not two counts is left out of the chart
+                coverage[group].append((str(point["day"]), share))
     return ArchiveView(
-        day=summary.get("day", ""),
+        day=str(summary.get("day", "")),
         months=sorted(months, key=lambda m: (m.toegangsgroep, m.schooljaar, m.month)),
         leaving=leaving,
         soon=sum(1 for item in leaving if item.soon),
         coverage=dict(coverage),
     )
+
+
+def _share(archived: int | None, invoices: int | None) -> float | None:
+    if archived is None or invoices is None:
+        return None
+    return archived / invoices if invoices else 1.0

@@ -29,6 +29,7 @@ WORDS: dict[str, dict[str, str]] = {
         "quarantined": "in quarantaine",
         "skipped": "overgeslagen",
         "failed": "mislukt",
+        "unknown": "onbekend",
         "rows": "rijen",
         "trend_rows": "Rijen per dag per entiteit (gepubliceerd in clean/)",
         "inschrijvingen": "Inschrijvingen",
@@ -74,6 +75,8 @@ WORDS: dict[str, dict[str, str]] = {
         "informat_pdf_archive (elke nacht om 03:00).",
         "unreadable": "Niet te lezen ({what}): zie het log van de API-server.",
         "language": "English",
+        "report_of": "Verslag van de extractie van {day}",
+        "back": "Terug naar het overzicht",
     },
     "en": {
         "title": "Informat: overview",
@@ -101,6 +104,7 @@ WORDS: dict[str, dict[str, str]] = {
         "quarantined": "quarantined",
         "skipped": "skipped",
         "failed": "failed",
+        "unknown": "unknown",
         "rows": "rows",
         "trend_rows": "Rows per day per entity (published to clean/)",
         "inschrijvingen": "Inschrijvingen",
@@ -146,5 +150,7 @@ WORDS: dict[str, dict[str, str]] = {
         "informat_pdf_archive (every night at 03:00).",
         "unreadable": "Could not be read ({what}): see the API server's log.",
         "language": "Nederlands",
+        "report_of": "Report of the extraction of {day}",
+        "back": "Back to the overview",
     },
 }
