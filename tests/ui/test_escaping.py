@@ -12,8 +12,8 @@ from datetime import date
 
 import pytest
 
-from informat_pipelines import status
-from informat_pipelines.dropzone import LocalDropZone
+from informat_pipelines.core import status
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 from informat_ui import views
 from informat_ui.charts import line_chart
 from informat_ui.page import Sections, render
