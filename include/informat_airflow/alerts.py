@@ -17,6 +17,8 @@ DAG is parsed (cheap); without it no notifier is attached and the log says so at
 leaves the deadline alerts off the DAGs it parses: Airflow 3.3.2's ``dag.test()`` crashes when a
 run of a DAG with deadline alerts ends ("'dict' object has no attribute 'hex'", the run left
 ``running``). Never set it for the DAG processor: the scheduler's runs would have no deadline.
+``airflow dags test`` writes the DAGs it parsed to the metadata database: against a shared one,
+the DAG processor's next parse puts the deadlines back.
 """
 
 from __future__ import annotations
