@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
 
-from informat_airflow.alerts import deadline, default_args
+from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.wiring import (
     INFORMAT_CONN_ID,
     PSEUDONYMISATION_CONN_ID,
@@ -136,7 +136,7 @@ def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]
     tags=["informat", "leerlingen", "personeel", "rekeningen", "extract", "data-quality"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=5)),
-    deadline=deadline(timedelta(hours=3)),
+    **deadline_alerts(timedelta(hours=3)),
     params={
         "schooljaar": Param(None, type=["null", "string"], description="e.g. 2025-26"),
         "ref_date": Param(None, type=["null", "string"], description="YYYY-MM-DD"),

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import deadline, default_args
+from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID
 
 SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
@@ -41,7 +41,7 @@ reported as *verdwenen*.
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=10)),
-    deadline=deadline(timedelta(hours=1)),
+    **deadline_alerts(timedelta(hours=1)),
 )
 def informat_inschrijvingen_opvolging():
     @task

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import deadline, default_args
+from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.dropzones import location
 from informat_airflow.wiring import INFORMAT_CONN_ID, PREREGISTRATION_KEY_CONN_ID, SMTP_CONN_ID
 
@@ -70,7 +70,7 @@ def _wait_for_drop():
     tags=["informat", "leerlingen", "inschrijvingen"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=2)),
-    deadline=deadline(timedelta(minutes=45)),
+    **deadline_alerts(timedelta(minutes=45)),
 )
 def informat_inschrijvingen_push():
     @task

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
-from informat_airflow.alerts import deadline, default_args
+from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.operators import ArchivePdfsOperator
 from informat_airflow.wiring import (
     AWS_CONN_ID,
@@ -66,7 +66,7 @@ Settings (JSON Variable `informat_pdf_archive_settings`, all optional): `batch_s
     tags=["informat", "rekeningen", "archive"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=10)),
-    deadline=deadline(timedelta(hours=4)),
+    **deadline_alerts(timedelta(hours=4)),
 )
 def informat_pdf_archive():
     @task

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 
-from informat_airflow.alerts import deadline, default_args
+from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.wiring import (
     INFORMAT_CONN_ID,
     ROLLOVER_SETTINGS_VARIABLE,
@@ -67,7 +67,7 @@ The run's summary (every toegangsgroep with its state) is the `alert` task's log
     tags=["informat", "rekeningen", "alerts"],
     doc_md=DOC,
     default_args=default_args(timedelta(minutes=5)),
-    deadline=deadline(timedelta(hours=1)),  # 07:00 -> 08:00: a check that has not run is an alert
+    **deadline_alerts(timedelta(hours=1)),  # queued 07:00 -> 08:00: an unfinished check alerts
     params={
         "today": Param(None, type=["null", "string"], description="check as of this date"),
     },

@@ -1,18 +1,37 @@
 """Who hears when a run fails or runs late: the data team, by mail through the SMTP provider's
 notifier and by the optional webhook, on the final failure of any task of any DAG of the project,
 and when a scheduled run has not finished by its deadline (Airflow's deadline alerts, sent from
-the triggerer: a rollover check that has not run by 08:00 is itself an alert). The notice names
-the DAG, the task or the run, and points at the DAG's "Als het faalt / When it fails" notes:
-never a stack trace or data.
+the triggerer: a rollover check queued at 07:00 that has not finished by 08:00 is itself an
+alert). The notice names the DAG, the task or the run, and points at the DAG's "Als het faalt /
+When it fails" notes: never a stack trace or data.
+
+A deadline is measured from when the run was queued, not from its logical date: a run created
+after its logical date (the first unpause, a manual run, a catch-up, a cleared run) would
+otherwise be "late" the moment it exists. A late run that finishes after all says so once
+(``informat_airflow.late_runs``).
 
 The recipients come from the environment (``INFORMAT_DATA_TEAM``, comma-separated), read when a
-DAG is parsed (cheap); without it no notifier is attached and the log says so at parse time."""
+DAG is parsed (cheap); without it no notifier is attached and the log says so at parse time.
+
+``INFORMAT_DEADLINES=off`` in the environment of ``airflow dags test`` (or of a ``dag.test()``)
+leaves the deadline alerts off the DAGs it parses: Airflow 3.3.2's ``dag.test()`` crashes when a
+run of a DAG with deadline alerts ends ("'dict' object has no attribute 'hex'", the run left
+``running``). Never set it for the DAG processor: the scheduler's runs would have no deadline.
+``airflow dags test`` writes the DAGs it parsed to the metadata database: against a shared one,
+the DAG processor's next parse puts the deadlines back.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
 from datetime import timedelta
 from typing import Any
+
+log = logging.getLogger(__name__)
+
+# the documented switch for `airflow dags test` (see the module's docstring)
+DEADLINES_SWITCH = "INFORMAT_DEADLINES"
 
 SUBJECT = "[Informat] {{ dag.dag_id }}: task {{ ti.task_id }} failed"
 BODY = (
@@ -34,8 +53,9 @@ WEBHOOK_TEXT = (
 DEADLINE_SUBJECT = "[Informat] {{ dag_run.dag_id }}: not finished by its deadline"
 DEADLINE_BODY = (
     "<html><body><p>The run {{ dag_run.run_id }} of <b>{{ dag_run.dag_id }}</b> had not finished "
-    "by {{ deadline.deadline_time }}: it did not start (scheduler or workers down, the pool full) "
-    "or it is stuck.</p><p>Look at the run in the Airflow UI; what it means and what to rerun: "
+    "by {{ deadline.deadline_time }}, its deadline counted from when it was queued: it did not "
+    "start (no free worker or pool slot) or it is stuck.</p><p>Look at the run in the Airflow "
+    "UI; what it means and what to rerun: "
     "'Als het faalt / When it fails' in the DAG's documentation. This mail carries no data."
     "</p></body></html>"
 )
@@ -43,6 +63,14 @@ DEADLINE_TEXT = (
     "[Informat] {{ dag_run.dag_id }}: run {{ dag_run.run_id }} not finished by "
     "{{ deadline.deadline_time }}."
 )
+AFTER_ALL_SUBJECT = "[Informat] {{ dag.dag_id }}: the late run finished after all"
+AFTER_ALL_BODY = (
+    "<html><body><p>The run {{ run_id }} of <b>{{ dag.dag_id }}</b>, of which the data team was "
+    "told that it had not finished by its deadline, has finished successfully after all.</p>"
+    "<p>Nothing to rerun. If runs of this DAG are often late, see 'Als het faalt / When it "
+    "fails' in the DAG's documentation. This mail carries no data.</p></body></html>"
+)
+AFTER_ALL_TEXT = "[Informat] {{ dag.dag_id }}: run {{ run_id }}, reported late, finished after all."
 
 
 def on_failure(smtp_conn_id: str = "smtp_default") -> list:
@@ -63,19 +91,36 @@ def on_failure(smtp_conn_id: str = "smtp_default") -> list:
     return notifiers
 
 
-def deadline(interval: timedelta, smtp_conn_id: str = "smtp_default") -> list:
-    """Deadline alerts for a scheduled DAG: mail (with ``INFORMAT_DATA_TEAM``) and webhook when a
-    run has not finished ``interval`` after its logical date (its scheduled time)."""
+def deadlines_on() -> bool:
+    return os.environ.get(DEADLINES_SWITCH, "").strip().lower() not in ("off", "false", "0", "no")
+
+
+def deadline_alerts(interval: timedelta, smtp_conn_id: str = "smtp_default") -> dict[str, Any]:
+    """The keyword arguments of a scheduled DAG for its deadline (``**deadline_alerts(...)``):
+    mail (with ``INFORMAT_DATA_TEAM``) and webhook when a run has not finished ``interval`` after
+    it was queued, a record that the deadline fired, and the DAG's callbacks that send one
+    "finished after all" notice when such a run succeeds. Nothing with ``INFORMAT_DEADLINES=off``
+    (the log says so)."""
+    if not deadlines_on():
+        log.warning("Deadline alerts off (%s=off): for `airflow dags test` only", DEADLINES_SWITCH)
+        return {}
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
+    from informat_airflow.late_runs import DeadlineMissedRecord, LateRunEnd
     from informat_airflow.webhook import WebhookNotifier
 
     def alert(callback: AsyncCallback) -> DeadlineAlert:
+        # when it was queued: that is its logical date for a run the scheduler makes on time,
+        # and the moment it was made for one created later, which is not late yet
         return DeadlineAlert(
-            reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=interval, callback=callback
+            reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=interval, callback=callback
         )
 
-    alerts = [alert(AsyncCallback(WebhookNotifier, kwargs={"text": DEADLINE_TEXT}))]
+    alerts = [
+        alert(AsyncCallback(DeadlineMissedRecord)),
+        alert(AsyncCallback(WebhookNotifier, kwargs={"text": DEADLINE_TEXT})),
+    ]
+    after_all: list = [WebhookNotifier(text=AFTER_ALL_TEXT)]
     recipients = data_team()
     if recipients:
         from informat_airflow.mail import MailNotifier
@@ -84,7 +129,19 @@ def deadline(interval: timedelta, smtp_conn_id: str = "smtp_default") -> list:
         alerts.append(
             alert(AsyncCallback(MailNotifier, kwargs=mail | {"smtp_conn_id": smtp_conn_id}))
         )
-    return alerts
+        after_all.append(
+            MailNotifier(
+                to=recipients,
+                subject=AFTER_ALL_SUBJECT,
+                html_content=AFTER_ALL_BODY,
+                smtp_conn_id=smtp_conn_id,
+            )
+        )
+    return {
+        "deadline": alerts,
+        "on_success_callback": LateRunEnd(after_all),
+        "on_failure_callback": LateRunEnd(),
+    }
 
 
 def default_args(retry_delay: timedelta, retries: int = 2) -> dict[str, Any]:

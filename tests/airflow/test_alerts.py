@@ -1,13 +1,16 @@
 """Nobody learns of a failure by chance (issue 12): every scheduled DAG has deadline alerts (the
-rollover check that has not finished by 08:00 is itself an alert), by mail and by the optional
-webhook; failure notices go to the webhook too, which stays silent without its connection."""
+rollover check queued at 07:00 that has not finished by 08:00 is itself an alert), by mail and by
+the optional webhook; failure notices go to the webhook too, which stays silent without its
+connection. No false alarms (issue 24): a deadline counts from when the run was queued, and a late
+run that finishes after all says so once. `INFORMAT_DEADLINES=off` (for `airflow dags test`,
+issue 23) leaves the deadlines off."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
-from ..support.airflow import ROOT, set_connection
+from ..support.airflow import ROOT, set_connection, set_smtp_connection
 
 INTERVALS = {
     "informat_toegangsgroep_rollover": timedelta(hours=1),
@@ -18,25 +21,63 @@ INTERVALS = {
 }
 
 
-def test_every_scheduled_dag_has_deadline_alerts_by_mail_and_webhook(monkeypatch):
+def _parse(monkeypatch, switch: str | None = None):
     from airflow.dag_processing.dagbag import DagBag
 
     monkeypatch.setenv("INFORMAT_DATA_TEAM", "data@example.org")
+    if switch is None:
+        monkeypatch.delenv("INFORMAT_DEADLINES", raising=False)
+    else:
+        monkeypatch.setenv("INFORMAT_DEADLINES", switch)
     bag = DagBag(dag_folder=str(ROOT / "dags"))
     assert not bag.import_errors
-    for dag_id, dag in bag.dags.items():
+    return bag.dags
+
+
+def test_every_scheduled_dag_has_deadline_alerts_by_mail_and_webhook(monkeypatch):
+    from informat_airflow.late_runs import LateRunEnd
+
+    for dag_id, dag in _parse(monkeypatch).items():
         if dag_id not in INTERVALS:  # the manual connection check has no schedule
             assert dag_id == "informat_connection_check", f"{dag_id} has no deadline"
             continue
         alerts = dag.deadline or []
         callbacks = sorted(str(a.callback.path).rsplit(".", 1)[-1] for a in alerts)
-        assert callbacks == ["MailNotifier", "WebhookNotifier"], dag_id
+        assert callbacks == ["DeadlineMissedRecord", "MailNotifier", "WebhookNotifier"], dag_id
         assert {a.interval for a in alerts} == {INTERVALS[dag_id]}, dag_id
-        assert all(type(a.reference).__name__ == "DagRunLogicalDateDeadline" for a in alerts)
+        # counted from when the run was queued, not from its logical date (issue 24)
+        assert all(type(a.reference).__name__ == "DagRunQueuedAtDeadline" for a in alerts)
+        # the late run that succeeds after all is told by both channels; a failed one only
+        # removes the record
+        assert isinstance(dag.on_success_callback, LateRunEnd), dag_id
+        told = sorted(type(n).__name__ for n in dag.on_success_callback.notifiers)
+        assert told == ["MailNotifier", "WebhookNotifier"], dag_id
+        assert isinstance(dag.on_failure_callback, LateRunEnd), dag_id
+        assert dag.on_failure_callback.notifiers == [], dag_id
+
+
+def test_the_deadline_reference_is_the_queued_time():
+    from airflow.sdk import DeadlineReference
+
+    from informat_airflow.alerts import deadline_alerts
+
+    [*alerts] = deadline_alerts(timedelta(hours=1))["deadline"]
+    assert alerts and all(a.reference == DeadlineReference.DAGRUN_QUEUED_AT for a in alerts)
+    assert not any(a.reference == DeadlineReference.DAGRUN_LOGICAL_DATE for a in alerts)
+
+
+def test_the_switch_leaves_the_deadlines_off_and_only_when_off(monkeypatch):
+    for value in ("off", "OFF", " false ", "0", "no"):
+        for dag_id, dag in _parse(monkeypatch, value).items():
+            assert not dag.deadline, (value, dag_id)
+            assert dag.on_success_callback is None, (value, dag_id)
+    for value in ("on", ""):
+        dags = _parse(monkeypatch, value)
+        assert all(dags[dag_id].deadline for dag_id in INTERVALS), value
 
 
 def test_the_rollover_deadline_is_eight_oclock():
-    """Scheduled at 07:00 Europe/Brussels: one hour after its logical date is 08:00."""
+    """Queued at 07:00 Europe/Brussels by the scheduler: one hour after that is 08:00."""
     source = (ROOT / "dags" / "informat_toegangsgroep_rollover.py").read_text()
     assert 'CronTriggerTimetable("0 7 * * *", timezone="Europe/Brussels")' in source
     assert INTERVALS["informat_toegangsgroep_rollover"] == timedelta(hours=1)
@@ -62,3 +103,89 @@ def test_the_webhook_notifier_posts_and_is_silent_without_its_connection(webhook
 
 async def _await(notifier):
     await notifier
+
+
+def _record_store(monkeypatch) -> dict:
+    """The Variables a triggerer or DAG processor reaches through the Task SDK, as a dict (this
+    process has no supervisor to talk to)."""
+    from airflow.sdk import Variable
+    from airflow.sdk.definitions._internal.types import NOTSET
+
+    store: dict = {}
+
+    def get(key, default=NOTSET, deserialize_json=False):
+        if key in store:
+            return store[key]
+        if default is NOTSET:
+            raise KeyError(key)
+        return default
+
+    monkeypatch.setattr(Variable, "get", staticmethod(get))
+    monkeypatch.setattr(
+        Variable,
+        "set",
+        staticmethod(
+            lambda key, value, description=None, serialize_json=False: store.update({key: value})
+        ),
+    )
+    monkeypatch.setattr(Variable, "delete", staticmethod(lambda key: store.pop(key)))
+    return store
+
+
+def _deadline_fires(run_id: str) -> None:
+    """The deadline callback as the triggerer runs it: the notifier's class called with the
+    context the scheduler hands it (``Deadline.handle_miss``), then awaited."""
+    from informat_airflow.late_runs import DeadlineMissedRecord
+
+    context = {
+        "dag_run": {"dag_id": "informat_daily_extract", "run_id": run_id},
+        "deadline": {"id": "x", "deadline_time": "2026-12-02T09:00:00+00:00"},
+    }
+    asyncio.run(_await(DeadlineMissedRecord(context=context)))
+
+
+def test_a_late_run_that_finishes_after_all_says_so_once(webhook, monkeypatch):
+    from informat_devtools.mailcatcher import MailCatcher
+
+    port, received = webhook
+    received.clear()
+    set_connection(
+        monkeypatch, "informat_alerts_webhook", conn_type="http", host="127.0.0.1", port=port
+    )
+    dag = _parse(monkeypatch)["informat_daily_extract"]  # the data team: data@example.org
+    store = _record_store(monkeypatch)
+    late, on_time = "scheduled__2026-12-02T06:00:00+00:00", "scheduled__2026-12-01T06:00:00+00:00"
+
+    _deadline_fires(late)
+    assert list(store) == [f"informat_deadline_missed__informat_daily_extract__{late}"]
+
+    with MailCatcher() as mail:
+        set_smtp_connection(monkeypatch, mail.port)
+        # a run whose deadline never fired succeeds in silence
+        dag.on_success_callback({"dag": dag, "run_id": on_time})
+        assert received == [] and mail.wait_for(1, timeout=1) == []
+        # the late one: one notice by each channel, and the record is gone
+        dag.on_success_callback({"dag": dag, "run_id": late})
+        [told] = mail.wait_for(1)
+        text = f"[Informat] informat_daily_extract: run {late}, reported late, finished after all."
+        assert received == [{"text": text}]
+        assert store == {}
+        dag.on_success_callback({"dag": dag, "run_id": late})
+        assert len(received) == 1 and len(mail.wait_for(2, timeout=1)) == 1  # once
+    assert told.recipients == ["data@example.org"]
+    assert told.subject == "[Informat] informat_daily_extract: the late run finished after all"
+    assert late in told.text
+
+
+def test_a_late_run_that_fails_only_forgets_its_record(webhook, monkeypatch):
+    port, received = webhook
+    received.clear()
+    set_connection(
+        monkeypatch, "informat_alerts_webhook", conn_type="http", host="127.0.0.1", port=port
+    )
+    dag = _parse(monkeypatch)["informat_daily_extract"]
+    store = _record_store(monkeypatch)
+    late = "scheduled__2026-12-02T06:00:00+00:00"
+    _deadline_fires(late)
+    dag.on_failure_callback({"dag": dag, "run_id": late})
+    assert store == {} and received == []  # its failure has its own notice
