@@ -163,3 +163,27 @@ def webhook():
     thread.start()
     yield server.server_address[1], received
     server.shutdown()
+
+
+# Modules whose tests run whole DAGs, Airflow's CLI or API server in subprocesses, or a real
+# browser: `make test` runs them, `make check` (the quick loop) leaves them out.
+SLOW_MODULES = frozenset(
+    {
+        "tests/dags/test_connection_check.py",
+        "tests/dags/test_dags_test_cli.py",
+        "tests/dags/test_daily_extract.py",
+        "tests/dags/test_inschrijvingen_push.py",
+        "tests/dags/test_pdf_archive.py",
+        "tests/dags/test_rollover.py",
+        "tests/deploy/test_informat_page.py",
+        "tests/deploy/test_run_command.py",
+        "tests/ui/test_access.py",
+        "tests/ui/test_headers.py",
+    }
+)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.path.relative_to(ROOT).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from .conftest import SLOW_MODULES
 from .support.airflow import ROOT
 
 MAX_PARAMETERS = 6
@@ -134,3 +135,8 @@ def test_the_signature_check_sees_a_long_one(tmp_path):
         "    def long(self, a, b, c, d, e, f, *, g=1): ...\n"
     )
     assert long_signatures(tmp_path) == ["m.py:long(7)"]
+
+
+def test_every_slow_module_exists():
+    """A renamed slow module would silently move back into the quick loop."""
+    assert sorted(m for m in SLOW_MODULES if not (ROOT / m).is_file()) == []
