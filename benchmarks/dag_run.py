@@ -159,7 +159,7 @@ def dag_run() -> None:
 
 
 def school_group_run() -> None:
-    """The issue's goal: a school group of 20 instellingen (students, registrations, staff and
+    """What a school group waits for: 20 instellingen (students, registrations, staff and
     a toegangsgroep's invoices each: 80 partitions) against the sandbox with a rate limit. The
     floor is the time the rate limit alone allows for the data the run read: its API requests
     that passed the limit (token requests and 429 answers are the run's own overhead)."""

@@ -1,4 +1,4 @@
-"""Nobody learns of a failure by chance (issue 12): every scheduled DAG has deadline alerts (the
+"""Nobody learns of a failure by chance: every scheduled DAG has deadline alerts (the
 rollover check that has not finished by 08:00 is itself an alert), by mail and by the optional
 webhook; failure notices go to the webhook too, which stays silent without its connection."""
 
