@@ -169,8 +169,8 @@ def school_group_run() -> None:
           "floor; Airflow + GX overhead under 1 s per partition)")  # fmt: skip
     started = time.perf_counter()
     # each extract task paces its client a little under its share of the limit (two tasks at
-    # once), as the README asks: paced at exactly the limit, the jitter of when requests arrive
-    # puts three in some second and the third is answered 429
+    # once), as docs/dags/informat_daily_extract.md asks: paced at exactly the limit, the
+    # jitter of when requests arrive puts three in some second and the third is answered 429
     pacing = 0.9 * rate / 2
     env = {"INFORMAT_SANDBOX_INSTELLINGEN": "20", "INFORMAT_MAX_REQUESTS_PER_SECOND": str(pacing)}
     first, again = _through_airflow(students, env, rate_limit=rate, again=True, warm=True)
