@@ -159,7 +159,7 @@ def dag_run() -> None:
 
 
 def school_group_run() -> None:
-    """The issue's goal: a school group of 20 instellingen (students, registrations, staff and
+    """What a school group waits for: 20 instellingen (students, registrations, staff and
     a toegangsgroep's invoices each: 80 partitions) against the sandbox with a rate limit. The
     floor is the time the rate limit alone allows for the data the run read: its API requests
     that passed the limit (token requests and 429 answers are the run's own overhead)."""
@@ -169,8 +169,8 @@ def school_group_run() -> None:
           "floor; Airflow + GX overhead under 1 s per partition)")  # fmt: skip
     started = time.perf_counter()
     # each extract task paces its client a little under its share of the limit (two tasks at
-    # once), as the README asks: paced at exactly the limit, the jitter of when requests arrive
-    # puts three in some second and the third is answered 429
+    # once), as docs/dags/informat_daily_extract.md asks: paced at exactly the limit, the
+    # jitter of when requests arrive puts three in some second and the third is answered 429
     pacing = 0.9 * rate / 2
     env = {"INFORMAT_SANDBOX_INSTELLINGEN": "20", "INFORMAT_MAX_REQUESTS_PER_SECOND": str(pacing)}
     first, again = _through_airflow(students, env, rate_limit=rate, again=True, warm=True)

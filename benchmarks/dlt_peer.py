@@ -147,8 +147,8 @@ def dlt_peer() -> None:
 
 
 def cpu() -> None:
-    """The issue's CPU goal: concurrent partitions may not cost more CPU seconds than the same
-    partitions read one at a time (in session 1, three threads in one process cost twice)."""
+    """The CPU goal: concurrent partitions may not cost more CPU seconds than the same
+    partitions read one at a time (three threads in one process once cost twice as much)."""
     students = 20_000
     print(f"\nCPU seconds of the project's extraction ({students:,} students, 5 instellingen, "
           "0.2 s per call; the task and its GX process), by partitions reading Informat at once")  # fmt: skip

@@ -27,7 +27,7 @@ derived from the row's identity, in batches with bounded concurrency; a ledger (
 every push and Informat's answer, so a re-dropped file pushes only what did not go through.
 The school gets a report per row in `outbox/` (status, reason in Dutch, Informat's id) and a mail
 with the counts. The original ends in `processed/` or `failed/`, never deleted. The CSV format
-and a template are in the README.
+and a template are in docs/dags/informat_inschrijvingen_push.md.
 
 The `preRegistrationId` is an HMAC of the pupil's identity keyed with the password of the
 connection `informat_preregistration_key` (at least 32 bytes; never change it once pushes

@@ -1,4 +1,4 @@
-"""Two checks of `make e2e` beyond "each DAG ends green" (issue 12): a Celery worker killed in
+"""Two checks of `make e2e` beyond "each DAG ends green": a Celery worker killed in
 the middle of a push, after which every row reaches Informat exactly once; and a grep of every
 log of the run (all components, every task log) for each INSZ, token and secret of that run."""
 

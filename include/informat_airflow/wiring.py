@@ -1,6 +1,6 @@
 """Which connections and buckets the DAGs use. Deliberately not DAG params: anyone allowed to
 trigger a DAG could otherwise point a run at another school group's connection or write children's
-data to a bucket of their choosing (review finding 13). The connection ids are fixed names; the
+data to a bucket of their choosing. The connection ids are fixed names; the
 buckets come from the deployment's environment, read when a task runs (and when a DAG is parsed,
 for its Assets and its documentation)."""
 

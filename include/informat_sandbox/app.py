@@ -1,5 +1,5 @@
 """The Informat sandbox: a local stand-in of the Informat API's that follows
-``shared/informat-api.md``, with switchable fault injection.
+``docs/informat-api.md``, with switchable fault injection.
 
 Layout below one host: ``/connect/token``, ``/leerlingen/1/...``, ``/personeel/...``,
 ``/rekeningen/1/...``; the control plane lives under ``/_sandbox/...`` (no authentication: the

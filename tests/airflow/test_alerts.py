@@ -1,9 +1,9 @@
-"""Nobody learns of a failure by chance (issue 12): every scheduled DAG has deadline alerts (the
-rollover check queued at 07:00 that has not finished by 08:00 is itself an alert), by mail and by
-the optional webhook; failure notices go to the webhook too, which stays silent without its
-connection. No false alarms (issue 24): a deadline counts from when the run was queued, and a late
-run that finishes after all says so once. `INFORMAT_DEADLINES=off` (for `airflow dags test`,
-issue 23) leaves the deadlines off."""
+"""Nobody learns of a failure by chance: every scheduled DAG has deadline alerts (the rollover
+check queued at 07:00 that has not finished by 08:00 is itself an alert), by mail and by the
+optional webhook; failure notices go to the webhook too, which stays silent without its
+connection. No false alarms: a deadline counts from when the run was queued, and a late run that
+finishes after all says so once. `INFORMAT_DEADLINES=off` (for `airflow dags test`, which crashes
+on deadlines in Airflow 3.3.2) leaves the deadlines off."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Every mail carries a plain-text part beside the HTML (issue 12), sent through the SMTP
+"""Every mail carries a plain-text part beside the HTML (HTML-only mail reads badly in some
+clients, filters and screen readers), sent through the SMTP
 provider to a real SMTP server: the project's own mails and the failure notice."""
 
 from __future__ import annotations

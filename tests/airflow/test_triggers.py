@@ -98,7 +98,7 @@ def test_a_trigger_stored_by_an_earlier_version_still_resolves():
 def test_a_trigger_after_the_operators_own_look_waits_before_its_first_poll(
     client, small_sandbox, client_secret, monkeypatch
 ):
-    """The DeferTask race of `make run` (issue 12): a trigger whose event fires within a second
+    """The DeferTask race seen under `make run`: a trigger whose event fires within a second
     of the deferral races the worker's report of that deferral. After the operator's own look
     the trigger waits an interval first; jobs already ready are never deferred (next test)."""
     import asyncio

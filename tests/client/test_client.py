@@ -263,7 +263,7 @@ def test_scopes_per_call_when_the_combined_set_is_refused(make_client, sandbox):
 
 
 def test_the_toegangsgroepen_literals_go_in_one_token_request(make_client, sandbox):
-    """Issue 13: a school group's invoices took a token request per toegangsgroep (20 of the 80
+    """A school group's invoices took a token request per toegangsgroep (20 of the 80
     requests of a run for 20 instellingen); the literals now go together, as the families do."""
     from informat_client import ToegangsgroepConfig
     from informat_sandbox.data import scope_of

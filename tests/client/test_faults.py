@@ -413,7 +413,7 @@ def test_rate_limit_error_is_reported_when_it_never_ends(make_client, sandbox):
 
 
 def test_a_queue_of_429s_does_not_use_up_the_attempts(make_client, sandbox, sleeps):
-    """Issue 13: under a rate limit the whole school group shares, a partition may be told to
+    """Under a rate limit the whole school group shares, a partition may be told to
     wait many times in a row; each Retry-After is honoured within the time budget, and only
     other failures count against max_attempts."""
     client = make_client(max_attempts=2)

@@ -205,7 +205,7 @@ def test_rerun_of_the_same_date_is_identical_and_faults_mid_run_lose_nothing(env
 
 
 def test_a_rerun_of_the_day_skips_what_is_already_clean(env, sandbox):
-    """Issue 13: a batch task pays Airflow's start-up once for several partitions; what a run of
+    """A batch task pays Airflow's start-up once for several partitions; what a run of
     the day already published to clean/ is not read again by the next run of that day (unless
     ``refresh``), and its report still names every partition."""
     first = run(env)

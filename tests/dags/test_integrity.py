@@ -121,7 +121,7 @@ def test_every_task_tells_the_data_team_when_it_fails(monkeypatch):
 
 
 def test_no_run_param_chooses_a_connection_or_a_bucket(dagbag):
-    """Review finding 13: whoever may trigger a DAG must not be able to point it at another
+    """Whoever may trigger a DAG must not be able to point it at another
     connection (another school group's Informat) or another bucket (children's data written
     where they choose). Those come from the deployment (``informat_airflow.wiring``)."""
     for dag_id, dag in dagbag.dags.items():

@@ -104,7 +104,7 @@ def test_dag_fails_clearly_when_a_pdf_never_gets_ready(dag_env, small_sandbox, m
 
 
 def test_pdfs_already_ready_are_archived_without_a_deferral(dag_env, small_sandbox):
-    """No trigger for a wait that is already over (the DeferTask race of issue 12): with PDFs
+    """No trigger for a wait that is already over (the DeferTask race of `make run`): with PDFs
     that Informat makes at once, no archive task defers, and every PDF is archived."""
     small_sandbox.state.pdf_delay = 0.0
     dag_run = run_dag()

@@ -1,6 +1,6 @@
 """The production topology: docker-compose.yaml against the Compose specification's JSON schema
 (Docker does not run on these machines, so the file is validated, not started), and the
-properties the production issue asks of it."""
+properties production asks of it."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def test_topology_has_every_component_with_a_health_check(compose):
             assert str(port).startswith("127.0.0.1:"), port
 
 
-# --- who holds which secret (review 2026-12, N4; review 2026-11, 5, 6, 28) ------------------------
+# --- who holds which secret ---------------------------------------------------------------------
 
 AIRFLOW_SERVICES = (
     "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer",
@@ -263,7 +263,7 @@ def test_placeholders_are_refused_before_anything_starts(compose):
 
 
 def test_image_and_auth_manager(compose):
-    """Review 2026-11, 5: an auth manager fit for production (FAB) in compose, the simple auth
+    """An auth manager fit for production (FAB) in compose, the simple auth
     manager only in `make run`; FAB in the image, not in what `make test` installs."""
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert dockerfile.startswith("#") and "FROM apache/airflow:3.3.2-python3.11" in dockerfile
@@ -300,7 +300,7 @@ def test_secrets_are_required(compose):
         assert uses and all(u.startswith(":?") for u in uses), name
 
 
-# --- the MinIO users (review 2026-11, 6 and 28) ------------------------------------------------
+# --- the MinIO users ----------------------------------------------------------------------------
 
 
 def run_bucket_script(compose, tmp_path) -> Path:

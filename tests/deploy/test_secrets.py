@@ -1,7 +1,7 @@
 """The compose deployment's start-up check of its secrets (informat_airflow.check_secrets) and the
 creation of its first admin (informat_airflow.create_admin): a placeholder of .env.example, a
 short key or a character that would break a URL is refused with the variable's name, never its
-value (review 2026-12, N5)."""
+value."""
 
 from __future__ import annotations
 

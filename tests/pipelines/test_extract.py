@@ -149,7 +149,7 @@ def test_great_expectations_registry_lines_stay_out_of_the_log():
 
 
 def test_raw_honours_insz_mode_for_the_pupil_and_the_parents(client, sandbox, tmp_path):
-    """Review finding 6: raw/ is no back door: the INSZ of the pupil and of every relation is
+    """raw/ is no back door: the INSZ of the pupil and of every relation is
     pseudonymised (or dropped) in raw/ as in clean/; only ``keep`` keeps it."""
     import gzip
     import json
@@ -220,7 +220,7 @@ def test_raw_answers_expire_after_the_retention(s3, bucket):
 
 
 def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, bucket):
-    """Review finding 6: the raw layer apart from clean/ (its own bucket, and in the compose
+    """The raw layer apart from clean/ (its own bucket, and in the compose
     topology its own credentials): nothing of it lands in the data bucket."""
     import uuid
 
@@ -244,7 +244,7 @@ def test_raw_answers_go_to_their_own_store_when_given_one(client, sandbox, s3, b
 
 
 def test_small_batches_are_gathered_into_row_groups(tmp_path, monkeypatch):
-    """Issue 13: at most ``batch_rows`` records are Python objects at once (memory stays flat),
+    """At most ``batch_rows`` records are Python objects at once (memory stays flat),
     yet the Parquet file is not cut into row groups of that size."""
     from informat_pipelines.extract import landing
 

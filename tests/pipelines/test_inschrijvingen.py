@@ -279,7 +279,7 @@ def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
 
 
 def test_the_pre_registration_id_is_keyed_with_the_school_groups_secret():
-    """Review finding 16: with a public namespace anyone knowing a child's INSZ could compute
+    """With a public namespace anyone knowing a child's INSZ could compute
     its id; with a keyed hash the id is stable for the school group and unknowable to others."""
     import uuid
 

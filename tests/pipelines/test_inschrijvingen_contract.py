@@ -1,5 +1,5 @@
 """The push speaks Informat's contract: every body it can send validates against a JSON Schema
-written from ``shared/informat-api.md``; the school's words become Informat's codes; names are
+written from ``docs/informat-api.md``; the school's words become Informat's codes; names are
 checked as Informat checks them; refusals come back as code and Dutch meaning; a corrected row
 changes the open voorinschrijving; the daily follow-up tells the school what Informat decided."""
 

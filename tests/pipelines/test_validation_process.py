@@ -1,6 +1,6 @@
-"""Great Expectations in a process of its own (issue 13): the same verdict as in the task's own
-process, a child that dies fails only the partition waiting for it (with a clear message), and
-the next validation starts a new child."""
+"""Great Expectations in a process of its own, so that its import and each validation overlap
+the downloads: the same verdict as in the task's own process, a child that dies fails only the
+partition waiting for it (with a clear message), and the next validation starts a new child."""
 
 from __future__ import annotations
 

@@ -53,7 +53,7 @@ def test_size_option_scales_the_school_group():
 def test_a_larger_school_group_has_that_many_instellingen_each_with_a_toegangsgroep(
     monkeypatch,
 ):
-    """Issue 13's benchmark of 20 instellingen; ``make run`` connects to it when asked."""
+    """The benchmark's school group of 20 instellingen; ``make run`` connects to it when asked."""
     import importlib
     import json
     import sys

@@ -1,5 +1,5 @@
 """Bodies the tests send to Informat (the sandbox): one valid voorinschrijving, in the keys and
-value shapes of the contract (``shared/informat-api.md``)."""
+value shapes of the contract (``docs/informat-api.md``)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The one place where the API's keys become the project's column names and types.
 
 Each entity of the daily extraction has a schema: (column, API key, type). The keys are the ones
-the contract documents (``shared/informat-api.md``) and nothing else; what a record does not
+the contract documents (``docs/informat-api.md``) and nothing else; what a record does not
 carry comes from the call that fetched it (``FROM_CALL``: the instellingsnummer or toegangsgroep
 of the partition, ``SCHOOLJAAR``: the schooljaar asked). The types are names that
 :mod:`informat_pipelines.extract.partition` maps to Arrow types: ``string``, ``int``, ``float``,

@@ -31,7 +31,7 @@ MIN_ID_KEY_BYTES = 32
 def pre_registration_id(identity: str, key: bytes) -> str:
     """The same pupil at the same instelling always gets the same id, keyed with the school
     group's secret (an HMAC): with a public namespace anyone who knows a child's INSZ could
-    compute its id and recognise it in a report or a ledger (review finding 16)."""
+    compute its id and recognise it in a report or a ledger."""
     if len(key) < MIN_ID_KEY_BYTES:
         raise ValueError(f"the key of preRegistrationIds must be at least {MIN_ID_KEY_BYTES} bytes")
     digest = hmac.new(key, identity.encode(), hashlib.sha256).digest()
