@@ -45,7 +45,7 @@ def test_every_scheduled_dag_has_deadline_alerts_by_mail_and_webhook(monkeypatch
         callbacks = sorted(str(a.callback.path).rsplit(".", 1)[-1] for a in alerts)
         assert callbacks == ["DeadlineMissedRecord", "MailNotifier", "WebhookNotifier"], dag_id
         assert {a.interval for a in alerts} == {INTERVALS[dag_id]}, dag_id
-        # counted from when the run was queued, not from its logical date (issue 24)
+        # counted from when the run was queued, not from its logical date
         assert all(type(a.reference).__name__ == "DagRunQueuedAtDeadline" for a in alerts)
         # the late run that succeeds after all is told by both channels; a failed one only
         # removes the record

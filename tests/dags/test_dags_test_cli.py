@@ -1,8 +1,8 @@
-"""`airflow dags test` ends with the run's real state on a DAG with deadline alerts (issue 23),
+"""`airflow dags test` ends with the run's real state on a DAG with deadline alerts,
 through the CLI itself, with the documented switch ``INFORMAT_DEADLINES=off``; without it,
 Airflow 3.3.2 still crashes when the run ends. The deadlines stay on the DAGs as the scheduler
 loads them, counted from when a run was queued: a run created long after its logical date (a
-catch-up, a first unpause) does not get a deadline that has already passed (issue 24)."""
+catch-up, a first unpause) does not get a deadline that has already passed."""
 
 from __future__ import annotations
 

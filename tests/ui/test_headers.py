@@ -1,5 +1,5 @@
-"""The headers of every answer of the Informat page's app, through Airflow's API server (review
-N1's CSP, N9, and issue 22's no-store): a Content-Security-Policy that runs no script and lets
+"""The headers of every answer of the Informat page's app, through Airflow's API server: a
+Content-Security-Policy that runs no script and lets
 only Airflow's own origin frame the page, no type sniffing, no cache; the extraction report from
 S3 sandboxed and shown only in a sandboxed frame."""
 
