@@ -14,6 +14,8 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from informat_airflow.wiring import SMTP_CONN_ID
+
 SUBJECT = "[Informat] {{ dag.dag_id }}: task {{ ti.task_id }} failed"
 BODY = (
     "<html><body><p>The DAG <b>{{ dag.dag_id }}</b> failed in task <b>{{ ti.task_id }}</b> "
@@ -45,7 +47,7 @@ DEADLINE_TEXT = (
 )
 
 
-def on_failure(smtp_conn_id: str = "smtp_default") -> list:
+def on_failure(smtp_conn_id: str = SMTP_CONN_ID) -> list:
     """The notifiers for ``on_failure_callback``: the webhook (when its connection exists) and,
     with ``INFORMAT_DATA_TEAM``, the mail."""
     from informat_airflow.webhook import WebhookNotifier
@@ -63,7 +65,7 @@ def on_failure(smtp_conn_id: str = "smtp_default") -> list:
     return notifiers
 
 
-def deadline(interval: timedelta, smtp_conn_id: str = "smtp_default") -> list:
+def deadline(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> list:
     """Deadline alerts for a scheduled DAG: mail (with ``INFORMAT_DATA_TEAM``) and webhook when a
     run has not finished ``interval`` after its logical date (its scheduled time)."""
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
