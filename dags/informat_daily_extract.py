@@ -9,6 +9,8 @@ from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_con
 
 from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.wiring import (
+    EXTRACT_SETTINGS_VARIABLE,
+    INFORMAT_API_POOL,
     INFORMAT_CONN_ID,
     PSEUDONYMISATION_CONN_ID,
     SMTP_CONN_ID,
@@ -17,8 +19,8 @@ from informat_airflow.wiring import (
 
 HOUR = int(os.environ.get("INFORMAT_EXTRACT_HOUR", "5"))
 BUCKET = data_bucket()  # for the Assets; tasks read it again when they run
-SETTINGS_VARIABLE = "informat_extract_settings"
-POOL = "informat_api"  # bounds how many extractions call Informat at once
+SETTINGS_VARIABLE = EXTRACT_SETTINGS_VARIABLE
+POOL = INFORMAT_API_POOL  # bounds how many extractions call Informat at once
 # partitions a task reads from Informat at once (it takes as many slots of the pool)
 THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
 # extract tasks, each taking every TASKS-th partition: as many as the pool lets run at once

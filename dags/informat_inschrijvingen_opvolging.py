@@ -7,9 +7,13 @@ from datetime import datetime, timedelta
 from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import deadline_alerts, default_args
-from informat_airflow.wiring import INFORMAT_CONN_ID, SMTP_CONN_ID
+from informat_airflow.wiring import (
+    INFORMAT_CONN_ID,
+    SMTP_CONN_ID,
+    VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
+)
 
-SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
+SETTINGS_VARIABLE = VOORINSCHRIJVINGEN_SETTINGS_VARIABLE
 
 DOC = """
 ### Follow-up of pushed voorinschrijvingen

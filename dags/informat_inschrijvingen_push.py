@@ -8,10 +8,15 @@ from airflow.sdk import CronTriggerTimetable, dag, get_current_context, task
 
 from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.dropzones import location
-from informat_airflow.wiring import INFORMAT_CONN_ID, PREREGISTRATION_KEY_CONN_ID, SMTP_CONN_ID
+from informat_airflow.wiring import (
+    INFORMAT_CONN_ID,
+    PREREGISTRATION_KEY_CONN_ID,
+    SMTP_CONN_ID,
+    VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
+)
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
-SETTINGS_VARIABLE = "informat_inschrijvingen_settings"
+SETTINGS_VARIABLE = VOORINSCHRIJVINGEN_SETTINGS_VARIABLE
 
 DOC = f"""
 ### Inschrijvingen push from a CSV drop

@@ -12,12 +12,13 @@ from informat_airflow.operators import ArchivePdfsOperator
 from informat_airflow.wiring import (
     AWS_CONN_ID,
     INFORMAT_CONN_ID,
+    PDF_ARCHIVE_SETTINGS_VARIABLE,
     SMTP_CONN_ID,
     archive_bucket,
     data_bucket,
 )
 
-SETTINGS_VARIABLE = "informat_pdf_archive_settings"
+SETTINGS_VARIABLE = PDF_ARCHIVE_SETTINGS_VARIABLE
 
 DOC = """
 ### PDF generation and archive

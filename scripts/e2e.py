@@ -24,17 +24,24 @@ import tempfile
 import time
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "include"))
 
 from e2e_checks import grep_logs, secrets_of_the_run, worker_crash_mid_push  # noqa: E402
 
+from informat_airflow.wiring import (  # noqa: E402
+    DEFAULT_ARCHIVE_BUCKET,
+    DEFAULT_DATA_BUCKET,
+    PDF_ARCHIVE_SETTINGS_VARIABLE,
+)
+from informat_devtools import local_connections  # noqa: E402
+from informat_devtools.airflow_api import ENDED, AirflowApi  # noqa: E402
+from informat_devtools.local_connections import HOST, StandIns  # noqa: E402
 from informat_devtools.ports import free_port  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
-HOST = "127.0.0.1"
+# the sandbox makes each PDF in 25 s (so that a wait defers): polled often, given up on sooner
+PDF_POLLING = {"poll_initial": 2, "poll_max": 4, "timeout": 600}
 
 
 def ensure_packages() -> None:
@@ -65,6 +72,7 @@ class Stack:
         self.stoppers: list = []
         self.pg_port, self.redis_port, self.api_port = free_port(), free_port(), free_port()
         self.failures: list[str] = []
+        self.rest = AirflowApi(f"http://{HOST}:{self.api_port}")
 
     # ------------------------------------------------------------- services
     def start_postgres(self) -> None:
@@ -123,16 +131,25 @@ class Stack:
 
     # --------------------------------------------------------------- airflow
     def env(self) -> dict[str, str]:
-        from informat_sandbox.data import INSTELLINGEN, scope_of
-
         home = self.work / "airflow"
         home.mkdir(exist_ok=True)
         self.password = secrets.token_urlsafe(10)
         (home / "passwords.json").write_text(json.dumps({"admin": self.password}))
         self.dropzone = self.work / "dropzone"
         db = f"postgresql+psycopg2://airflow@{HOST}:{self.pg_port}/airflow"
-        conn = lambda **f: json.dumps(f)  # noqa: E731
-        env = {
+        conns = local_connections.connections(
+            StandIns(
+                sandbox_url=self.sandbox.url,
+                client_secret=self.secret,
+                s3_extra=self.s3.connection_extra(),
+                smtp_port=self.mail.port,
+                dropzone=self.dropzone,
+                pseudonymisation_key=secrets.token_urlsafe(48),
+                preregistration_key=secrets.token_urlsafe(48),
+            )
+        )
+        settings = local_connections.variables() | {PDF_ARCHIVE_SETTINGS_VARIABLE: PDF_POLLING}
+        return {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
             "AIRFLOW_HOME": str(home),
@@ -154,66 +171,10 @@ class Stack:
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "INFORMAT_DROP_ZONE": "local",
-            "INFORMAT_DATA_TEAM": "datateam@example.org",
-            "AIRFLOW_CONN_INFORMAT_DEFAULT": conn(
-                conn_type="informat",
-                host=self.sandbox.url,
-                login="sandbox-client",
-                password=self.secret,
-                extra=json.dumps(
-                    {
-                        "instellingsnummers": [n for n, _, _ in INSTELLINGEN],
-                        "toegangsgroepen": {
-                            "SG-Noord": {
-                                "instellingsnummer": "990011",
-                                "admins": ["noord@example.org"],
-                                "scope": scope_of("SG-Noord"),
-                            },
-                            "SG-Zuid": {
-                                "instellingsnummer": "990013",
-                                "admins": ["zuid@example.org"],
-                                "scope": scope_of("SG-Zuid"),
-                            },
-                        },
-                    }
-                ),
-            ),  # fmt: skip
-            "AIRFLOW_CONN_INFORMAT_S3": conn(
-                conn_type="aws",
-                login="local-access-key",
-                password="local-secret-key",
-                extra=json.dumps(self.s3.connection_extra()),
-            ),  # fmt: skip
-            "AIRFLOW_CONN_SMTP_DEFAULT": conn(
-                conn_type="smtp",
-                host=HOST,
-                port=self.mail.port,
-                extra=json.dumps(
-                    {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}
-                ),
-            ),  # fmt: skip
-            "AIRFLOW_CONN_INFORMAT_DROPZONE": conn(
-                conn_type="fs", extra=json.dumps({"path": str(self.dropzone)})
-            ),
-            "AIRFLOW_CONN_INFORMAT_PSEUDONYMISATION": conn(
-                conn_type="generic", password=secrets.token_urlsafe(48)
-            ),
-            "AIRFLOW_CONN_INFORMAT_PREREGISTRATION_KEY": conn(
-                conn_type="generic", password=secrets.token_urlsafe(48)
-            ),
-            "AIRFLOW_VAR_INFORMAT_PDF_ARCHIVE_SETTINGS": json.dumps(
-                {"poll_initial": 2, "poll_max": 4, "timeout": 600}
-            ),
-            "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS": json.dumps({"empty_instellingen": ["990016"]}),
-            "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS": json.dumps(
-                {"fallback_contact": "secretariaat@example.org"}
-            ),
-            "AIRFLOW_VAR_INFORMAT_ROLLOVER_SETTINGS": json.dumps(
-                {"fallback_recipients": ["datateam@example.org"]}
-            ),
+            "INFORMAT_DATA_TEAM": local_connections.DATA_TEAM,
+            **local_connections.environment(conns, settings),
             "PYTHONPATH": str(ROOT / "include"),
         }
-        return env
 
     def airflow(self, env, *args: str) -> None:
         subprocess.run(
@@ -259,67 +220,26 @@ class Stack:
 
     # ------------------------------------------------------------------ API
     def api(self, method: str, path: str, **kwargs):
-        answer = requests.request(
-            method,
-            f"http://{HOST}:{self.api_port}/api/v2{path}",
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=30,
-            **kwargs,
-        )
-        answer.raise_for_status()
-        return answer.json() if answer.content else None
+        return self.rest.call(method, path, **kwargs)
 
     def login(self) -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            try:
-                answer = requests.post(
-                    f"http://{HOST}:{self.api_port}/auth/token",
-                    json={"username": "admin", "password": self.password},
-                    timeout=5,
-                )
-                if answer.status_code in (200, 201):
-                    self.token = answer.json()["access_token"]
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(2)
-        raise TimeoutError("Airflow's API did not come up")
+        self.rest.login(self.password, timeout=240)
 
     def wait_for_dags(self, dag_ids: list[str]) -> None:
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            known = {d["dag_id"] for d in self.api("GET", "/dags", params={"limit": 100})["dags"]}
-            if set(dag_ids) <= known:
-                return
-            time.sleep(3)
-        raise TimeoutError(f"DAGs not parsed: {set(dag_ids) - known}")
+        self.rest.wait_for_dags(dag_ids, timeout=240)
 
     def trigger(self, dag_id: str) -> str:
         """Unpause the DAG. A scheduled DAG then gets its latest scheduled run, which is the one
         to follow (a manual run would wait behind it: max_active_runs); an unscheduled DAG gets
         a manual run through the API."""
-        self.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            runs = self.api("GET", f"/dags/{dag_id}/dagRuns")["dag_runs"]
-            if runs:
-                return runs[-1]["dag_run_id"]
-            time.sleep(1)
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None})
-        return run["dag_run_id"]
+        return self.rest.scheduled_run_id(dag_id, within=15) or self.rest.trigger(dag_id)
 
     def state(self, dag_id: str, run_id: str) -> str:
-        return self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}")["state"]
+        return self.rest.run(dag_id, run_id)["state"]
 
     def wait(self, dag_id: str, run_id: str, timeout: float = 600) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            state = self.state(dag_id, run_id)
-            if state in ("success", "failed"):
-                return state
-            time.sleep(3)
-        return "timeout"
+        state = self.rest.wait(dag_id, run_id, timeout)["state"]
+        return state if state in ENDED else "timeout"
 
     def check(self, condition: bool, what: str) -> None:
         print(f"e2e: {'ok  ' if condition else 'FAIL'} {what}", flush=True)
@@ -342,7 +262,8 @@ def main() -> int:
 
         LocalDropZone(stack.dropzone)
         stack.airflow(env, "db", "migrate")
-        stack.airflow(env, "pools", "set", "informat_api", "4", "Informat")
+        for pool in local_connections.pool_commands():
+            stack.airflow(env, *pool)
         for name, args in (
             ("api-server", ["api-server"]),
             ("scheduler", ["scheduler"]),
@@ -388,7 +309,8 @@ def main() -> int:
         stack.check(stack.wait("informat_toegangsgroep_rollover", rollover_run) == "success",
                     "rollover check succeeded")  # fmt: skip
         mails = stack.mail.wait_for(1, timeout=30)
-        stack.check(any("SG-Zuid" in m.subject and m.recipients == ["zuid@example.org"] for m in mails),
+        zuid = local_connections.toegangsgroepen()["SG-Zuid"]["admins"]
+        stack.check(any("SG-Zuid" in m.subject and m.recipients == zuid for m in mails),
                     "rollover alert mailed to the SG-Zuid admins")  # fmt: skip
         stack.check(stack.wait("informat_inschrijvingen_push", push_run) == "success",
                     "CSV push succeeded")  # fmt: skip
@@ -398,15 +320,19 @@ def main() -> int:
                     "CSV answered with a per-row report")  # fmt: skip
         stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
                     "daily extraction succeeded")  # fmt: skip
-        clean = stack.s3.client().list_objects_v2(Bucket="informat-data", Prefix="clean/students/")
+        clean = stack.s3.client().list_objects_v2(
+            Bucket=DEFAULT_DATA_BUCKET, Prefix="clean/students/"
+        )
         stack.check(len(clean.get("Contents", [])) >= 5, "students landed in clean/ (validated)")
 
         state = stack.wait("informat_pdf_archive", pdf_run, timeout=900)
         stack.check(state == "success", "PDF archive succeeded across scheduler/triggerer restarts")
         archive = stack.s3.client()
         manifests = [
-            json.loads(archive.get_object(Bucket="informat-archive", Key=o["Key"])["Body"].read())
-            for o in archive.list_objects_v2(Bucket="informat-archive").get("Contents", [])
+            json.loads(
+                archive.get_object(Bucket=DEFAULT_ARCHIVE_BUCKET, Key=o["Key"])["Body"].read()
+            )
+            for o in archive.list_objects_v2(Bucket=DEFAULT_ARCHIVE_BUCKET).get("Contents", [])
             if o["Key"].endswith("manifest.json")
         ]
         entries = sum(len(m["archived"]) for m in manifests)

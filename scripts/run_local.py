@@ -18,14 +18,16 @@ import secrets
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import requests
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "include"))
+
+from informat_devtools import local_connections  # noqa: E402
+from informat_devtools.airflow_api import AirflowApi  # noqa: E402
+from informat_devtools.local_connections import HOST, StandIns  # noqa: E402
+
 LOCAL = Path(os.environ.get("LOCAL_DIR", ROOT / ".local")).resolve()
-HOST = "127.0.0.1"
 
 
 def _port(name: str, default: int) -> int:
@@ -51,42 +53,6 @@ def _pacing() -> dict[str, float]:
     """INFORMAT_MAX_REQUESTS_PER_SECOND: the connection's client-side pacing (per task)."""
     rate = os.environ.get("INFORMAT_MAX_REQUESTS_PER_SECOND")
     return {"max_requests_per_second": float(rate)} if rate else {}
-
-
-def _toegangsgroepen() -> dict[str, dict]:
-    """The connection's toegangsgroepen, each with the Rekeningen scope Informat handed out for
-    it (a literal): the default school group's, or one per instelling of a generated one."""
-    from informat_sandbox.data import instellingen_of, scope_of, toegangsgroep_of
-
-    if count := _sandbox_size().get("instellingen"):
-        return {
-            toegangsgroep_of(n): {
-                "instellingsnummer": n,
-                "admins": [f"boekhouding.{n}@example.org"],
-                "payments": True,
-                "scope": scope_of(toegangsgroep_of(n)),
-            }
-            for n, _, _ in instellingen_of(count)
-        }
-    return {
-        "SG-Noord": {
-            "instellingsnummer": "990011",
-            "admins": ["boekhouding.noord@example.org"],
-            "payments": True,
-            "scope": scope_of("SG-Noord"),
-        },
-        "SG-Zuid": {
-            "instellingsnummer": "990013",
-            "admins": ["boekhouding.zuid@example.org"],
-            "payments": True,
-            "scope": scope_of("SG-Zuid"),
-        },
-        "Internaat-De-Linde": {
-            "instellingsnummer": "990015",
-            "admins": ["internaat@example.org"],
-            "scope": scope_of("Internaat-De-Linde"),
-        },
-    }
 
 
 def _local_secrets() -> dict[str, str]:
@@ -127,14 +93,7 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
             # the CSV drop zone of informat_inschrijvingen_push: a local folder
             "INFORMAT_DROP_ZONE": "local",
             # the data team hears of every failed task (mails land in the local mail catcher)
-            "INFORMAT_DATA_TEAM": "datateam@example.org",
-            # the sandbox's new school 990016 has no pupils yet: declared, so not a quarantine
-            "AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS": json.dumps(
-                {"empty_instellingen": ["990016"], "alert_recipients": ["datateam@example.org"]}
-            ),
-            "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS": json.dumps(
-                {"fallback_contact": "secretariaat@example.org"}
-            ),
+            "INFORMAT_DATA_TEAM": local_connections.DATA_TEAM,
             # airflow standalone starts its components as `airflow ...` from PATH
             "PATH": os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", ""))),
             "PYTHONPATH": os.pathsep.join(
@@ -142,131 +101,50 @@ def airflow_env(airflow_port: int) -> dict[str, str]:
             ),
         }
     )
+    env.update(local_connections.environment({}, local_connections.variables()))
     return env
 
 
 def connections(
-    sandbox_url: str, s3, smtp_port: int, client_secret: str, pseudo_key: str,
+    sandbox_url: str,
+    s3,
+    smtp_port: int,
+    client_secret: str,
+    pseudo_key: str,
     preregistration_key: str,
-):  # fmt: skip
-    from informat_devtools.s3 import ACCESS_KEY, SECRET_KEY
-    from informat_sandbox.data import instellingen_of
-
-    return {
-        "informat_default": {
-            "conn_type": "informat",
-            "description": "The Informat sandbox on 127.0.0.1",
-            "host": sandbox_url,
-            "login": "sandbox-client",
-            "password": client_secret,
-            "extra": json.dumps(
-                {
-                    "instellingsnummers": [
-                        n for n, _, _ in instellingen_of(_sandbox_size().get("instellingen", 0))
-                    ],
-                    "toegangsgroepen": _toegangsgroepen(),
-                    **_pacing(),
-                }
-            ),
-        },
-        "informat_s3": {
-            "conn_type": "aws",
-            "description": "Local S3-compatible endpoint (moto) on 127.0.0.1",
-            "login": ACCESS_KEY,
-            "password": SECRET_KEY,
-            "extra": json.dumps(s3.connection_extra()),
-        },
-        "smtp_default": {
-            "conn_type": "smtp",
-            "description": "Local mail catcher; mails land in .local/mail",
-            "host": HOST,
-            "port": smtp_port,
-            "extra": json.dumps(
-                {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@example.org"}
-            ),
-        },
-        "informat_dropzone": {
-            "conn_type": "fs",
-            "description": "Drop zone of the CSV files of schools (the embedded default)",
-            "extra": json.dumps({"path": str(LOCAL / "dropzone")}),
-        },
-        "informat_pseudonymisation": {
-            "conn_type": "generic",
-            "description": "Key of the keyed hash that pseudonymises INSZ numbers",
-            "password": pseudo_key,
-        },
-        "informat_preregistration_key": {
-            "conn_type": "generic",
-            "description": "Key of the preRegistrationIds of pushed voorinschrijvingen",
-            "password": preregistration_key,
-        },
-    }
+) -> dict[str, dict]:
+    """The embedded default's connections: the local description, with the sandbox's size and
+    the pacing this environment asks for, and the drop zone in .local/."""
+    return local_connections.connections(
+        StandIns(
+            sandbox_url=sandbox_url,
+            client_secret=client_secret,
+            s3_extra=s3.connection_extra(),
+            smtp_port=smtp_port,
+            dropzone=LOCAL / "dropzone",
+            pseudonymisation_key=pseudo_key,
+            preregistration_key=preregistration_key,
+            instellingen=_sandbox_size().get("instellingen", 0),
+            pacing=_pacing(),
+        )
+    )
 
 
 def _airflow(env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, "-m", "airflow", *args], env=env, check=True, cwd=ROOT)
 
 
-def _wait_for_api(base: str, password: str, proc: subprocess.Popen, timeout: float) -> str:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"airflow standalone stopped (exit {proc.returncode})")
-        try:
-            answer = requests.post(
-                f"{base}/auth/token",
-                json={"username": "admin", "password": password},
-                timeout=5,
-            )
-            if answer.status_code in (200, 201):
-                return answer.json()["access_token"]
-        except requests.RequestException:
-            pass
-        time.sleep(2)
-    raise TimeoutError("Airflow's API did not come up in time")
-
-
-def _get(url: str, headers: dict[str, str]) -> requests.Response | None:
-    """One look at the API; None when it is too busy to answer (a busy machine): look again."""
-    try:
-        return requests.get(url, headers=headers, timeout=30)
-    except requests.RequestException:
-        return None
-
-
 def check(base: str, password: str, proc: subprocess.Popen) -> bool:
     """Run informat_connection_check through the REST API and wait for its outcome."""
-    token = _wait_for_api(base, password, proc, timeout=240)
-    headers = {"Authorization": f"Bearer {token}"}
+    api = AirflowApi(base)
+    api.login(password, process=proc, timeout=240)
     dag_id = "informat_connection_check"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:  # the dag-processor needs a moment to parse the DAGs
-        answer = _get(f"{base}/api/v2/dags/{dag_id}", headers)
-        if answer is not None and answer.status_code == 200:
-            break
-        time.sleep(2)
-    else:
-        print(f"check: {dag_id} did not appear in Airflow", flush=True)
+    try:
+        run_id = api.trigger(dag_id)  # once the dag-processor parsed it
+    except TimeoutError as exc:
+        print(f"check: {exc}", flush=True)
         return False
-    requests.patch(
-        f"{base}/api/v2/dags/{dag_id}", json={"is_paused": False}, headers=headers, timeout=10
-    ).raise_for_status()
-    run = requests.post(
-        f"{base}/api/v2/dags/{dag_id}/dagRuns",
-        json={"logical_date": None},
-        headers=headers,
-        timeout=10,
-    )
-    run.raise_for_status()
-    run_id = run.json()["dag_run_id"]
-    deadline = time.monotonic() + 300
-    state = "queued"
-    while time.monotonic() < deadline:
-        answer = _get(f"{base}/api/v2/dags/{dag_id}/dagRuns/{run_id}", headers)
-        state = answer.json()["state"] if answer is not None and answer.ok else state
-        if state in ("success", "failed"):
-            break
-        time.sleep(3)
+    state = api.wait(dag_id, run_id, timeout=300)["state"]
     print(f"check: {dag_id} run {run_id} ended {state}", flush=True)
     return state == "success"
 
@@ -276,7 +154,6 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="start, run one DAG, stop")
     args = parser.parse_args()
 
-    sys.path.insert(0, str(ROOT / "include"))
     from informat_devtools.mailcatcher import MailCatcher
     from informat_devtools.s3 import LocalS3
     from informat_sandbox.app import SandboxState
@@ -313,14 +190,17 @@ def main() -> int:
         _private_json(
             conns_file,
             connections(
-                sandbox.url, s3, smtp_port, values["sandbox_client_secret"],
-                values["pseudonymisation_key"], values["preregistration_key"],
+                sandbox.url,
+                s3,
+                smtp_port,
+                values["sandbox_client_secret"],
+                values["pseudonymisation_key"],
+                values["preregistration_key"],
             ),
-        )  # fmt: skip
-        _airflow(env, "connections", "import", "--overwrite", str(conns_file))
-        _airflow(
-            env, "pools", "set", "informat_api", "4", "Concurrent extractions against Informat"
         )
+        _airflow(env, "connections", "import", "--overwrite", str(conns_file))
+        for pool in local_connections.pool_commands():
+            _airflow(env, *pool)
         conns_file.unlink()
 
         base = f"http://{HOST}:{airflow_port}"

@@ -28,6 +28,8 @@ import os
 from datetime import timedelta
 from typing import Any
 
+from informat_airflow.wiring import SMTP_CONN_ID
+
 log = logging.getLogger(__name__)
 
 # the documented switch for `airflow dags test` (see the module's docstring)
@@ -73,7 +75,7 @@ AFTER_ALL_BODY = (
 AFTER_ALL_TEXT = "[Informat] {{ dag.dag_id }}: run {{ run_id }}, reported late, finished after all."
 
 
-def on_failure(smtp_conn_id: str = "smtp_default") -> list:
+def on_failure(smtp_conn_id: str = SMTP_CONN_ID) -> list:
     """The notifiers for ``on_failure_callback``: the webhook (when its connection exists) and,
     with ``INFORMAT_DATA_TEAM``, the mail."""
     from informat_airflow.webhook import WebhookNotifier
@@ -95,7 +97,7 @@ def deadlines_on() -> bool:
     return os.environ.get(DEADLINES_SWITCH, "").strip().lower() not in ("off", "false", "0", "no")
 
 
-def deadline_alerts(interval: timedelta, smtp_conn_id: str = "smtp_default") -> dict[str, Any]:
+def deadline_alerts(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> dict[str, Any]:
     """The keyword arguments of a scheduled DAG for its deadline (``**deadline_alerts(...)``):
     mail (with ``INFORMAT_DATA_TEAM``) and webhook when a run has not finished ``interval`` after
     it was queued, a record that the deadline fired, and the DAG's callbacks that send one

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
+from informat_airflow.wiring import AWS_CONN_ID, DEFAULT_DATA_BUCKET, DROPZONE_CONN_ID
+
 if TYPE_CHECKING:  # imported when used: the push DAG reads location() when it is parsed
     from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
@@ -16,7 +18,7 @@ def location() -> tuple[str, str, str]:
     its follow-up read the same drop zone."""
     return (
         os.environ.get("INFORMAT_DROP_ZONE", "s3"),
-        os.environ.get("INFORMAT_DROP_ZONE_BUCKET", "informat-data"),
+        os.environ.get("INFORMAT_DROP_ZONE_BUCKET", DEFAULT_DATA_BUCKET),
         os.environ.get("INFORMAT_DROP_ZONE_PREFIX", "inschrijvingen"),
     )
 
@@ -34,13 +36,13 @@ def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone
 
         from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
-        return LocalDropZone(FSHook("informat_dropzone").get_path(), settle_seconds=5)
+        return LocalDropZone(FSHook(DROPZONE_CONN_ID).get_path(), settle_seconds=5)
     if kind == "s3":
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         from informat_pipelines.voorinschrijvingen.dropzone import S3DropZone
 
-        return S3DropZone(S3Hook(aws_conn_id="informat_s3").get_conn(), bucket, prefix)
+        return S3DropZone(S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(), bucket, prefix)
     raise ValueError(f"INFORMAT_DROP_ZONE must be 's3' or 'local', not {kind!r}")
 
 
@@ -48,7 +50,7 @@ def describe(kind: str, bucket: str, prefix: str) -> str:
     """Where a drop zone is, for a message (no secret: a bucket or a connection's name)."""
     if kind == "s3":
         return f"s3://{bucket}/{prefix}"
-    return "the folder of the connection informat_dropzone"
+    return f"the folder of the connection {DROPZONE_CONN_ID}"
 
 
 def inbox(kind: str, bucket: str, prefix: str) -> list[str]:

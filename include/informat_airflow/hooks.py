@@ -17,6 +17,7 @@ from typing import Any
 
 from airflow.sdk import BaseHook
 
+from informat_airflow.wiring import INFORMAT_CONN_ID
 from informat_client import InformatClient, InformatConfig, InformatError
 from informat_client.masking import install as install_masking
 
@@ -34,7 +35,7 @@ EXTRA_EXAMPLE = {
 
 class InformatHook(BaseHook):
     conn_name_attr = "informat_conn_id"
-    default_conn_name = "informat_default"
+    default_conn_name = INFORMAT_CONN_ID
     conn_type = "informat"
     hook_name = "Informat"
 

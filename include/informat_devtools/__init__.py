@@ -1,6 +1,6 @@
-"""Local stand-ins and helpers for the embedded default (``make run``), the tests and the
-benchmarks, never for production: an SMTP mail catcher (``mailcatcher``) and an S3-compatible
-endpoint (``s3``), both on 127.0.0.1 (``ports``); the embedded default as a context manager
-(``embedded``); a real browser for the page's tests (``browser``); and generated history for the
-Informat page (``history``). Their libraries (aiosmtpd, moto, Playwright) come from
-requirements-local.txt and requirements-dev.txt, not from the Airflow image."""
+"""The local tooling: stand-ins for the services a deployment has (an SMTP mail catcher, an
+S3-compatible endpoint, all on 127.0.0.1), the one description of how Airflow is wired to them
+(local_connections), a small client of Airflow's REST API (airflow_api), the embedded default as
+a context manager (embedded), and what the tests and benchmarks share (free ports, a year of
+history for the page, a browser). Their libraries (aiosmtpd, moto) come from
+requirements-local.txt, not from the Airflow image."""

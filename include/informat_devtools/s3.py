@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
-DEFAULT_BUCKETS = ("informat-data", "informat-archive")
+from informat_airflow.wiring import DEFAULT_ARCHIVE_BUCKET, DEFAULT_DATA_BUCKET
+
+DEFAULT_BUCKETS = (DEFAULT_DATA_BUCKET, DEFAULT_ARCHIVE_BUCKET)
 # moto accepts any credentials; these are placeholders, not secrets
 ACCESS_KEY = "local-access-key"
 SECRET_KEY = "local-secret-key"  # noqa: S105 - a placeholder for a local fake endpoint
