@@ -42,7 +42,9 @@ def page() -> None:
         with tempfile.TemporaryDirectory() as folder:
             zone = LocalDropZone(folder)
             started = time.perf_counter()
-            state = history.write_year(client, "informat-data", zone, today, 20, days)
+            state = history.write_year(
+                client, "informat-data", zone, today, history.HistoryShape(20, days)
+            )
             writing = (time.perf_counter() - started) / days
             numbers = history.instellingen(20)
             rng = history.random.Random(1)

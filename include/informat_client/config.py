@@ -240,7 +240,7 @@ class InformatConfig:
         return cls(token_url=root + HOST_TOKEN_PATH, base_urls=base_urls, **kwargs)
 
     @classmethod
-    def from_connection_fields(
+    def from_connection_fields(  # noqa: C901 - one check per field of the connection
         cls,
         *,
         host: str | None,

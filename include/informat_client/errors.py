@@ -14,7 +14,7 @@ class InformatError(Exception):
 
     retryable = False
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - keyword-only facts of one Informat answer
         self,
         reason: str,
         *,

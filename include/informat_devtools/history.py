@@ -5,6 +5,7 @@ page reads has the shape and the size the DAGs give it. Synthetic ids and counts
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -46,18 +47,24 @@ def extraction_summary(day: date, numbers: list[str], rng: random.Random) -> dic
     return {"date": day.isoformat(), "outcomes": outcomes, "errored": []}
 
 
+@dataclass(frozen=True)
+class HistoryShape:
+    """How much history to make: instellingen, days back from today, pushed files a day, and
+    the random seed (the same seed makes the same history)."""
+
+    instelling_count: int = 20
+    days: int = 365
+    files_per_day: int = 2
+    seed: int = 7
+
+
 def write_year(
-    s3: Any,
-    bucket: str,
-    zone: Any,
-    today: date,
-    instelling_count: int = 20,
-    days: int = 365,
-    files_per_day: int = 2,
-    seed: int = 7,
+    s3: Any, bucket: str, zone: Any, today: date, shape: HistoryShape = HistoryShape()
 ) -> dict[str, Any]:
     """A year of daily extractions, archive runs, pushes and follow-ups, ending ``today``; and
     the rollover state of that day (a Variable, so returned rather than written)."""
+    instelling_count, days = shape.instelling_count, shape.days
+    files_per_day, seed = shape.files_per_day, shape.seed
     rng = random.Random(seed)
     numbers = instellingen(instelling_count)
     groups = toegangsgroepen(max(1, instelling_count // 4))

@@ -23,7 +23,7 @@ def page_data(s3, bucket, tmp_path, monkeypatch):
     the page's sources find them; returns today."""
     today = date.today()
     zone = LocalDropZone(tmp_path)
-    state = history.write_year(s3.client(), bucket, zone, today, instelling_count=8, days=3)
+    state = history.write_year(s3.client(), bucket, zone, today, history.HistoryShape(8, days=3))
     s3.client().put_object(
         Bucket=bucket, Key=f"reports/date={today}/report.html", Body=b"<html>report</html>"
     )

@@ -23,7 +23,7 @@ TODAY = date(2026, 11, 28)
 @pytest.fixture
 def written(s3, bucket, tmp_path):
     zone = LocalDropZone(tmp_path)
-    state = history.write_year(s3.client(), bucket, zone, TODAY, instelling_count=8, days=20)
+    state = history.write_year(s3.client(), bucket, zone, TODAY, history.HistoryShape(8, days=20))
     variables = {"informat_rollover_state": state, "informat_rollover_settings": None}
     return sections(TODAY, s3.client(), zone, variables.get, bucket)
 
