@@ -92,11 +92,11 @@ def report_csv(changes: Iterable[Change]) -> bytes:
 
 
 def write_reports(zone: Any, result: FollowUp, day: date) -> FollowUp:
-    """One report per instelling with changes, in the drop zone's outbox."""
+    """One report per instelling with changes, in its own outbox folder
+    (``outbox/<instellingsnummer>/opvolging-<day>.csv``)."""
     for number in sorted({c.instelling for c in result.changes}):
-        key = f"outbox/opvolging-{number}-{day.isoformat()}.csv"
-        zone.write_key(key, report_csv(c for c in result.changes if c.instelling == number))
-        result.reports[number] = key
+        data = report_csv(c for c in result.changes if c.instelling == number)
+        result.reports[number] = zone.write_outbox(number, f"opvolging-{day.isoformat()}.csv", data)
     return result
 
 
@@ -104,9 +104,11 @@ def tell_schools(
     result: FollowUp,
     contacts: Mapping[str, str],
     fallback: str | None,
-    send_mail: Callable[[tuple[str, ...], str, str], None],
+    send_mail: Callable[..., None],
+    reports: Mapping[str, bytes] | None = None,
 ) -> None:
-    """A mail per instelling with changes: counts, and where its report is."""
+    """A mail per instelling with changes: counts, its report attached (``reports``:
+    instelling -> the report's bytes) and named as the school sees it."""
     for number, location in sorted(result.reports.items()):
         to = contacts.get(number) or fallback
         if not to:
@@ -118,12 +120,18 @@ def tell_schools(
             f"{counts['geweigerd']} geweigerd"
         )
         items = "".join(f"<li>{k}: {v}</li>" for k, v in counts.items() if v)
+        report = (reports or {}).get(number)
+        attached = "Het verslag per bestand en rij zit als bijlage bij deze mail; u vindt het ook"
+        said = attached if report else "Het verslag per bestand en rij staat"
         body = (
             f"<html><body><p>Informat meldt nieuws over voorinschrijvingen van instelling "
-            f"{html.escape(number)}:</p><ul>{items}</ul><p>Per bestand en rij: "
+            f"{html.escape(number)}:</p><ul>{items}</ul><p>{said} in uw map "
             f"{html.escape(location)}.</p></body></html>"
         )
-        send_mail((to,), subject, body)
+        if report:
+            send_mail((to,), subject, body, attachments={location.rsplit("/", 1)[-1]: report})
+        else:
+            send_mail((to,), subject, body)
 
 
 def as_dict(result: FollowUp) -> dict[str, Any]:
@@ -137,11 +145,20 @@ def run(
     day: date,
     contacts: Mapping[str, str],
     fallback: str | None,
-    send_mail: Callable[[tuple[str, ...], str, str], None],
+    send_mail: Callable[..., None],
+    instellingsnummers: Iterable[str] | None = None,
 ) -> FollowUp:
-    """The whole daily follow-up over a drop zone's ledger: ask, record, report, tell."""
+    """The whole daily follow-up over the ledger in the drop zone's state: ask, record, report,
+    tell. With ``instellingsnummers`` (the connection's) only those instellingen are asked
+    about and told."""
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
+    if instellingsnummers is not None:
+        allowed = set(instellingsnummers)
+        ledger.entries = {k: e for k, e in ledger.entries.items() if e.get("instelling") in allowed}
     result = write_reports(zone, follow_up(client, ledger, run_id), day)
     record_followup(zone, ledger.entries.values(), day)  # the Informat page's summary
-    tell_schools(result, contacts, fallback, send_mail)
+    reports = {
+        n: report_csv(c for c in result.changes if c.instelling == n) for n in result.reports
+    }
+    tell_schools(result, contacts, fallback, send_mail, reports)
     return result
