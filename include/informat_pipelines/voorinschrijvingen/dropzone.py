@@ -104,7 +104,9 @@ def stored_name(name: str) -> str:
     if is_safe_name(name):
         return name
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:8]
-    return f"{printable(name.replace('/', '?'))}.ongeldige-naam-{digest}"
+    # letters, digits and a few marks only: the stand-in is also a file name on any system
+    shown = re.sub(r"[^\w.() -]", "_", name)[:80]
+    return f"{shown}.ongeldige-naam-{digest}"
 
 
 STALE_AFTER = 2 * 3600.0  # a claim older than this belongs to a run that will not finish it
