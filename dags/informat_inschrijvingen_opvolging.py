@@ -58,12 +58,10 @@ def informat_inschrijvingen_opvolging():
         context = get_current_context()
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
         zone = drop_zone()
-        hook = InformatHook(INFORMAT_CONN_ID)
-        with hook.get_conn() as client:
+        with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
             result = followup.run(
                 zone, client, context["run_id"], run_day(context), settings.contacts,
                 settings.fallback_contact, partial(notify.send_mail, SMTP_CONN_ID),
-                hook.get_config().instellingsnummers,
             )  # fmt: skip
         return followup.as_dict(result)
 

@@ -104,11 +104,10 @@ def tell_schools(
     result: FollowUp,
     contacts: Mapping[str, str],
     fallback: str | None,
-    send_mail: Callable[..., None],
-    reports: Mapping[str, bytes] | None = None,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> None:
-    """A mail per instelling with changes: counts, its report attached (``reports``:
-    instelling -> the report's bytes) and named as the school sees it."""
+    """A mail per instelling with changes: counts, and its report named as the school sees it
+    (``outbox/<instellingsnummer>/opvolging-<day>.csv``), never a server path."""
     for number, location in sorted(result.reports.items()):
         to = contacts.get(number) or fallback
         if not to:
@@ -120,18 +119,12 @@ def tell_schools(
             f"{counts['geweigerd']} geweigerd"
         )
         items = "".join(f"<li>{k}: {v}</li>" for k, v in counts.items() if v)
-        report = (reports or {}).get(number)
-        attached = "Het verslag per bestand en rij zit als bijlage bij deze mail; u vindt het ook"
-        said = attached if report else "Het verslag per bestand en rij staat"
         body = (
             f"<html><body><p>Informat meldt nieuws over voorinschrijvingen van instelling "
-            f"{html.escape(number)}:</p><ul>{items}</ul><p>{said} in uw map "
+            f"{html.escape(number)}:</p><ul>{items}</ul><p>Per bestand en rij: in uw map "
             f"{html.escape(location)}.</p></body></html>"
         )
-        if report:
-            send_mail((to,), subject, body, attachments={location.rsplit("/", 1)[-1]: report})
-        else:
-            send_mail((to,), subject, body)
+        send_mail((to,), subject, body)
 
 
 def as_dict(result: FollowUp) -> dict[str, Any]:
@@ -145,20 +138,12 @@ def run(
     day: date,
     contacts: Mapping[str, str],
     fallback: str | None,
-    send_mail: Callable[..., None],
-    instellingsnummers: Iterable[str] | None = None,
+    send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> FollowUp:
-    """The whole daily follow-up over the ledger in the drop zone's state: ask, record, report,
-    tell. With ``instellingsnummers`` (the connection's) only those instellingen are asked
-    about and told."""
+    """The whole daily follow-up over the ledger in the drop zone's state: ask, record, report
+    in each school's outbox, tell."""
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
-    if instellingsnummers is not None:
-        allowed = set(instellingsnummers)
-        ledger.entries = {k: e for k, e in ledger.entries.items() if e.get("instelling") in allowed}
     result = write_reports(zone, follow_up(client, ledger, run_id), day)
     record_followup(zone, ledger.entries.values(), day)  # the Informat page's summary
-    reports = {
-        n: report_csv(c for c in result.changes if c.instelling == n) for n in result.reports
-    }
-    tell_schools(result, contacts, fallback, send_mail, reports)
+    tell_schools(result, contacts, fallback, send_mail)
     return result
