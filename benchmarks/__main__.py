@@ -287,16 +287,18 @@ def csv_push() -> None:
                   "indicatorleerling;structuur;vestiging;administratieve_groep;startdatum;status;"
                   "ouder1_naam;ouder1_voornaam;ouder1_relatie")  # fmt: skip
         # rows the push accepts (the template's values): a name holds no digits, so row n's
-        # name is n in letters; the administratieve groep is an official number of 6 digits
+        # name is n in letters; the administratieve groep is an official number of 6 digits;
+        # one school's file, in its own folder (a school pushes only for itself)
         lines = [header] + [
-            f"99001{1 + n % 5};2026-27;Naam-{''.join('abcdefghij'[int(d)] for d in str(n))};"
+            f"990011;2026-27;Naam-{''.join('abcdefghij'[int(d)] for d in str(n))};"
             f"Fien;{1 + n % 28:02d}/05/2019;V;;BE;BE;nee;nee;nee;lager;1;040102;01/09/2026;"
             "niet gerealiseerd;Voorbeeld;An;moeder"
             for n in range(rows)
         ]
         with tempfile.TemporaryDirectory() as tmp:
-            zone = LocalDropZone(tmp, settle_seconds=0)
-            path = Path(tmp) / "inbox" / "groot.csv"
+            zone = LocalDropZone(Path(tmp) / "dropzone", settle_seconds=0)  # state beside it
+            path = Path(tmp) / "dropzone" / "inbox" / "990011" / "groot.csv"
+            path.parent.mkdir()
             path.write_text("\n".join(lines), encoding="utf-8")
             os.utime(path, (0, 0))
             client = InformatClient(sandbox.config(max_requests_per_second=rps * 0.97))

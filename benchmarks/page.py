@@ -40,7 +40,7 @@ def page() -> None:
     try:
         client = s3.client()
         with tempfile.TemporaryDirectory() as folder:
-            zone = LocalDropZone(folder)
+            zone = LocalDropZone(os.path.join(folder, "dropzone"))  # its state beside it
             started = time.perf_counter()
             state = history.write_year(
                 client, "informat-data", zone, today, history.HistoryShape(20, days)

@@ -97,15 +97,20 @@ def informat_inschrijvingen_push():
         settings = from_variable(SETTINGS_VARIABLE, PushSettings)
         zone = drop_zone()
         hook = InformatHook(INFORMAT_CONN_ID)
+        instellingsnummers = hook.get_config().instellingsnummers
         with hook.get_conn() as client:
             outcomes = handle_drops(
-                zone, client, hook.get_config().instellingsnummers, context["run_id"],
+                zone, client, instellingsnummers, context["run_id"],
                 batch_size=settings.batch_size, concurrency=settings.concurrency,
                 country_codes=settings.country_codes,
                 id_key=connection_secret(PREREGISTRATION_KEY_CONN_ID),
             )  # fmt: skip
-        # every outcome waits in the outbox until its mails are out (also those of a failed try)
-        deliver_pending(zone, settings, partial(notify.send_mail, SMTP_CONN_ID))
+        # every outcome waits in the state until its mails are out (also those of a failed try);
+        # each is claimed before it is sent, so a run beside this one never sends it again
+        deliver_pending(
+            zone, settings, partial(notify.send_mail, SMTP_CONN_ID),
+            instellingsnummers=instellingsnummers, run_id=context["run_id"],
+        )  # fmt: skip
         return [asdict(o) for o in outcomes]
 
     _wait_for_drop() >> push_drops()

@@ -56,7 +56,8 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
     before = len(sandbox)
     stack.sandbox.set_faults(latency_ms=400)  # a push of a few seconds to step into
     data, numbers = crash_file(rows)
-    drop = stack.dropzone / "inbox" / "crash.csv"
+    drop = stack.dropzone / "inbox" / "990011" / "crash.csv"  # the school's own folder
+    drop.parent.mkdir(parents=True, exist_ok=True)
     drop.write_bytes(data)
     os.utime(drop, (0, 0))
     stack.api("POST", "/dags/informat_inschrijvingen_push/dagRuns", json={"logical_date": None})
@@ -137,7 +138,9 @@ def grep_logs(stack: Any, secrets: set[str]) -> None:
     for path in stack.work.rglob("*"):
         if not path.is_file() or path.suffix in (".db", ".pid") or "pg" in path.parts:
             continue
-        if "dropzone" in path.parts:  # the school's own file: its data is meant to be there
+        # the school's own file: its data is meant to be there, in the drop zone and, once
+        # claimed, in the pipeline's state beside it (processing/, processed/, failed/)
+        if {"dropzone", "dropzone.state"} & set(path.parts):
             continue
         if path.name == "passwords.json":  # the auth manager's own store of the admin password
             continue

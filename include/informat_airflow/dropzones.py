@@ -1,5 +1,8 @@
 """The drop zone of the inschrijvingen push, built from Airflow's connections: a local folder
-(FSHook connection ``informat_dropzone``) or an S3 prefix (connection ``informat_s3``)."""
+(FSHook connection ``informat_dropzone``) or an S3 prefix (connection ``informat_s3``), and
+where the pipeline keeps its state, out of the schools' reach: for S3 a prefix of the data
+bucket (``INFORMAT_DROP_ZONE_STATE_BUCKET``, ``INFORMAT_DROP_ZONE_STATE_PREFIX``), for a folder
+the connection's extra ``state_path`` (by default the folder beside it, ``<path>.state``)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,16 @@ def location() -> tuple[str, str, str]:
     )
 
 
+def state_location() -> tuple[str, str]:
+    """Where an S3 drop zone's state is: bucket (by default the data bucket) and prefix."""
+    from informat_airflow.wiring import data_bucket
+
+    return (
+        os.environ.get("INFORMAT_DROP_ZONE_STATE_BUCKET") or data_bucket(),
+        os.environ.get("INFORMAT_DROP_ZONE_STATE_PREFIX", "dropzone-state"),
+    )
+
+
 def drop_zone() -> LocalDropZone | S3DropZone:
     """The drop zone where the environment says it is."""
     return open_zone(*location())
@@ -36,13 +49,19 @@ def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone
 
         from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
-        return LocalDropZone(FSHook(DROPZONE_CONN_ID).get_path(), settle_seconds=5)
+        hook = FSHook(DROPZONE_CONN_ID)
+        state = hook.conn.extra_dejson.get("state_path") or None
+        return LocalDropZone(hook.get_path(), settle_seconds=5, state=state)
     if kind == "s3":
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         from informat_pipelines.voorinschrijvingen.dropzone import S3DropZone
 
-        return S3DropZone(S3Hook(aws_conn_id=AWS_CONN_ID).get_conn(), bucket, prefix)
+        state_bucket, state_prefix = state_location()
+        client = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()
+        return S3DropZone(
+            client, bucket, prefix, state_bucket=state_bucket, state_prefix=state_prefix
+        )
     raise ValueError(f"INFORMAT_DROP_ZONE must be 's3' or 'local', not {kind!r}")
 
 
@@ -55,5 +74,6 @@ def describe(kind: str, bucket: str, prefix: str) -> str:
 
 def inbox(kind: str, bucket: str, prefix: str) -> list[str]:
     """The files in a drop zone's inbox that the push would take (the sensor and its trigger
-    ask this)."""
+    ask this): ``<instellingsnummer>/<file>``, or a bare name for a file outside a school's
+    folder (which the push refuses with a message)."""
     return open_zone(kind, bucket, prefix).inbox()

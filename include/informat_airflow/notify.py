@@ -4,6 +4,9 @@ an optional Slack or Teams incoming webhook through the HTTP provider's HttpHook
 from __future__ import annotations
 
 import json
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from informat_client.masking import get_logger
@@ -12,15 +15,28 @@ log = get_logger(__name__)
 
 
 def send_mail(
-    smtp_conn_id: str, recipients: tuple[str, ...], subject: str, html_content: str
+    smtp_conn_id: str,
+    recipients: tuple[str, ...],
+    subject: str,
+    html_content: str,
+    attachments: Mapping[str, bytes] | None = None,
 ) -> None:
+    """``attachments``: file name -> bytes (a per-row report); the provider attaches files by
+    path, so they are written to a private temporary folder first."""
     from informat_airflow.mail import MailHook  # the provider's hook, with a plain-text part
 
-    with MailHook(smtp_conn_id=smtp_conn_id) as hook:
-        from_email = hook.from_email or "airflow@localhost"
-        hook.send_email_smtp(
-            to=list(recipients), subject=subject, html_content=html_content, from_email=from_email
-        )
+    with tempfile.TemporaryDirectory(prefix="informat-mail-") as folder:
+        files = []
+        for name, data in (attachments or {}).items():
+            path = Path(folder) / Path(name).name  # a plain name, never a path of its own
+            path.write_bytes(data)
+            files.append(str(path))
+        with MailHook(smtp_conn_id=smtp_conn_id) as hook:
+            from_email = hook.from_email or "airflow@localhost"
+            hook.send_email_smtp(
+                to=list(recipients), subject=subject, html_content=html_content,
+                from_email=from_email, files=files or None,
+            )  # fmt: skip
     log.info("mail sent to %d recipient(s): %s", len(recipients), subject)
 
 

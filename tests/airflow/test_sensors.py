@@ -32,9 +32,12 @@ def test_the_trigger_waits_for_a_file_the_push_would_take(zone):
     from informat_airflow.triggers import DropZoneTrigger
 
     client, bucket = zone
-    client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv.part", Body=b"half")
+    client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/990011/school.csv.part", Body=b"half")
     later = threading.Timer(
-        0.5, lambda: client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv", Body=b"x")
+        0.5,
+        lambda: client.put_object(
+            Bucket=bucket, Key=f"{PREFIX}/inbox/990011/school.csv", Body=b"x"
+        ),
     )
     later.start()
     classpath, kwargs = DropZoneTrigger("s3", bucket, PREFIX, 0.1).serialize()
@@ -80,7 +83,7 @@ def test_the_sensor_pokes_defers_and_resumes(zone):
     with pytest.raises(AirflowException, match="cannot be read"):
         sensor.execute_complete({}, {"status": "error", "message": "it cannot be read"})
 
-    client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/school.csv", Body=b"x")
+    client.put_object(Bucket=bucket, Key=f"{PREFIX}/inbox/990011/school.csv", Body=b"x")
     assert sensor.poke({}) is True
     assert sensor.execute({}) is None  # there already: no deferral
 
@@ -93,9 +96,11 @@ def test_the_trigger_waits_for_a_settled_file_in_a_local_drop_zone(tmp_path, mon
 
     from ..support.airflow import set_connection
 
-    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
-    LocalDropZone(tmp_path)
-    fresh = tmp_path / "inbox" / "school.csv"
+    root = tmp_path / "dropzone"
+    set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(root)})
+    LocalDropZone(root)
+    fresh = root / "inbox" / "990011" / "school.csv"
+    fresh.parent.mkdir()
     fresh.write_bytes(b"x")  # written a moment ago: perhaps not whole yet
     with pytest.raises(TimeoutError):
         first_event(DropZoneTrigger("local", "", "", 0.1), within=0.8)

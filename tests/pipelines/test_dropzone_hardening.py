@@ -38,7 +38,8 @@ def test_links_are_refused_with_a_report_and_never_read(client, tmp_path, kind):
     zone = LocalDropZone(tmp_path / "zone", settle_seconds=0)
     secret = tmp_path / "secrets.env"
     secret.write_text(f"{SECRET_LINE}\n")
-    target = tmp_path / "zone" / "inbox" / "leerlingen.csv"
+    target = tmp_path / "zone" / "inbox" / "990011" / "leerlingen.csv"
+    target.parent.mkdir()
     (os.symlink if kind == "symlink" else os.link)(secret, target)
     os.utime(target, (0, 0), follow_symlinks=False)
     [outcome] = outcome_of(zone, client).values()
@@ -46,13 +47,13 @@ def test_links_are_refused_with_a_report_and_never_read(client, tmp_path, kind):
     report = Path(outcome.report).read_text(encoding="utf-8-sig")
     assert "hunter2" not in report and "POSTGRES" not in report
     assert secret.read_text() == f"{SECRET_LINE}\n"  # the target is untouched
-    assert (tmp_path / "zone" / "failed" / "run-x" / "leerlingen.csv").exists()
+    assert (zone.state.root / "failed" / "run-x" / "990011" / "leerlingen.csv").exists()
 
 
 def test_a_file_growing_while_read_goes_back_to_the_inbox(tmp_path, monkeypatch):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", make_csv([row(1)]))
-    claimed = zone.claim("a.csv", "run-g")
+    claimed = zone.claim("990011/a.csv", "run-g")
     real_fstat = os.fstat
     calls = []
 
@@ -68,7 +69,7 @@ def test_a_file_growing_while_read_goes_back_to_the_inbox(tmp_path, monkeypatch)
         zone.read(claimed)
     monkeypatch.undo()
     zone.release(claimed)
-    assert zone.inbox() == ["a.csv"]
+    assert zone.inbox() == ["990011/a.csv"]
 
 
 def test_a_huge_file_is_refused_unread(client, tmp_path, monkeypatch):
@@ -121,7 +122,7 @@ def test_one_failing_file_does_not_stop_the_others(client, tmp_path, monkeypatch
     assert outcomes["a.csv"].problem == "error: OSError" and not outcomes["a.csv"].accepted
     assert "onverwachte fout" in read_report(outcomes["a.csv"].report)[0]["reden"]
     assert outcomes["b.csv"].counts["pushed"] == 1
-    assert (tmp_path / "failed" / "run-f" / "a.csv").exists()
+    assert (zone.state.root / "failed" / "run-f" / "990011" / "a.csv").exists()
 
 
 def test_recipients_come_only_from_the_connections_instellingen(client, tmp_path):
@@ -144,7 +145,7 @@ def test_s3_no_access_is_an_error_not_a_skip(s3):
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
     )
     zone = S3DropZone(s3.client(), bucket, "inschrijvingen")
-    assert zone.claim("weg.csv", "run") is None  # not there (404): taken by another run
+    assert zone.claim("990011/weg.csv", "run") is None  # not there (404): taken by another run
     with pytest.raises(ClientError):
         S3DropZone(_Forbidden(), bucket, "x").claim("a.csv", "run")
 
@@ -173,15 +174,18 @@ def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
     drop(tmp_path, "a.csv", make_csv([row(1)]))
     handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m", id_key=ID_KEY)
 
-    def down(*mail):
+    def down(*mail, **attached):
         raise ConnectionRefusedError("SMTP down")
 
     with pytest.raises(ConnectionRefusedError):
-        deliver_pending(zone, settings, down)
+        deliver_pending(zone, settings, down, instellingsnummers=INSTELLINGSNUMMERS)
     # the retry finds no file in the inbox any more, but the outcome still waits for its mail
     assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m-retry", id_key=ID_KEY) == []
     sent = []
-    delivered = deliver_pending(zone, settings, lambda *mail: sent.append(mail))
+    delivered = deliver_pending(
+        zone, settings, lambda *mail, **kw: sent.append(mail), instellingsnummers=INSTELLINGSNUMMERS
+    )
     assert [o.name for o in delivered] == ["a.csv"] and len(sent) == 1
     assert "1 doorgestuurd" in sent[0][1]
-    assert deliver_pending(zone, settings, lambda *mail: sent.append(mail)) == []  # once only
+    again = deliver_pending(zone, settings, sent.append, instellingsnummers=INSTELLINGSNUMMERS)
+    assert again == [] and len(sent) == 1  # once only

@@ -40,7 +40,7 @@ def test_a_file_a_failed_run_left_in_processing_is_finished_by_the_next_run_once
         _crash_after_push(zone, patch)
         with pytest.raises(SystemExit):
             handle_drops(zone, client, INSTELLINGSNUMMERS, "run-dead", id_key=ID_KEY)
-    left = tmp_path / "processing" / "run-dead" / "a.csv"
+    left = zone.state.root / "processing" / "run-dead" / "990011" / "a.csv"
     assert left.exists()
 
     # a fresh claim is not stale: another run leaves it alone
@@ -51,7 +51,8 @@ def test_a_file_a_failed_run_left_in_processing_is_finished_by_the_next_run_once
     [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-later", id_key=ID_KEY)
     assert outcome.counts["already_pushed"] == 2 and outcome.counts["pushed"] == 0
     assert outcome.problem == "stale claim of run-dead taken over"  # for the data team
-    assert (tmp_path / "processed" / "run-later" / "a.csv").exists() and not left.exists()
+    later = zone.state.root / "processed" / "run-later" / "990011" / "a.csv"
+    assert later.exists() and not left.exists()
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     assert len(ledger.entries) == 2
 
@@ -59,8 +60,8 @@ def test_a_file_a_failed_run_left_in_processing_is_finished_by_the_next_run_once
 def test_two_runs_never_both_take_over_a_stale_file(tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", b"x")
-    zone.claim("a.csv", "run-dead")
-    _age(tmp_path / "processing" / "run-dead" / "a.csv")
+    zone.claim("990011/a.csv", "run-dead")
+    _age(zone.state.root / "processing" / "run-dead" / "990011" / "a.csv")
     first = zone.take_over_stale("run-1")
     assert [(c.name, c.taken_over_from) for c in first] == [("a.csv", "run-dead")]
     assert zone.take_over_stale("run-2") == []
@@ -76,19 +77,19 @@ def zone(s3):
 
 
 def test_s3_a_claim_marker_without_its_copy_is_taken_over_once_stale(zone, monkeypatch):
-    zone.write_key("inbox/a.csv", b"x")
+    zone.zone.write_key("inbox/990011/a.csv", b"x")
     with monkeypatch.context() as patch:
         patch.setattr(zone.client, "copy_object", lambda **kw: (_ for _ in ()).throw(SystemExit))
         with pytest.raises(SystemExit):
-            zone.claim("a.csv", "run-dead")  # the marker is written, the copy never happens
-    assert zone.list_keys("inbox/") == ["inbox/a.csv"]
-    assert zone.claim("a.csv", "run-next") is None  # the marker is fresh: someone is on it
+            zone.claim("990011/a.csv", "run-dead")  # the marker is written, the copy never happens
+    assert zone.zone.list_keys("inbox/") == ["inbox/990011/a.csv"]
+    assert zone.claim("990011/a.csv", "run-next") is None  # the marker is fresh: someone is on it
 
     zone.stale_after = 0  # as if two hours passed
-    claimed = zone.claim("a.csv", "run-later")
+    claimed = zone.claim("990011/a.csv", "run-later")
     assert claimed is not None and claimed.taken_over_from == "(claim marker)"
     assert zone.read(claimed) == b"x"
-    assert zone.list_keys("inbox/") == []
+    assert zone.zone.list_keys("inbox/") == []
 
 
 class _Snapshot:
@@ -109,18 +110,18 @@ class _Snapshot:
 
 
 def test_s3_files_of_a_failed_run_are_taken_over_by_exactly_one_run(zone, monkeypatch):
-    zone.write_key("inbox/a.csv", b"x")
-    zone.claim("a.csv", "run-dead")
+    zone.zone.write_key("inbox/990011/a.csv", b"x")
+    zone.claim("990011/a.csv", "run-dead")
     assert zone.take_over_stale("run-1") == []  # fresh
     zone.stale_after = 0
-    before = _Snapshot(zone.client, zone.bucket).take("inschrijvingen/processing/")
+    before = _Snapshot(zone.client, zone.bucket).take("dropzone-state/processing/")
     [taken] = zone.take_over_stale("run-1")
     assert (taken.name, taken.taken_over_from) == ("a.csv", "run-dead")
     # run-2 still sees run-dead's file, but its conditional marker loses to run-1's
     monkeypatch.setattr(zone.client, "get_paginator", lambda name: before)
     assert zone.take_over_stale("run-2") == []
     monkeypatch.undo()
-    assert zone.list_keys("processing/") == ["processing/run-1/a.csv"]
+    assert zone.list_keys("processing/") == ["processing/run-1/990011/a.csv"]
 
 
 @pytest.mark.parametrize("kind", ["local", "s3"])
@@ -141,7 +142,7 @@ def test_a_retry_of_the_same_run_keeps_the_first_tries_ledger(client, tmp_path, 
         with pytest.raises(SystemExit):
             handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
     # the school adds a row to the file that is still claimed; the retry resumes it
-    claimed = tmp_path / "processing" / "run-r" / "a.csv"
+    claimed = zone.state.root / "processing" / "run-r" / "990011" / "a.csv"
     claimed.write_bytes(make_csv([row(1), row(2)]))
     [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
     assert outcome.counts["already_pushed"] == 1 and outcome.counts["pushed"] == 1

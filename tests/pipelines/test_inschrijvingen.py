@@ -152,8 +152,8 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
     # the file stays in the inbox for the next run, and the data team is told (problem)
     assert first[0].problem == "outage"
     assert sum(1 for r in report if r["reden"].startswith("niet verstuurd")) == 15
-    assert (tmp_path / "inbox" / "klas1.csv").exists()
-    assert not (tmp_path / "processed" / "run-1").exists()
+    assert (tmp_path / "inbox" / "990011" / "klas1.csv").exists()
+    assert not (zone.state.root / "processed" / "run-1").exists()
 
     # Informat is back; the next run takes the file from the inbox again
     sandbox.set_faults()
@@ -161,7 +161,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
     assert second[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 20, "locked": 0, "rejected": 1, "failed": 0
     }  # fmt: skip
-    assert (tmp_path / "processed" / "run-2" / "klas1.csv").exists()
+    assert (zone.state.root / "processed" / "run-2" / "990011" / "klas1.csv").exists()
     stored = sandbox.state.group.instellingen["990011"].preregistrations
     assert len(stored) == 40  # every valid row exactly once
     assert sandbox.state.stats["preregistrations_repeated"] == 0  # none was even sent twice
@@ -178,7 +178,7 @@ def test_rejected_file_ends_in_failed_with_a_report(client, tmp_path):
     drop(tmp_path, "leeg.csv", b"")
     outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-x", id_key=ID_KEY)[0]
     assert not outcome.accepted and "leeg" in outcome.message
-    assert (tmp_path / "failed" / "run-x" / "leeg.csv").exists()
+    assert (zone.state.root / "failed" / "run-x" / "990011" / "leeg.csv").exists()
     assert "leeg" in read_report(outcome.report)[0]["reden"]
 
 
@@ -190,7 +190,7 @@ def test_local_claim_is_taken_by_one_run_only(tmp_path):
 
     def race(n):
         barrier.wait()
-        if zone.claim("a.csv", f"run-{n}"):
+        if zone.claim("990011/a.csv", f"run-{n}"):
             winners.append(n)
 
     threads = [threading.Thread(target=race, args=(n,)) for n in range(8)]
@@ -203,22 +203,24 @@ def test_local_claim_is_taken_by_one_run_only(tmp_path):
 
 def test_half_written_local_file_is_left_alone(tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=60)
-    (tmp_path / "inbox" / "bezig.csv").write_bytes(b"half")  # just written
-    (tmp_path / "inbox" / "upload.csv.part").write_bytes(b"half")
+    (tmp_path / "inbox" / "990011").mkdir()
+    (tmp_path / "inbox" / "990011" / "bezig.csv").write_bytes(b"half")  # just written
+    (tmp_path / "inbox" / "990011" / "upload.csv.part").write_bytes(b"half")
     assert zone.inbox() == []
 
 
 def test_s3_claim_is_taken_by_one_run_only_and_a_redrop_is_a_new_drop():
     with LocalS3() as s3:
         zone = S3DropZone(s3.client(), "informat-data", "inschrijvingen")
-        s3.client().put_object(Bucket="informat-data", Key="inschrijvingen/inbox/a.csv", Body=b"1")
-        assert zone.inbox() == ["a.csv"]
+        key = "inschrijvingen/inbox/990011/a.csv"
+        s3.client().put_object(Bucket="informat-data", Key=key, Body=b"1")
+        assert zone.inbox() == ["990011/a.csv"]
         results = []
         barrier = threading.Barrier(6)
 
         def race(n):
             barrier.wait()
-            results.append(zone.claim("a.csv", f"run-{n}"))
+            results.append(zone.claim("990011/a.csv", f"run-{n}"))
 
         threads = [threading.Thread(target=race, args=(n,)) for n in range(6)]
         for t in threads:
@@ -229,17 +231,18 @@ def test_s3_claim_is_taken_by_one_run_only_and_a_redrop_is_a_new_drop():
         assert len(claimed) == 1
         assert zone.inbox() == []
         assert zone.read(claimed[0]) == b"1"
-        assert zone.finish(claimed[0], ok=True).endswith(f"processed/{claimed[0].run}/a.csv")
+        done = zone.finish(claimed[0], ok=True)
+        assert done == f"s3://informat-data/dropzone-state/processed/{claimed[0].run}/990011/a.csv"
 
 
 def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "k.csv", make_csv([row(1), row(2)]))
-    assert zone.claim("k.csv", "run-r") is not None  # claimed, then the worker died
+    assert zone.claim("990011/k.csv", "run-r") is not None  # claimed, then the worker died
     assert zone.inbox() == []
     outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
     assert [o.name for o in outcome] == ["k.csv"] and outcome[0].counts["pushed"] == 2
-    assert (tmp_path / "processed" / "run-r" / "k.csv").exists()
+    assert (zone.state.root / "processed" / "run-r" / "990011" / "k.csv").exists()
 
 
 def test_schools_are_told_per_file_with_counts_and_escaped_messages():

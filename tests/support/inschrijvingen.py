@@ -56,10 +56,15 @@ def make_csv(rows, delimiter=";", encoding="utf-8", bom=False, newline="\r\n") -
     return (b"\xef\xbb\xbf" + data) if bom else data
 
 
-def drop(zone_root, name: str, raw: bytes) -> None:
-    path = zone_root / "inbox" / name
+def drop(zone_root, name: str, raw: bytes, instelling: str = "990011"):
+    """A file in the school's folder ``inbox/<instelling>/`` (``instelling=""``: in ``inbox/``
+    itself, where no school's file belongs)."""
+    folder = zone_root / "inbox" / instelling if instelling else zone_root / "inbox"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     path.write_bytes(raw)
     os.utime(path, (0, 0))  # settled long ago
+    return path
 
 
 def read_report(path: str) -> list[dict]:

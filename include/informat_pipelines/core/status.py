@@ -126,13 +126,16 @@ def record_archive(s3: Any, bucket: str, groups: list[dict[str, Any]], day: date
 
 
 def record_push(zone: Any, outcome: Mapping[str, Any], day: date) -> None:
-    """One object per handled file (counts only), and the objects older than ``KEEP_PUSH_DAYS``
-    removed, so that the page's listing stays bounded."""
-    name = f"{PUSH_PREFIX}{day.isoformat()}--{outcome['run']}--{outcome['name']}.json"
+    """One object per handled file (counts only) in the drop zone's state, and the objects
+    older than ``KEEP_PUSH_DAYS`` removed, so that the page's listing stays bounded. ``report``
+    is the report's key as the school sees it (``outbox/<instellingsnummer>/<file>``, for
+    ``read_push_report``), or "" when none was written."""
+    school = outcome.get("instelling", "") or "_"
+    name = f"{PUSH_PREFIX}{day.isoformat()}--{outcome['run']}--{school}--{outcome['name']}.json"
     keep = {k: outcome[k] for k in ("name", "run", "accepted", "counts", "instellingsnummers")}
     report = outcome["report"]  # a path or URL: the page links the key inside the drop zone
-    keep.update(day=day.isoformat(), report=report[report.rfind("outbox/") :])
-    keep.update(problem=outcome.get("problem", ""))
+    keep.update(day=day.isoformat(), report=report[report.rfind("outbox/") :] if report else "")
+    keep.update(problem=outcome.get("problem", ""), instelling=outcome.get("instelling", ""))
     zone.write_key(name, json.dumps(keep, sort_keys=True).encode())
     oldest = (day - timedelta(days=KEEP_PUSH_DAYS)).isoformat()
     for key in zone.list_keys(PUSH_PREFIX):
@@ -142,6 +145,16 @@ def record_push(zone: Any, outcome: Mapping[str, Any], day: date) -> None:
 
 def read_pushes(zone: Any) -> list[dict[str, Any]]:
     return [json.loads(zone.read_key(k)) for k in sorted(zone.list_keys(PUSH_PREFIX))]
+
+
+def read_push_report(zone: Any, key: str) -> bytes | None:
+    """A per-row report of the push by its key as ``record_push`` keeps it
+    (``outbox/<instellingsnummer>/<file>``), read from the school's outbox without following a
+    link (``zone.read_report``); None for any other key or a report that is not there."""
+    parts = key.split("/")
+    if len(parts) != 3 or parts[0] != "outbox":
+        return None
+    return zone.read_report(parts[1], parts[2])
 
 
 def read_key_or_none(zone: Any, key: str) -> bytes | None:

@@ -92,11 +92,11 @@ def report_csv(changes: Iterable[Change]) -> bytes:
 
 
 def write_reports(zone: Any, result: FollowUp, day: date) -> FollowUp:
-    """One report per instelling with changes, in the drop zone's outbox."""
+    """One report per instelling with changes, in its own outbox folder
+    (``outbox/<instellingsnummer>/opvolging-<day>.csv``)."""
     for number in sorted({c.instelling for c in result.changes}):
-        key = f"outbox/opvolging-{number}-{day.isoformat()}.csv"
-        zone.write_key(key, report_csv(c for c in result.changes if c.instelling == number))
-        result.reports[number] = key
+        data = report_csv(c for c in result.changes if c.instelling == number)
+        result.reports[number] = zone.write_outbox(number, f"opvolging-{day.isoformat()}.csv", data)
     return result
 
 
@@ -106,7 +106,8 @@ def tell_schools(
     fallback: str | None,
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> None:
-    """A mail per instelling with changes: counts, and where its report is."""
+    """A mail per instelling with changes: counts, and its report named as the school sees it
+    (``outbox/<instellingsnummer>/opvolging-<day>.csv``), never a server path."""
     for number, location in sorted(result.reports.items()):
         to = contacts.get(number) or fallback
         if not to:
@@ -120,7 +121,7 @@ def tell_schools(
         items = "".join(f"<li>{k}: {v}</li>" for k, v in counts.items() if v)
         body = (
             f"<html><body><p>Informat meldt nieuws over voorinschrijvingen van instelling "
-            f"{html.escape(number)}:</p><ul>{items}</ul><p>Per bestand en rij: "
+            f"{html.escape(number)}:</p><ul>{items}</ul><p>Per bestand en rij: in uw map "
             f"{html.escape(location)}.</p></body></html>"
         )
         send_mail((to,), subject, body)
@@ -139,7 +140,8 @@ def run(
     fallback: str | None,
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> FollowUp:
-    """The whole daily follow-up over a drop zone's ledger: ask, record, report, tell."""
+    """The whole daily follow-up over the ledger in the drop zone's state: ask, record, report
+    in each school's outbox, tell."""
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     result = write_reports(zone, follow_up(client, ledger, run_id), day)
     record_followup(zone, ledger.entries.values(), day)  # the Informat page's summary

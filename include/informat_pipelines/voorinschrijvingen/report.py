@@ -49,19 +49,33 @@ def summary(results: Iterable[RowResult]) -> dict[str, int]:
     return counts
 
 
+def school_location(report: str) -> str:
+    """Where a report is as the school sees it (``outbox/<instellingsnummer>/<file>``), from
+    where it was written (a path or an ``s3://`` URL, which a school's mail never names)."""
+    start = report.rfind("outbox/")
+    return report[start:] if start >= 0 else ""
+
+
 def summary_mail(
-    file_name: str, counts: Mapping[str, int], report_location: str
+    file_name: str, counts: Mapping[str, int], report_location: str, attached: bool = False
 ) -> tuple[str, str]:
-    """Subject and HTML body of the mail to the school: counts only, no personal data."""
+    """Subject and HTML body of the mail to the school: counts only, no personal data. The
+    report is named as the school sees it (``report_location``: its outbox folder), and
+    ``attached`` says it is attached to the mail."""
     subject = (
         f"[Informat] Inschrijvingen uit {file_name}: {counts['pushed']} doorgestuurd, "
         f"{counts['rejected']} geweigerd, {counts['failed']} mislukt"
     )
     items = "".join(f"<li>{STATUS_TEXT[k]}: {v}</li>" for k, v in counts.items())
+    where = school_location(report_location)
+    said = []
+    if attached:
+        said.append("Het verslag per rij zit als bijlage bij deze mail.")
+    if where:
+        said.append(f"U vindt het ook in uw map {html.escape(where)}.")
     body = (
         f"<html><body><p>Het bestand <b>{html.escape(file_name)}</b> is verwerkt.</p>"
-        f"<ul>{items}</ul><p>Het verslag per rij staat in {html.escape(report_location)}. "
-        "Rijen die mislukten door een "
+        f"<ul>{items}</ul><p>{' '.join(said)} Rijen die mislukten door een "
         "tijdelijk probleem worden opnieuw verstuurd als u het bestand opnieuw klaarzet; rijen "
         "die al doorgestuurd zijn, worden niet dubbel verstuurd.</p></body></html>"
     )
