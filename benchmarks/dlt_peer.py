@@ -50,7 +50,7 @@ print(json.dumps({{"rows": sum(o["rows"] for o in done), "failed": failed, "peak
 """
 
 DLT = """
-import json, sys, tempfile
+import datetime, json, sys, tempfile
 import dlt
 from dlt.sources.rest_api import rest_api_source
 from dlt.sources.helpers.rest_client.auth import OAuth2ClientCredentials
@@ -61,12 +61,15 @@ auth = OAuth2ClientCredentials(
     access_token_request_data={{"scope": " ".join(
         "api_informat_sas_leerlingen.leerlingen." + n for n in numbers)}},
 )
+STAMP = datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds")
 source = rest_api_source({{
     "client": {{"base_url": {url!r} + "/leerlingen/1/", "auth": auth,
                "paginator": "single_page"}},
     "resources": [{{"name": "students_" + n, "endpoint": {{
         "path": "students", "params": {{"schoolYear": "2026-27"}},
-        "headers": {{"InstituteNo": n}}, "data_selector": "students"}}}} for n in numbers],
+        # the Timestamp every Informat call carries (the sandbox refuses a call without it)
+        "headers": {{"InstituteNo": n, "Timestamp": STAMP}}, "data_selector": "students"}}}}
+        for n in numbers],
 }})
 with tempfile.TemporaryDirectory() as folder:
     pipeline = dlt.pipeline("informat_bench", pipelines_dir=folder + "/p",

@@ -87,14 +87,11 @@ def informat_inschrijvingen_push():
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import connection_secret, from_variable
-        from informat_pipelines.voorinschrijvingen import (
-            PushSettings,
-            deliver_pending,
-            handle_drops,
-        )
+        from informat_pipelines.voorinschrijvingen import PushSettings as Settings
+        from informat_pipelines.voorinschrijvingen import deliver_pending, handle_drops
 
         context = get_current_context()
-        settings = from_variable(SETTINGS_VARIABLE, PushSettings)
+        settings = from_variable(SETTINGS_VARIABLE, Settings)
         zone = drop_zone()
         hook = InformatHook(INFORMAT_CONN_ID)
         instellingsnummers = hook.get_config().instellingsnummers

@@ -298,7 +298,8 @@ def main() -> int:
         check_run = stack.trigger("informat_connection_check")
         rollover_run = stack.trigger("informat_toegangsgroep_rollover")
         template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
-        drop = stack.dropzone / "inbox" / "sjabloon.csv"
+        drop = stack.dropzone / "inbox" / "990011" / "sjabloon.csv"  # the school's own folder
+        drop.parent.mkdir(exist_ok=True)
         drop.write_bytes(template)
         os.utime(drop, (0, 0))
         push_run = stack.trigger("informat_inschrijvingen_push")
@@ -316,7 +317,7 @@ def main() -> int:
                     "CSV push succeeded")  # fmt: skip
         pushed = stack.sandbox.state.group.instellingen["990011"].preregistrations
         stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
-        stack.check(bool(list((stack.dropzone / "outbox").glob("*.rapport.csv"))),
+        stack.check(bool(list((stack.dropzone / "outbox" / "990011").glob("*.rapport.csv"))),
                     "CSV answered with a per-row report")  # fmt: skip
         stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
                     "daily extraction succeeded")  # fmt: skip

@@ -209,7 +209,7 @@ def main() -> int:
             f"  Informat sandbox : {sandbox.url}  (control plane: {sandbox.url}/_sandbox/docs)\n"
             f"  S3 endpoint      : {s3.url}  (buckets informat-data, informat-archive)\n"
             f"  SMTP catcher     : {HOST}:{smtp_port}  (mails in {LOCAL / 'mail'})\n"
-            f"  CSV drop zone    : {LOCAL / 'dropzone' / 'inbox'}\n"
+            f"  CSV drop zone    : {LOCAL / 'dropzone' / 'inbox'}/<instellingsnummer>/\n"
             f"  Airflow          : {base}\n"
             f"  Login            : admin / {values['admin_password']}"
             f"  (kept in {LOCAL / 'secrets.json'})\n"

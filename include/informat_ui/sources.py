@@ -27,7 +27,7 @@ log = get_logger(__name__)
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")  # fullmatch: a whole ISO day, nothing more
 # the per-row reports of the push, and nothing else of the drop zone, can be opened from the page
-_PUSH_REPORT = re.compile(r"^outbox/[^/]+\.rapport\.csv$")
+_PUSH_REPORT = re.compile(r"^outbox/\d{6}/[^/]+\.rapport\.csv$")
 
 
 def _variable(name: str) -> Any:
@@ -130,7 +130,8 @@ def extraction_report(day: str) -> bytes | None:
 
 
 def push_report(key: str) -> bytes | None:
-    """A per-row report of the push (``outbox/….rapport.csv``), or None for any other key."""
+    """A per-row report of the push (``outbox/<instellingsnummer>/….rapport.csv``), read from
+    that school's outbox without following a link; None for any other key."""
     if not _PUSH_REPORT.fullmatch(key) or ".." in key:
         return None
-    return status.read_key_or_none(_zone(), key)
+    return status.read_push_report(_zone(), key)

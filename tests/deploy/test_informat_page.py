@@ -40,7 +40,8 @@ def run_every_dag(stack: EmbeddedDefault) -> dict[str, str]:
     requests.put(
         f"{stack.sandbox}/_sandbox/faults", json={"bad_student_rows": 2}, timeout=10
     ).raise_for_status()
-    drop = stack.local / "dropzone" / "inbox" / "sjabloon.csv"
+    drop = stack.local / "dropzone" / "inbox" / "990011" / "sjabloon.csv"  # the school's folder
+    drop.parent.mkdir(exist_ok=True)
     drop.write_bytes((ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes())
     os.utime(drop, (0, 0))
     runs = {dag_id: stack.trigger(dag_id) for dag_id in DAGS}

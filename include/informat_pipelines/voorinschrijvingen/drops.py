@@ -85,7 +85,7 @@ def _taken_over(claimed: Any) -> str:
     return f"stale claim of {claimed.taken_over_from} taken over" if claimed.taken_over_from else ""
 
 
-def handle_drops(
+def handle_drops(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
     zone: Any,
     client: InformatClient,
     instellingsnummers: Iterable[str],
@@ -289,7 +289,7 @@ def _only_for(checked: list[Any], instelling: str) -> None:
             )
 
 
-def _handle(
+def _handle(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
     zone: Any,
     client: InformatClient,
     claimed: Any,

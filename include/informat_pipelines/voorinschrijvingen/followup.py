@@ -131,7 +131,7 @@ def as_dict(result: FollowUp) -> dict[str, Any]:
     return asdict(result)
 
 
-def run(
+def run(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
     zone: Any,
     client: InformatClient,
     run_id: str,

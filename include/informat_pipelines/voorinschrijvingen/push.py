@@ -82,7 +82,7 @@ def _already(item: Checked, earlier: dict[str, Any]) -> RowResult | None:
 NOT_SENT = "niet verstuurd: Informat was niet bereikbaar; het bestand wordt later opnieuw verwerkt"
 
 
-def push(
+def push(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
     client: InformatClient,
     checked: list[Checked],
     ledger: Ledger,
