@@ -66,6 +66,18 @@ def _wait_for_drop():
     return DropZoneSensor(kind=DROP_ZONE, bucket=BUCKET, prefix=PREFIX, **common)
 
 
+def _push_parts():
+    """The drop zone, the Informat hook, the push settings and the connection's instellingen."""
+    from informat_airflow.dropzones import drop_zone
+    from informat_airflow.hooks import InformatHook
+    from informat_airflow.settings import from_variable
+    from informat_pipelines.voorinschrijvingen import PushSettings
+
+    hook = InformatHook(INFORMAT_CONN_ID)
+    settings = from_variable(SETTINGS_VARIABLE, PushSettings)
+    return drop_zone(), hook, settings, hook.get_config().instellingsnummers
+
+
 @dag(
     dag_id="informat_inschrijvingen_push",
     schedule=CronTriggerTimetable("*/15 * * * *", timezone="Europe/Brussels"),
@@ -84,30 +96,21 @@ def informat_inschrijvingen_push():
         from functools import partial
 
         from informat_airflow import notify
-        from informat_airflow.dropzones import drop_zone
-        from informat_airflow.hooks import InformatHook
-        from informat_airflow.settings import connection_secret, from_variable
-        from informat_pipelines.voorinschrijvingen import PushSettings as Settings
+        from informat_airflow.settings import connection_secret
         from informat_pipelines.voorinschrijvingen import deliver_pending, handle_drops
 
-        context = get_current_context()
-        settings = from_variable(SETTINGS_VARIABLE, Settings)
-        zone = drop_zone()
-        hook = InformatHook(INFORMAT_CONN_ID)
-        instellingsnummers = hook.get_config().instellingsnummers
+        run_id = get_current_context()["run_id"]
+        zone, hook, settings, numbers = _push_parts()
         with hook.get_conn() as client:
             outcomes = handle_drops(
-                zone, client, instellingsnummers, context["run_id"],
-                batch_size=settings.batch_size, concurrency=settings.concurrency,
-                country_codes=settings.country_codes,
+                zone, client, numbers, run_id, batch_size=settings.batch_size,
+                concurrency=settings.concurrency, country_codes=settings.country_codes,
                 id_key=connection_secret(PREREGISTRATION_KEY_CONN_ID),
             )  # fmt: skip
         # every outcome waits in the state until its mails are out (also those of a failed try);
         # each is claimed before it is sent, so a run beside this one never sends it again
-        deliver_pending(
-            zone, settings, partial(notify.send_mail, SMTP_CONN_ID),
-            instellingsnummers=instellingsnummers, run_id=context["run_id"],
-        )  # fmt: skip
+        mail = partial(notify.send_mail, SMTP_CONN_ID)
+        deliver_pending(zone, settings, mail, instellingsnummers=numbers, run_id=run_id)
         return [asdict(o) for o in outcomes]
 
     _wait_for_drop() >> push_drops()

@@ -148,11 +148,18 @@ def test_the_page_is_in_airflows_api_server_and_needs_a_login():
 def test_only_push_reports_and_real_days_can_be_opened(tmp_path, monkeypatch):
     from informat_ui import sources
 
-    zone = LocalDropZone(tmp_path)
-    zone.write_key("outbox/a.r1.rapport.csv", b"rij;status\n")
-    zone.write_key("ledger/inschrijvingen/x.jsonl", b"{}")
+    zone = LocalDropZone(tmp_path / "dropzone")
+    key = zone.write_outbox("990011", "a.r1.rapport.csv", b"rij;status\n")
+    zone.write_key("ledger/inschrijvingen/x.jsonl", b"{}")  # the pipeline's state
     monkeypatch.setattr(sources, "_zone", lambda: zone)
-    assert sources.push_report("outbox/a.r1.rapport.csv") == b"rij;status\n"
-    for key in ("ledger/inschrijvingen/x.jsonl", "outbox/../ledger/x.rapport.csv", "/etc/passwd"):
-        assert sources.push_report(key) is None
+    assert key == "outbox/990011/a.r1.rapport.csv"
+    assert sources.push_report(key) == b"rij;status\n"
+    for other in (
+        "ledger/inschrijvingen/x.jsonl",
+        "outbox/../ledger/x.rapport.csv",
+        "outbox/990011/../../ledger/x.rapport.csv",
+        "outbox/a.r1.rapport.csv",  # the old flat outbox: no school's folder
+        "/etc/passwd",
+    ):
+        assert sources.push_report(other) is None
     assert sources.extraction_report("../../etc") is None
