@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import Any
 
@@ -95,7 +95,7 @@ class PdfJobsTrigger(BaseTrigger):
 
         settings = ArchiveSettings.from_mapping(self.settings)
         pending = list(self.job_ids)
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, Mapping[str, Any]] = {}
         polls = 0
         try:
             client = await self._client()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urljoin, urlsplit
 
 from .answers import STREAM_ERRORS, Call
@@ -84,7 +84,8 @@ class RekeningenCalls(Transport):
             "request_pdf", toegangsgroep, instellingsnummer, {"invoice_id": invoice_id}
         )
         params = {"schoolYear": schooljaar, "regenerate": "true" if regenerate else None}
-        return self._get_json(call, params=params)
+        # passed on as Informat answers it (unchecked, as before): a job object
+        return cast(dict[str, Any], self._get_json(call, params=params))
 
     def get_pdf_job(
         self, toegangsgroep: str, job_id: str, *, instellingsnummer: str | None = None
@@ -142,7 +143,8 @@ class RekeningenCalls(Transport):
     ) -> dict[str, Any]:
         """Register a payment; never repeated after a 5xx or a timeout (it may have been booked)."""
         call = self._group_call("register_payment", toegangsgroep, instellingsnummer)
-        return self._get_json(call, json=dict(payment))
+        # passed on as Informat answers it (unchecked, as before): the booked payment
+        return cast(dict[str, Any], self._get_json(call, json=dict(payment)))
 
 
 def _refuse_foreign_link(call: Call, url: str, base: str) -> None:

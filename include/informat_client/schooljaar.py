@@ -15,7 +15,7 @@ def schooljaar_for(day: date) -> str:
 
 def is_valid(value: str) -> bool:
     match = _PATTERN.match(value or "")
-    return bool(match) and (int(match.group(1)) + 1) % 100 == int(match.group(2))
+    return match is not None and (int(match.group(1)) + 1) % 100 == int(match.group(2))
 
 
 def start_year(schooljaar: str) -> int:

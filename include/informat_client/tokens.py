@@ -5,16 +5,17 @@ cache per scope set renewed ahead of its end, and the token request itself. A mi
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import requests
 
 from . import masking
 from .answers import Call, error_details, json_body, retry_after_seconds
-from .config import API_TITLES, CALL_SCOPES, REKENINGEN_SCOPE
+from .config import API_TITLES, CALL_SCOPES, REKENINGEN_SCOPE, InformatConfig
 from .errors import (
     InformatAuthError,
     InformatBadResponseError,
@@ -25,11 +26,11 @@ from .errors import (
     InformatRateLimitError,
     InformatServerError,
 )
-
-if TYPE_CHECKING:
-    pass
+from .ratelimit import RateLimiter
 
 log = masking.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -40,6 +41,25 @@ class Token:
 
 class Tokens:
     """Scopes and tokens of the transport (a mixin: ``self`` is the ``Transport``)."""
+
+    # What the mixin reads and the transport sets in its __init__ (declared, not assigned here:
+    # the transport owns them; a test checks that a new transport has every one of them).
+    config: InformatConfig
+    _session: requests.Session
+    _limiter: RateLimiter | None
+    _on_secret: Callable[[str], None] | None
+    _tokens: dict[frozenset[str], Token]
+    _token_lock: threading.Lock
+    _combined_refused: bool
+    _rekeningen_combined_refused: bool
+
+    if TYPE_CHECKING:
+        # the transport's methods the mixin calls; the type checker holds the transport's
+        # definitions to these signatures
+
+        def _count(self, key: str, n: int = 1) -> None: ...
+
+        def _retrying(self, fn: Callable[[], T], call: Call, *, retry_on_all: bool = True) -> T: ...
 
     def _scopes(self, call: Call) -> frozenset[str]:
         """The scopes a token for ``call`` asks: the call's scope family for its instelling, or

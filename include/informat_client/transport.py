@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import requests
@@ -52,6 +52,8 @@ from .ratelimit import RateLimiter
 from .tokens import Token, Tokens
 
 log = masking.get_logger(__name__)
+
+T = TypeVar("T")
 
 
 class Transport(Tokens):
@@ -99,7 +101,7 @@ class Transport(Tokens):
     def close(self) -> None:
         self._session.close()
 
-    def __enter__(self) -> Transport:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -118,7 +120,7 @@ class Transport(Tokens):
         backoff = tenacity.wait_random_exponential(
             multiplier=self.config.backoff_initial, max=self.config.backoff_max
         )(state)
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after: float | None = getattr(exc, "retry_after", None)
         if retry_after is not None:
             # honour Retry-After, with a little jitter so that parallel callers spread out
             return retry_after + min(backoff, 1.0) * 0.25
@@ -139,7 +141,7 @@ class Transport(Tokens):
             wait,
         )
 
-    def _retrying(self, fn: Callable[[], Any], call: Call, *, retry_on_all: bool = True) -> Any:
+    def _retrying(self, fn: Callable[[], T], call: Call, *, retry_on_all: bool = True) -> T:
         """Run ``fn`` with exponential backoff and jitter, bounded in attempts and total time.
 
         Only retryable errors are repeated (429, 5xx, timeouts, connection errors, a cut-off

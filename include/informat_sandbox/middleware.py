@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from typing import Any
+from collections.abc import AsyncIterable
+from typing import Any, cast
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response, StreamingResponse
@@ -108,9 +109,10 @@ async def _scripted_answer(fault: ScriptedFault, request: Request, call_next) ->
     return await call_next(request)  # "delay" only
 
 
-def _truncated(response: Response) -> Response:
+def _truncated(response: StreamingResponse) -> Response:
     """Pass on the first half of the body, then drop the connection."""
-    source = response.body_iterator
+    # the sandbox's routes stream str or bytes (Starlette's type allows memoryview too)
+    source = cast("AsyncIterable[str | bytes]", response.body_iterator)
 
     async def half() -> Any:
         chunks = [chunk async for chunk in source]

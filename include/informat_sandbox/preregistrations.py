@@ -8,7 +8,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from informat_client import insz
 
@@ -182,7 +182,9 @@ ADDRESS_RULES: tuple[tuple[str, Check], ...] = (
 def problems(body: Mapping[str, Any]) -> list[str]:
     """The codes of every rule ``body`` breaks, in Informat's order (empty: valid)."""
     found = [code for code, check in RULES if check(body)]
-    relations = body.get("Relationships") if isinstance(body.get("Relationships"), list) else []
+    relations = cast(
+        list[Any], body.get("Relationships") if isinstance(body.get("Relationships"), list) else []
+    )
     for relation in relations:
         if not isinstance(relation, Mapping):
             found.append("BR000")

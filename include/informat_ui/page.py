@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import quote
@@ -139,7 +140,7 @@ def _toegangsgroepen(
     head += [w["problem"], w["since"], w["last_alert"], w["next_reminder"], w["checked"]]
     rows = []
     for g in groups:
-        problems = g.problems or [None]
+        problems: Sequence[views.Problem | None] = g.problems or [None]
         for i, p in enumerate(problems):
             first = i == 0
             span = f' rowspan="{len(problems)}"' if first and len(problems) > 1 else ""

@@ -21,7 +21,7 @@ _PROBES = {
 
 def _first(records: Iterator[dict[str, Any]]) -> bool:
     """True when the listing has at least one record; reads no further than that."""
-    with closing(records):  # type: ignore[arg-type]
+    with closing(records):  # type: ignore[type-var]
         return next(records, None) is not None
 
 
@@ -51,9 +51,9 @@ def check_toegangsgroepen(client: InformatClient, schooljaar: str) -> dict:
             states.update({name: f"check failed: {exc}" for name in names})
             continue
         for name in names:
-            group = listed.get(name)
-            if group is None:
+            answered = listed.get(name)
+            if answered is None:
                 states[name] = "unknown to Informat for this client"
             else:
-                states[name] = "active" if group.get("active") else "not active"
+                states[name] = "active" if answered.get("active") else "not active"
     return {"schooljaar": schooljaar, "toegangsgroepen": states}

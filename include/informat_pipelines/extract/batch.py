@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Any
+from typing import Any, TypeGuard
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
@@ -74,7 +74,7 @@ def extractor(run: RunContext) -> Extract:
     return extract
 
 
-def _reusable(marker: Mapping[str, Any] | None, run: RunContext) -> bool:
+def _reusable(marker: Mapping[str, Any] | None, run: RunContext) -> TypeGuard[Mapping[str, Any]]:
     if not marker:
         return False
     # this run's own outcome (a retry), or a clean partition of an earlier run of the day

@@ -113,7 +113,7 @@ def land(records: Iterable[Any], part: Partition, workdir: Path, run: RunContext
     schema = arrow_schema(entity, settings.insz_mode)
     raw_path = workdir / f"{entity.name}-{key}.jsonl.gz"
     parquet_path = workdir / f"{entity.name}-{key}.parquet"
-    columns = [(name, []) for name in schema.names]
+    columns: list[tuple[str, list[Any]]] = [(name, []) for name in schema.names]
     lines: list[bytes] = []
     converter = Row(
         entity, {"key": key, "schooljaar": part.schooljaar}, settings, pseudonymisation_key

@@ -164,6 +164,7 @@ class Row:
         missing, wrong_type = self.missing, self.wrong_type
         label = column.key if isinstance(column.key, str) else column.name
         read = column.key if callable(column.key) else None
+        key: Any  # a field name whenever read is None (a callable key is read, not looked up)
         key, required = column.key, column.required and read is None
         kind, convert = _CONVERT[column.type]
 

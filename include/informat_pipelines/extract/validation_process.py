@@ -155,7 +155,7 @@ def serve(requests: IO[str], replies: IO[str]) -> None:
                     ExtractSettings.from_mapping(request["settings"]),
                     dt.date.fromisoformat(request["today"]),
                 )
-                reply = {"validation": dataclasses.asdict(validation)}
+                reply: dict[str, Any] = {"validation": dataclasses.asdict(validation)}
             except Exception as exc:  # this partition's failure, told to the parent
                 reply = {"error": mask(f"{type(exc).__name__}: {exc}")[:500]}
             replies.write(json.dumps(reply) + "\n")

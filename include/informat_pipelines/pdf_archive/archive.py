@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from informat_client import InformatClient, InformatError, InformatGoneError
 from informat_client.masking import get_logger
@@ -329,6 +329,7 @@ def archive_ready(
                 manifest.mark_failed(invoice_id, "job failed at Informat", today)
                 outcome.failed.append(invoice_id)
                 continue
+            job = cast(Mapping[str, Any], job)  # answered: a job that is not pending
             try:
                 entry = archive_one(client, store, settings, batch, invoice_id, job)
             except InformatGoneError:

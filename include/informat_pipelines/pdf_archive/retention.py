@@ -8,7 +8,7 @@ import html
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from informat_client import InformatClient, InformatError
 from informat_client.masking import get_logger
@@ -54,7 +54,7 @@ def status(
         i
         for i in missing
         if invoices[i]
-        and datetime.fromisoformat(invoices[i]).replace(tzinfo=None) < threshold
+        and datetime.fromisoformat(cast(str, invoices[i])).replace(tzinfo=None) < threshold
         and i not in manifest.lost
     ]
     return Status(

@@ -106,7 +106,7 @@ class GroupReport:
 
 
 def _first(records: Iterator[dict[str, Any]]) -> dict[str, Any] | None:
-    with closing(records):  # type: ignore[arg-type]
+    with closing(records):  # type: ignore[type-var]
         return next(records, None)
 
 

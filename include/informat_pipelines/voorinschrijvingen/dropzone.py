@@ -598,7 +598,7 @@ class S3Store:
         return f"s3://{self.bucket}/{self.full(key)}"
 
     def list_keys(self, prefix: str) -> list[str]:
-        keys = []
+        keys: list[str] = []
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self.full(prefix)):
             keys.extend(o["Key"][len(self.prefix) :] for o in page.get("Contents", []))
