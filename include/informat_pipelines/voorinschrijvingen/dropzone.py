@@ -392,7 +392,32 @@ def _apart(zone: Path, state: Path) -> None:
         )
 
 
-class LocalDropZone:
+class StateKeys:
+    """The state's keys (ledger/, pending/, status/ …) of a drop zone, all in its ``state``
+    store, which schools cannot reach."""
+
+    state: Any
+
+    def list_keys(self, prefix: str) -> list[str]:
+        return self.state.list_keys(prefix)
+
+    def read_key(self, key: str) -> bytes:
+        return self.state.read_key(key)
+
+    def write_key(self, key: str, data: bytes) -> None:
+        self.state.write_key(key, data)
+
+    def create_key(self, key: str, data: bytes) -> None:
+        self.state.create_key(key, data)
+
+    def delete_key(self, key: str) -> None:
+        self.state.delete_key(key)
+
+    def modified(self, key: str) -> float:
+        return self.state.modified(key)
+
+
+class LocalDropZone(StateKeys):
     """A folder for the schools and one beside it for the state (``state``; by default
     ``<root>.state``). Files still being written are left alone until they have not changed for
     ``settle_seconds`` (write as ``name.part`` and rename, and no wait is needed).
@@ -560,25 +585,6 @@ class LocalDropZone:
         except (ValueError, FileNotFoundError, UnsafePath):
             return None
 
-    # the state's keys: ledger/, pending/, status/ …
-    def list_keys(self, prefix: str) -> list[str]:
-        return self.state.list_keys(prefix)
-
-    def read_key(self, key: str) -> bytes:
-        return self.state.read_key(key)
-
-    def write_key(self, key: str, data: bytes) -> None:
-        self.state.write_key(key, data)
-
-    def create_key(self, key: str, data: bytes) -> None:
-        self.state.create_key(key, data)
-
-    def delete_key(self, key: str) -> None:
-        self.state.delete_key(key)
-
-    def modified(self, key: str) -> float:
-        return self.state.modified(key)
-
 
 # -- a bucket ---------------------------------------------------------------------------------
 
@@ -638,7 +644,7 @@ class S3Store:
         return head["LastModified"].timestamp()
 
 
-class S3DropZone:
+class S3DropZone(StateKeys):
     """A bucket (and prefix) for the schools and a prefix of its own for the state (by default
     ``dropzone-state/`` of the same bucket; in a deployment the data bucket), through a boto3
     client; in Airflow ``S3Hook(...).get_conn()``. The two never overlap: a school's policy
@@ -812,25 +818,6 @@ class S3DropZone:
             if is_missing(exc):
                 return None
             raise
-
-    # the state's keys: ledger/, pending/, status/ …
-    def list_keys(self, prefix: str) -> list[str]:
-        return self.state.list_keys(prefix)
-
-    def read_key(self, key: str) -> bytes:
-        return self.state.read_key(key)
-
-    def write_key(self, key: str, data: bytes) -> None:
-        self.state.write_key(key, data)
-
-    def create_key(self, key: str, data: bytes) -> None:
-        self.state.create_key(key, data)
-
-    def delete_key(self, key: str) -> None:
-        self.state.delete_key(key)
-
-    def modified(self, key: str) -> float:
-        return self.state.modified(key)
 
 
 _MAX_TAKEOVERS = 5  # a drop whose claim went stale this often is left for a person
