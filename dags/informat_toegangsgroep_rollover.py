@@ -96,7 +96,10 @@ def informat_toegangsgroep_rollover():
         from functools import partial
 
         from informat_airflow import notify, state
-        from informat_pipelines.rollover.alerts import deliver
+        from informat_airflow.hooks import InformatHook
+        from informat_airflow.settings import from_variable
+        from informat_pipelines.rollover.alerts import deliver, recipients_of
+        from informat_pipelines.rollover.checks import Settings
 
         params = get_current_context()["params"]
         # a run for another date (param today) keeps its own state: the real one is untouched
@@ -104,6 +107,10 @@ def informat_toegangsgroep_rollover():
         _, rows = deliver(
             checked,
             state.load(variable),
+            recipients_of(
+                InformatHook(INFORMAT_CONN_ID).get_config().toegangsgroepen,
+                from_variable(SETTINGS_VARIABLE, Settings),
+            ),
             partial(notify.send_mail, SMTP_CONN_ID),
             partial(notify.post_webhook, WEBHOOK_CONN_ID),
             partial(state.save, variable, STATE_DESCRIPTION),

@@ -196,11 +196,12 @@ def test_settings_are_validated():
 
 
 def test_deliver_sends_through_the_given_channels_and_returns_the_new_state(client):
-    from informat_pipelines.rollover.alerts import check, deliver
+    from informat_pipelines.rollover.alerts import check, deliver, recipients_of
 
     checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
+    admins = recipients_of(TOEGANGSGROEPEN, Settings())
     mails, posts = [], []
-    state, rows = deliver(checked, None, lambda *m: mails.append(m), posts.append)
+    state, rows = deliver(checked, None, admins, lambda *m: mails.append(m), posts.append)
     assert [(to, "SG-Zuid" in subject) for to, subject, _ in mails] == [
         (("zuid@example.org",), True)
     ]
@@ -208,8 +209,20 @@ def test_deliver_sends_through_the_given_channels_and_returns_the_new_state(clie
     assert {r["toegangsgroep"]: r["state"] for r in rows}["SG-Zuid"] == "problem"
     # the next day, from that state: nothing new to tell
     mails.clear()
-    deliver({**checked, "today": (TODAY + timedelta(1)).isoformat()}, state, mails.append, print)
+    next_day = {**checked, "today": (TODAY + timedelta(1)).isoformat()}
+    deliver(next_day, state, admins, mails.append, print)
     assert mails == []
+
+
+def test_the_checks_xcom_carries_no_e_mail_address(client):
+    """What travels between the tasks (an XCom, kept in Airflow's database and shown in its UI)
+    names no admin: the recipients are read from the connection when the mails go out."""
+    import json
+
+    from informat_pipelines.rollover.alerts import check
+
+    checked = check(client, TOEGANGSGROEPEN, TODAY, Settings(fallback_recipients=("d@x.be",)))
+    assert "@" not in json.dumps(checked)
 
 
 def test_check_refuses_a_connection_without_toegangsgroepen(client):
@@ -220,18 +233,19 @@ def test_check_refuses_a_connection_without_toegangsgroepen(client):
 
 
 def test_a_broken_webhook_neither_fails_the_run_nor_loses_the_state(client):
-    from informat_pipelines.rollover.alerts import check, deliver
+    from informat_pipelines.rollover.alerts import check, deliver, recipients_of
 
     checked = check(client, TOEGANGSGROEPEN, TODAY, Settings())
+    admins = recipients_of(TOEGANGSGROEPEN, Settings())
     saved, mails = [], []
 
     def broken(text):
         raise ConnectionError("webhook down")
 
-    state, _ = deliver(checked, None, lambda *m: mails.append(m), broken, saved.append)
+    state, _ = deliver(checked, None, admins, lambda *m: mails.append(m), broken, saved.append)
     assert len(mails) == 1 and saved == [state]  # saved once the mails were out
     # the next day, from the saved state: no mail again
     again = []
-    deliver({**checked, "today": (TODAY + timedelta(1)).isoformat()}, saved[0],
-            lambda *m: again.append(m), broken, saved.append)  # fmt: skip
+    next_day = {**checked, "today": (TODAY + timedelta(1)).isoformat()}
+    deliver(next_day, saved[0], admins, lambda *m: again.append(m), broken, saved.append)
     assert again == []

@@ -5,7 +5,7 @@ run's summary. The channels are passed in, so this runs (and is tested) without 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -34,16 +34,33 @@ def check(
     today: date,
     settings: Settings,
 ) -> dict[str, Any]:
-    """Check every toegangsgroep; the result is plain JSON (it travels between two tasks)."""
+    """Check every toegangsgroep; the result is plain JSON (it travels between two tasks, as an
+    XCom, so it holds no e-mail address: the recipients are read from the connection again when
+    the mails go out, ``admins_of``)."""
     if not groups:
         raise ValueError("the informat connection lists no toegangsgroepen in its extra")
     reports = check_all(client, groups.values(), today, settings)
+    without_addresses = {k: v for k, v in asdict(settings).items() if k != "fallback_recipients"}
     return {
         "today": today.isoformat(),
-        "settings": asdict(settings),
-        "admins": {name: list(g.admins) for name, g in groups.items()},
+        "settings": without_addresses,
         "reports": [asdict(r) for r in reports],
     }
+
+
+@dataclass(frozen=True)
+class Recipients:
+    """Who hears of a toegangsgroep: its admins (as the connection names them) and, for a group
+    without admins or a failed check, the settings' fallback recipients."""
+
+    admins: Mapping[str, list[str]]
+    fallback: tuple[str, ...] = ()
+
+
+def recipients_of(groups: Mapping[str, ToegangsgroepConfig], settings: Settings) -> Recipients:
+    return Recipients(
+        {name: list(g.admins) for name, g in groups.items()}, settings.fallback_recipients
+    )
 
 
 def _reports(checked: Mapping[str, Any]) -> Iterable[GroupReport]:
@@ -56,6 +73,7 @@ def _reports(checked: Mapping[str, Any]) -> Iterable[GroupReport]:
 def deliver(
     checked: Mapping[str, Any],
     previous: Mapping[str, Any] | None,
+    recipients: Recipients,
     send_mail: SendMail,
     post_webhook: Callable[[str], Any],
     save_state: Callable[[dict[str, Any]], None] | None = None,
@@ -70,7 +88,7 @@ def deliver(
     today = date.fromisoformat(checked["today"])
     new_state, notifications = reconcile(previous, _reports(checked), today, settings)
     mails, orphaned = compose(
-        notifications, checked["admins"], settings.fallback_recipients, settings.language
+        notifications, recipients.admins, recipients.fallback, settings.language
     )
     for notification in orphaned:
         log.warning(
