@@ -5,7 +5,9 @@ CeleryExecutor as separate processes (api-server, scheduler, dag-processor, trig
 worker), the Informat sandbox, a local S3 endpoint and an SMTP server, all on 127.0.0.1. It
 triggers each DAG through Airflow's REST API, waits, and checks what the DAG did; while a PDF wait
 is deferred it kills and restarts the scheduler and the triggerer; in the middle of a push it kills
-the Celery worker and checks every row reached Informat exactly once; at the end it greps every
+the Celery worker and checks every row reached Informat exactly once; a school's own S3
+credential with the README's per-school policy reaches only its own folders (scripts/e2e_school.py,
+an endpoint that enforces IAM policies); at the end it greps every
 log of the run for each INSZ, token and secret (scripts/e2e_checks.py). It stops everything it
 started and exits non-zero on any difference.
 """
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "include"))
 
 from e2e_checks import grep_logs, secrets_of_the_run, worker_crash_mid_push  # noqa: E402
+from e2e_school import school_credential  # noqa: E402
 
 from informat_airflow.wiring import (  # noqa: E402
     DEFAULT_ARCHIVE_BUCKET,
@@ -340,6 +343,8 @@ def main() -> int:
         downloads = stack.sandbox.state.stats["pdf_downloads"]
         stack.check(entries > 0 and downloads == entries,
                     f"every PDF archived once ({entries} in manifests, {downloads} downloads)")  # fmt: skip
+        # a school's own credential reaches only its own folders (the README's policy)
+        school_credential(stack.check)
         # last: the worker is killed while it runs the push alone (no other task dies with it)
         numbers = worker_crash_mid_push(stack, env)
         grep_logs(stack, secrets_of_the_run(stack, env, numbers))
