@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-DROPZONE_BUCKET, DATA_BUCKET, PREFIX = "informat-dropzone", "informat-data", "inschrijvingen"
+sys.path.insert(0, str(ROOT / "include"))
+
+from informat_airflow.wiring import DEFAULT_DATA_BUCKET as DATA_BUCKET  # noqa: E402
+
+DROPZONE_BUCKET, PREFIX = "informat-dropzone", "inschrijvingen"
 
 
 def documented_policy() -> dict[str, Any]:
@@ -114,9 +119,6 @@ def school_credential(check: Callable[[bool, str], None]) -> None:
 
 
 if __name__ == "__main__":  # alone: python scripts/e2e_school.py
-    import sys
-
-    sys.path.insert(0, str(ROOT / "include"))
     results: list[tuple[bool, str]] = []
     school_credential(lambda ok, what: results.append((ok, what)))
     for ok, what in results:

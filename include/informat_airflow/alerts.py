@@ -108,6 +108,7 @@ def deadline_alerts(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> di
         return {}
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
+    from informat_airflow.heartbeat import HeartbeatPing
     from informat_airflow.late_runs import DeadlineMissedRecord, LateRunEnd
     from informat_airflow.webhook import WebhookNotifier
 
@@ -141,7 +142,8 @@ def deadline_alerts(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> di
         )
     return {
         "deadline": alerts,
-        "on_success_callback": LateRunEnd(after_all),
+        # a late run that succeeds says so; a scheduled one pings the dead man's switch
+        "on_success_callback": [LateRunEnd(after_all), HeartbeatPing()],
         "on_failure_callback": LateRunEnd(),
     }
 

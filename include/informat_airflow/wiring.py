@@ -22,6 +22,8 @@ PSEUDONYMISATION_CONN_ID = "informat_pseudonymisation"
 # never gives every pupil a new voorinschrijving
 PREREGISTRATION_KEY_CONN_ID = "informat_preregistration_key"
 WEBHOOK_CONN_ID = "informat_alerts_webhook"
+# optional: a dead man's switch monitor pinged when a scheduled run succeeds (heartbeat.py)
+HEARTBEAT_CONN_ID = "informat_heartbeat"
 # the CSV drop zone of the voorinschrijvingen push when it is a local folder (FSHook)
 DROPZONE_CONN_ID = "informat_dropzone"
 

@@ -35,6 +35,7 @@ def _parse(monkeypatch, switch: str | None = None):
 
 
 def test_every_scheduled_dag_has_deadline_alerts_by_mail_and_webhook(monkeypatch):
+    from informat_airflow.heartbeat import HeartbeatPing
     from informat_airflow.late_runs import LateRunEnd
 
     for dag_id, dag in _parse(monkeypatch).items():
@@ -49,11 +50,19 @@ def test_every_scheduled_dag_has_deadline_alerts_by_mail_and_webhook(monkeypatch
         assert all(type(a.reference).__name__ == "DagRunQueuedAtDeadline" for a in alerts)
         # the late run that succeeds after all is told by both channels; a failed one only
         # removes the record
-        assert isinstance(dag.on_success_callback, LateRunEnd), dag_id
-        told = sorted(type(n).__name__ for n in dag.on_success_callback.notifiers)
+        late_end, heartbeat = dag.on_success_callback
+        assert isinstance(late_end, LateRunEnd), dag_id
+        told = sorted(type(n).__name__ for n in late_end.notifiers)
         assert told == ["MailNotifier", "WebhookNotifier"], dag_id
+        assert isinstance(heartbeat, HeartbeatPing), dag_id
         assert isinstance(dag.on_failure_callback, LateRunEnd), dag_id
         assert dag.on_failure_callback.notifiers == [], dag_id
+
+
+def _succeed(dag, run_id):
+    """What Airflow does when a run succeeds: each of the DAG's success callbacks."""
+    for callback in dag.on_success_callback:
+        callback({"dag": dag, "run_id": run_id})
 
 
 def test_the_deadline_reference_is_the_queued_time():
@@ -162,15 +171,15 @@ def test_a_late_run_that_finishes_after_all_says_so_once(webhook, monkeypatch):
     with MailCatcher() as mail:
         set_smtp_connection(monkeypatch, mail.port)
         # a run whose deadline never fired succeeds in silence
-        dag.on_success_callback({"dag": dag, "run_id": on_time})
+        _succeed(dag, on_time)
         assert received == [] and mail.wait_for(1, timeout=1) == []
         # the late one: one notice by each channel, and the record is gone
-        dag.on_success_callback({"dag": dag, "run_id": late})
+        _succeed(dag, late)
         [told] = mail.wait_for(1)
         text = f"[Informat] informat_daily_extract: run {late}, reported late, finished after all."
         assert received == [{"text": text}]
         assert store == {}
-        dag.on_success_callback({"dag": dag, "run_id": late})
+        _succeed(dag, late)
         assert len(received) == 1 and len(mail.wait_for(2, timeout=1)) == 1  # once
     assert told.recipients == ["data@example.org"]
     assert told.subject == "[Informat] informat_daily_extract: the late run finished after all"
