@@ -34,7 +34,7 @@ from informat_pipelines.voorinschrijvingen.dropzone import (
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 CONTACTS = {"990011": "sec@school-a.example", "990012": "sec@school-b.example"}
 

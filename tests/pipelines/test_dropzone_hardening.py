@@ -22,7 +22,7 @@ from informat_pipelines.voorinschrijvingen import (
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone, StillWriting
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SECRET_LINE = "POSTGRES_PASSWORD=hunter2"
 

@@ -15,7 +15,7 @@ from informat_pipelines.voorinschrijvingen import Ledger, PushRun, handle_drops
 from informat_pipelines.voorinschrijvingen.dropzone import KeyExists, LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, row
 
 
 def _age(path, seconds=3 * 3600):

@@ -26,7 +26,7 @@ from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "support/contract/preregistration.schema.json").read_text()
@@ -157,7 +157,7 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
     assert line["status"] == "niet gewijzigd" and "MNA001" in line["reden"]
 
 
-def test_follow_up_tells_the_school_what_informat_decided(client, sandbox, tmp_path):
+def test_followup_tells_the_school_what_informat_decided(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "b.csv", make_csv([row(n) for n in range(1, 5)]))
     handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-p", ID_KEY))

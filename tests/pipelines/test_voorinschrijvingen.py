@@ -1,4 +1,4 @@
-"""Inschrijvingen push: the parser on hostile files, validation, exactly-once push with the
+"""Voorinschrijvingen push: the parser on hostile files, validation, exactly-once push with the
 ledger, the drop zones' claims, and the DAG from drop to report and mail."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from informat_pipelines.voorinschrijvingen import (
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
+from ..support.voorinschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
 
 # --------------------------------------------------------------- hostile files
 
