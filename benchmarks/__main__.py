@@ -273,7 +273,11 @@ def memory() -> None:
 
 
 def csv_push() -> None:
-    from informat_pipelines.voorinschrijvingen import handle_drops
+    from informat_pipelines.voorinschrijvingen import (
+        PushRun,
+        VoorinschrijvingenSettings,
+        handle_drops,
+    )
     from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
     rows = 2000 if QUICK else 10_000
@@ -303,9 +307,9 @@ def csv_push() -> None:
             os.utime(path, (0, 0))
             client = InformatClient(sandbox.config(max_requests_per_second=rps * 0.97))
             started = time.perf_counter()
-            outcome = handle_drops(
-                zone, client, INSTELLINGEN, "bench", 200, 8, id_key=b"bench-key-" * 4
-            )[0]
+            run = PushRun(zone, client, INSTELLINGEN, "bench", b"bench-key-" * 4)
+            settings = VoorinschrijvingenSettings(batch_size=200, concurrency=8)
+            outcome = handle_drops(run, settings)[0]
             elapsed = time.perf_counter() - started
         if outcome.counts["pushed"] != rows:  # a figure of refused rows would measure nothing
             raise RuntimeError(f"the bench's file was not pushed whole: {outcome.counts}")

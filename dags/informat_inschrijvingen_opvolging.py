@@ -22,15 +22,15 @@ Every morning (06:30 Europe/Brussels) this DAG asks Informat the status of every
 the push DAG sent and that is still **open** (`GET 1/preregistrations/{id}/status`), records each
 change in the ledger of the drop zone (`ledger/`), and tells each school which of its
 voorinschrijvingen were **geaccepteerd** or **geweigerd** by its secretariat: a report per
-instelling in `outbox/opvolging-<instelling>-<day>.csv` (file, row, status, id: no personal
-data) and a mail to the school's contact (`contacts`, else `fallback_contact`, of the settings
-Variable `informat_inschrijvingen_settings`). A voorinschrijving Informat no longer knows is
-reported as *verdwenen*.
+instelling in its folder, `outbox/<instellingsnummer>/opvolging-<day>.csv` (file, row, status,
+id: no personal data), and a mail to the school's contact (`contacts`, else `fallback_contact`,
+of the settings Variable `informat_inschrijvingen_settings`). A voorinschrijving Informat no
+longer knows is reported as *verdwenen*.
 
 #### Als het faalt / When it fails
 - Informat unreachable for an instelling: its statuses are skipped today (a warning in the log)
   and asked again tomorrow; nothing is lost, the ledger is only written for what was answered.
-- **`follow_up` failed**: the drop zone or the SMTP server was unreachable (the log says which).
+- **`followup` failed**: the drop zone or the SMTP server was unreachable (the log says which).
   Clear the task: statuses already recorded are not reported twice, those not recorded are
   asked again.
 """
@@ -49,7 +49,7 @@ reported as *verdwenen*.
 )
 def informat_inschrijvingen_opvolging():
     @task
-    def follow_up() -> dict:
+    def followup() -> dict:
         from functools import partial
 
         from informat_airflow import notify
@@ -57,19 +57,18 @@ def informat_inschrijvingen_opvolging():
         from informat_airflow.dropzones import drop_zone
         from informat_airflow.hooks import InformatHook
         from informat_airflow.settings import from_variable
-        from informat_pipelines.voorinschrijvingen import PushSettings, followup
+        from informat_pipelines import voorinschrijvingen
 
         context = get_current_context()
-        settings = from_variable(SETTINGS_VARIABLE, PushSettings)
-        zone = drop_zone()
+        settings = from_variable(SETTINGS_VARIABLE, voorinschrijvingen.VoorinschrijvingenSettings)
+        mail = partial(notify.send_mail, SMTP_CONN_ID)
         with InformatHook(INFORMAT_CONN_ID).get_conn() as client:
-            result = followup.run(
-                zone, client, context["run_id"], run_day(context), settings.contacts,
-                settings.fallback_contact, partial(notify.send_mail, SMTP_CONN_ID),
-            )  # fmt: skip
-        return followup.as_dict(result)
+            result = voorinschrijvingen.followup.run(
+                drop_zone(), client, context["run_id"], run_day(context), settings, mail
+            )
+        return voorinschrijvingen.followup.as_dict(result)
 
-    follow_up()
+    followup()
 
 
 informat_inschrijvingen_opvolging()

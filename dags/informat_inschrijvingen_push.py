@@ -19,7 +19,7 @@ DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
 SETTINGS_VARIABLE = VOORINSCHRIJVINGEN_SETTINGS_VARIABLE
 
 DOC = f"""
-### Inschrijvingen push from a CSV drop
+### Voorinschrijvingen push from a CSV drop
 
 A school drops a CSV export of its (voor)inschrijvingen in the drop zone's `inbox/` (here:
 **{DROP_ZONE}**; `s3`: `s3://{BUCKET}/{PREFIX}/inbox/` through the `informat_s3` connection,
@@ -67,14 +67,15 @@ def _wait_for_drop():
 
 
 def _push_parts():
-    """The drop zone, the Informat hook, the push settings and the connection's instellingen."""
+    """The drop zone, the Informat hook, the voorinschrijvingen settings and the connection's
+    instellingen."""
     from informat_airflow.dropzones import drop_zone
     from informat_airflow.hooks import InformatHook
     from informat_airflow.settings import from_variable
-    from informat_pipelines.voorinschrijvingen import PushSettings
+    from informat_pipelines.voorinschrijvingen import VoorinschrijvingenSettings
 
     hook = InformatHook(INFORMAT_CONN_ID)
-    settings = from_variable(SETTINGS_VARIABLE, PushSettings)
+    settings = from_variable(SETTINGS_VARIABLE, VoorinschrijvingenSettings)
     return drop_zone(), hook, settings, hook.get_config().instellingsnummers
 
 
@@ -97,16 +98,13 @@ def informat_inschrijvingen_push():
 
         from informat_airflow import notify
         from informat_airflow.settings import connection_secret
-        from informat_pipelines.voorinschrijvingen import deliver_pending, handle_drops
+        from informat_pipelines.voorinschrijvingen import PushRun, deliver_pending, handle_drops
 
         run_id = get_current_context()["run_id"]
         zone, hook, settings, numbers = _push_parts()
+        id_key = connection_secret(PREREGISTRATION_KEY_CONN_ID)
         with hook.get_conn() as client:
-            outcomes = handle_drops(
-                zone, client, numbers, run_id, batch_size=settings.batch_size,
-                concurrency=settings.concurrency, country_codes=settings.country_codes,
-                id_key=connection_secret(PREREGISTRATION_KEY_CONN_ID),
-            )  # fmt: skip
+            outcomes = handle_drops(PushRun(zone, client, numbers, run_id, id_key), settings)
         # every outcome waits in the state until its mails are out (also those of a failed try);
         # each is claimed before it is sent, so a run beside this one never sends it again
         mail = partial(notify.send_mail, SMTP_CONN_ID)

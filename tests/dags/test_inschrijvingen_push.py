@@ -1,6 +1,6 @@
-"""The inschrijvingen push DAG with dag.test(): from a file dropped in a school's folder to
-Informat, the report in its outbox and the mail with the report attached; the state in a folder
-of its own, beside the drop zone."""
+"""The voorinschrijvingen push DAG (informat_inschrijvingen_push) with dag.test(): from a file
+dropped in a school's folder to Informat, the report in its outbox and the mail with the report
+attached; the state in a folder of its own, beside the drop zone."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from ..support.airflow import (
     set_smtp_connection,
     task_states,
 )
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 
 def _attachments(mail) -> dict[str, bytes]:
@@ -90,8 +90,8 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     held[accepted]["status"] = "geaccepteerd"
     with MailCatcher() as mail:
         set_smtp_connection(monkeypatch, mail.port)
-        follow_up = load_dag("informat_inschrijvingen_opvolging").test()
-        assert str(follow_up.state) == "success", task_states(follow_up)
+        followup = load_dag("informat_inschrijvingen_opvolging").test()
+        assert str(followup.state) == "success", task_states(followup)
         [told] = mail.wait_for(1)
     assert told.recipients == ["secretariaat@example.org"]
     assert "1 geaccepteerd, 0 geweigerd" in told.subject

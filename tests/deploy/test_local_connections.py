@@ -26,14 +26,14 @@ from informat_devtools.local_connections import StandIns
 from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.pdf_archive.archive import ArchiveSettings
 from informat_pipelines.rollover.checks import Settings as RolloverSettings
-from informat_pipelines.voorinschrijvingen.drops import PushSettings
+from informat_pipelines.voorinschrijvingen.settings import VoorinschrijvingenSettings
 
 from ..support.airflow import ROOT
 
 # the settings class each DAG reads its Variable into (the DAG files' from_variable calls)
 SETTINGS_CLASSES = {
     EXTRACT_SETTINGS_VARIABLE: ExtractSettings,
-    VOORINSCHRIJVINGEN_SETTINGS_VARIABLE: PushSettings,
+    VOORINSCHRIJVINGEN_SETTINGS_VARIABLE: VoorinschrijvingenSettings,
     PDF_ARCHIVE_SETTINGS_VARIABLE: ArchiveSettings,
     ROLLOVER_SETTINGS_VARIABLE: RolloverSettings,
 }
@@ -114,4 +114,6 @@ def test_every_local_setting_is_one_the_dag_accepts(source, monkeypatch):
 def test_a_setting_the_dag_does_not_know_is_refused():
     """The control of the test above: from_mapping does refuse an unknown key."""
     with pytest.raises(ValueError, match="unknown"):
-        PushSettings.from_mapping({"fallback_contact": "a@example.org", "alert_recipient": []})
+        VoorinschrijvingenSettings.from_mapping(
+            {"fallback_contact": "a@example.org", "alert_recipient": []}
+        )

@@ -14,12 +14,19 @@ from pathlib import Path
 import pycountry
 import pytest
 
-from informat_pipelines.voorinschrijvingen import codes, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen import (
+    PushRun,
+    VoorinschrijvingenSettings,
+    codes,
+    handle_drops,
+    parse,
+    validate,
+)
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 DATA = Path(codes.__file__).parent / "data" / codes.COUNTRY_FILE
 
@@ -72,7 +79,7 @@ def test_twenty_countries_as_schools_write_them_are_pushed_with_informats_codes(
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     rows = country_rows()
     drop(tmp_path, "landen.csv", make_csv(rows))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-1", ID_KEY))
     assert outcome.counts["pushed"] == 20 and outcome.counts["rejected"] == 0
     stored = sandbox.state.group.instellingen["990011"].preregistrations
     sent = {s["body"]["lastName"]: s["body"] for s in stored.values()}
@@ -113,7 +120,7 @@ def test_an_unknown_country_is_refused_with_a_dutch_reason_and_never_echoed(writ
 def test_a_refused_country_reaches_the_schools_report(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "landen.csv", make_csv([row(1, geboorteland="Narnia"), row(2)]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-1", ID_KEY))
     assert outcome.counts["rejected"] == 1 and outcome.counts["pushed"] == 1
     reasons = [r["reden"] for r in read_report(outcome.report)]
     assert any(r.startswith("geboorteland: onbekend land") for r in reasons), reasons
@@ -132,9 +139,8 @@ def test_the_setting_country_codes_goes_first(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     table = [(("Vlaanderen", "China", "Marokko"), None)]
     drop(tmp_path, "landen.csv", make_csv(country_rows(table)))
-    [outcome] = handle_drops(
-        zone, client, INSTELLINGSNUMMERS, "run-1", country_codes=setting, id_key=ID_KEY
-    )
+    settings = VoorinschrijvingenSettings(country_codes=setting)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-1", ID_KEY), settings)
     assert outcome.counts["pushed"] == 1
     [stored] = sandbox.state.group.instellingen["990011"].preregistrations.values()
     body = stored["body"]

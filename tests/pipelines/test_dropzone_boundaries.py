@@ -17,7 +17,12 @@ from pathlib import Path
 import pytest
 
 from informat_pipelines.core import status
-from informat_pipelines.voorinschrijvingen import PushSettings, deliver_pending, handle_drops
+from informat_pipelines.voorinschrijvingen import (
+    PushRun,
+    VoorinschrijvingenSettings,
+    deliver_pending,
+    handle_drops,
+)
 from informat_pipelines.voorinschrijvingen.drops import BAD_NAME, NOT_A_SCHOOL
 from informat_pipelines.voorinschrijvingen.dropzone import (
     Claimed,
@@ -29,7 +34,7 @@ from informat_pipelines.voorinschrijvingen.dropzone import (
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 CONTACTS = {"990011": "sec@school-a.example", "990012": "sec@school-b.example"}
 
@@ -66,7 +71,7 @@ def test_the_pipelines_state_lies_beside_the_drop_zone_never_in_it(client, tmp_p
     root = tmp_path / "dropzone"
     zone = LocalDropZone(root, settle_seconds=0)
     drop(root, "a.csv", make_csv([row(1)]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-s", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-s", ID_KEY))
     assert outcome.counts["pushed"] == 1
     # the drop zone holds only the schools' folders: what a school's account may see
     assert _tree(root) == [
@@ -89,7 +94,7 @@ def test_an_s3_drop_zone_keeps_its_state_in_the_data_bucket(client, s3):
     s3.client().put_object(
         Bucket=zone.bucket, Key="inschrijvingen/inbox/990011/a.csv", Body=make_csv([row(1)])
     )
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-s", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-s", ID_KEY))
     assert outcome.counts["pushed"] == 1
     assert outcome.report == f"s3://{zone.bucket}/inschrijvingen/outbox/990011/a.run-s.rapport.csv"
     assert _keys(s3.client(), zone.bucket) == ["inschrijvingen/outbox/990011/a.run-s.rapport.csv"]
@@ -106,7 +111,7 @@ def test_an_s3_drop_zone_keeps_its_state_in_the_data_bucket(client, s3):
 def test_a_school_pushes_only_for_its_own_instelling(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", make_csv([row(1), row(2, instellingsnummer="990012")]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-o", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-o", ID_KEY))
     assert outcome.counts["pushed"] == 1 and outcome.counts["rejected"] == 1
     assert outcome.instellingsnummers == ["990011"]
     lines = read_report(outcome.report)
@@ -120,7 +125,7 @@ def test_a_file_outside_a_school_folder_of_the_connection_is_not_read(client, sa
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "plat.csv", make_csv([row(1)]), instelling="")  # today's flat inbox
     drop(tmp_path, "vreemd.csv", make_csv([row(2, instellingsnummer="990019")]), "990019")
-    outcomes = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-n", id_key=ID_KEY)
+    outcomes = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-n", ID_KEY))
     assert sorted(o.name for o in outcomes) == ["plat.csv", "vreemd.csv"]
     for o in outcomes:
         assert (o.accepted, o.message, o.report) == (False, NOT_A_SCHOOL, "")
@@ -130,7 +135,7 @@ def test_a_file_outside_a_school_folder_of_the_connection_is_not_read(client, sa
     assert (failed / "_" / "plat.csv").exists() and (failed / "990019" / "vreemd.csv").exists()
     assert sandbox.state.group.instellingen["990011"].preregistrations == {}
     sent = []
-    settings = PushSettings(
+    settings = VoorinschrijvingenSettings(
         contacts=CONTACTS, fallback_contact="data@example.org", alert_recipients=("t@example.org",)
     )
     deliver_pending(
@@ -150,7 +155,7 @@ def test_a_file_of_the_schools_own_upload_account_is_read(client, tmp_path):
     os.chown(drop(tmp_path, "eigen.csv", make_csv([row(1)])), 4711, 4711)
     os.chown(drop(tmp_path, "ander.csv", make_csv([row(2)])), 4712, 4712)
     outcomes = {
-        o.name: o for o in handle_drops(zone, client, INSTELLINGSNUMMERS, "r", id_key=ID_KEY)
+        o.name: o for o in handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "r", ID_KEY))
     }
     assert outcomes["eigen.csv"].counts["pushed"] == 1
     assert "geen gewoon bestand" in outcomes["ander.csv"].message
@@ -176,7 +181,7 @@ def test_a_pending_outcome_written_in_the_drop_zone_mails_nobody(tmp_path):
     zone.zone.write_key("outbox/pending/x--leerlingen.csv.json", forged)
     zone.zone.write_key("inbox/990011/pending/x--leerlingen.csv.json", forged)
     sent = []
-    settings = PushSettings(contacts=CONTACTS)
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
     deliver_pending(zone, settings, lambda *m, **a: sent.append(m), instellingsnummers=["990011"])
     assert sent == []
 
@@ -186,7 +191,8 @@ def test_a_pending_outcome_is_checked_against_the_connection_when_sent(tmp_path)
     pending = {"outcome": _forged(["990012"]), "attempts": 0, "attachments": {}}
     zone.write_key("pending/x--990012--leerlingen.csv.json", json.dumps(pending).encode())
     sent = []
-    settings = PushSettings(contacts=CONTACTS)  # 990012 was the connection's when it was made
+    # 990012 was the connection's when the outcome was made
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
     delivered = deliver_pending(
         zone, settings, lambda *m, **a: sent.append(m), instellingsnummers=["990011"]
     )
@@ -257,7 +263,7 @@ def test_a_school_folder_that_is_a_link_is_refused_unread(client, tmp_path):
     (elsewhere / "a.csv").write_bytes(make_csv([row(1)]))
     os.symlink(elsewhere, root / "inbox" / "990011")
     os.utime(root / "inbox" / "990011", (0, 0), follow_symlinks=False)
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-l", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-l", ID_KEY))
     assert not outcome.accepted and outcome.problem == "not in a school's folder"
     assert (elsewhere / "a.csv").exists() and _tree(root / "outbox") == []
 
@@ -288,7 +294,7 @@ def test_a_name_with_a_line_break_is_refused_and_never_reaches_a_header(client, 
     drop(tmp_path, "b\u2028c\x1b.csv", make_csv([row(2)]))  # a line separator, an escape
     drop(tmp_path, "d.csv", make_csv([row(3)]))
     outcomes = {
-        o.name: o for o in handle_drops(zone, client, INSTELLINGSNUMMERS, "r1", id_key=ID_KEY)
+        o.name: o for o in handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "r1", ID_KEY))
     }
     bad = [o for n, o in outcomes.items() if n != "d.csv"]
     assert len(bad) == 2 and outcomes["d.csv"].counts["pushed"] == 1
@@ -298,7 +304,7 @@ def test_a_name_with_a_line_break_is_refused_and_never_reaches_a_header(client, 
         assert "Ongeldige bestandsnaam" in read_report(o.report)[0]["reden"]
     assert all(name.isprintable() for name in os.listdir(tmp_path / "outbox" / "990011"))
     sent: list[str] = []
-    settings = PushSettings(contacts=CONTACTS)
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
     delivered = deliver_pending(zone, settings, _real_mail(sent), instellingsnummers=["990011"])
     assert len(delivered) == len(sent) == 3 and zone.list_keys("pending/") == []
     assert not any(re.search(r"^Bcc:", mail, re.MULTILINE) for mail in sent)
@@ -309,7 +315,7 @@ def test_one_outcome_never_holds_back_the_others(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     for name in ("a.csv", "b.csv"):
         drop(tmp_path, name, make_csv([row(1 if name == "a.csv" else 2)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "r1", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "r1", ID_KEY))
     zone.write_key("pending/r0--990011--kapot.csv.json", b"{not json")
     sent = []
 
@@ -318,7 +324,7 @@ def test_one_outcome_never_holds_back_the_others(client, tmp_path):
             raise ValueError("this one cannot be sent")
         sent.append(subject)
 
-    settings = PushSettings(contacts=CONTACTS)
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
     for attempt in range(1, 6):
         with pytest.raises(ValueError):  # the task fails, so that it is retried and seen
             deliver_pending(zone, settings, send, instellingsnummers=["990011"])
@@ -344,7 +350,7 @@ def test_two_overlapping_runs_mail_an_outcome_once(kind, client, tmp_path, reque
     else:
         zone = _s3_zone(request.getfixturevalue("s3"))
     _put(zone, "a.csv", make_csv([row(1)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "scheduled", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "scheduled", ID_KEY))
     sent = []
     start = threading.Barrier(2)
 
@@ -352,12 +358,11 @@ def test_two_overlapping_runs_mail_an_outcome_once(kind, client, tmp_path, reque
         time.sleep(0.3)  # the other run lists and reads meanwhile
         sent.append(subject)
 
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
+
     def run(run_id):
         start.wait()
-        deliver_pending(
-            zone, PushSettings(contacts=CONTACTS), send, instellingsnummers=["990011"],
-            run_id=run_id,
-        )  # fmt: skip
+        deliver_pending(zone, settings, send, instellingsnummers=["990011"], run_id=run_id)
 
     runs = [threading.Thread(target=run, args=(r,)) for r in ("scheduled", "manual")]
     for t in runs:
@@ -371,12 +376,12 @@ def test_two_overlapping_runs_mail_an_outcome_once(kind, client, tmp_path, reque
 def test_a_claim_a_crashed_run_left_is_taken_over_once_stale(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0, stale_after=3600)
     drop(tmp_path, "a.csv", make_csv([row(1)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "r", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "r", ID_KEY))
     [key] = zone.list_keys("pending/")
     marker = "pending-claims/" + key[len("pending/") :] + "/0"
     zone.create_key(marker, b"crashed-run")
     sent = []
-    settings = PushSettings(contacts=CONTACTS)
+    settings = VoorinschrijvingenSettings(contacts=CONTACTS)
     assert deliver_pending(zone, settings, sent.append, instellingsnummers=["990011"]) == []
     old = time.time() - 7200
     os.utime(zone.state.root / marker, (old, old))
@@ -397,10 +402,10 @@ def test_the_schools_mail_carries_its_report_and_no_server_path(kind, client, tm
         zone = _s3_zone(request.getfixturevalue("s3"))
     _put(zone, "a.csv", make_csv([row(1), row(2, geslacht="?")]))
     _put(zone, "leeg.csv", make_csv([]))  # only a header: refused as a whole
-    outcomes = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m", id_key=ID_KEY)
+    outcomes = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-m", ID_KEY))
     sent = []
     deliver_pending(
-        zone, PushSettings(contacts=CONTACTS),
+        zone, VoorinschrijvingenSettings(contacts=CONTACTS),
         lambda to, subject, body, attachments=None: sent.append((to, subject, body, attachments)),
         instellingsnummers=["990011"],
     )  # fmt: skip

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 
 from informat_pipelines.voorinschrijvingen import (
     FileRejected,
+    PushRun,
     dropzone,
     handle_drops,
     parse,
@@ -21,7 +22,7 @@ from informat_pipelines.voorinschrijvingen import (
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone, StillWriting
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SECRET_LINE = "POSTGRES_PASSWORD=hunter2"
 
@@ -29,7 +30,7 @@ SECRET_LINE = "POSTGRES_PASSWORD=hunter2"
 def outcome_of(zone, client, name="x"):
     return {
         o.name: o
-        for o in handle_drops(zone, client, INSTELLINGSNUMMERS, f"run-{name}", id_key=ID_KEY)
+        for o in handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, f"run-{name}", ID_KEY))
     }
 
 
@@ -151,9 +152,13 @@ def test_s3_no_access_is_an_error_not_a_skip(s3):
 
 
 def test_the_data_team_hears_of_files_with_a_problem():
-    from informat_pipelines.voorinschrijvingen import FileOutcome, PushSettings, tell_schools
+    from informat_pipelines.voorinschrijvingen import (
+        FileOutcome,
+        VoorinschrijvingenSettings,
+        tell_schools,
+    )
 
-    settings = PushSettings.from_mapping(
+    settings = VoorinschrijvingenSettings.from_mapping(
         {"fallback_contact": "sec@example.org", "alert_recipients": ["data@example.org"]}
     )
     counts = {"pushed": 1, "rejected": 0, "failed": 0}
@@ -167,12 +172,12 @@ def test_the_data_team_hears_of_files_with_a_problem():
 
 
 def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
-    from informat_pipelines.voorinschrijvingen import PushSettings, deliver_pending
+    from informat_pipelines.voorinschrijvingen import VoorinschrijvingenSettings, deliver_pending
 
     zone = LocalDropZone(tmp_path, settle_seconds=0)
-    settings = PushSettings.from_mapping({"fallback_contact": "sec@example.org"})
+    settings = VoorinschrijvingenSettings.from_mapping({"fallback_contact": "sec@example.org"})
     drop(tmp_path, "a.csv", make_csv([row(1)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-m", ID_KEY))
 
     def down(*mail, **attached):
         raise ConnectionRefusedError("SMTP down")
@@ -180,7 +185,7 @@ def test_a_files_outcome_survives_a_mail_server_that_is_down(client, tmp_path):
     with pytest.raises(ConnectionRefusedError):
         deliver_pending(zone, settings, down, instellingsnummers=INSTELLINGSNUMMERS)
     # the retry finds no file in the inbox any more, but the outcome still waits for its mail
-    assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-m-retry", id_key=ID_KEY) == []
+    assert handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-m-retry", ID_KEY)) == []
     sent = []
     delivered = deliver_pending(
         zone, settings, lambda *mail, **kw: sent.append(mail), instellingsnummers=INSTELLINGSNUMMERS

@@ -11,11 +11,11 @@ import uuid
 
 import pytest
 
-from informat_pipelines.voorinschrijvingen import Ledger, handle_drops
+from informat_pipelines.voorinschrijvingen import Ledger, PushRun, handle_drops
 from informat_pipelines.voorinschrijvingen.dropzone import KeyExists, LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, row
 
 
 def _age(path, seconds=3 * 3600):
@@ -39,16 +39,16 @@ def test_a_file_a_failed_run_left_in_processing_is_finished_by_the_next_run_once
     with monkeypatch.context() as patch:
         _crash_after_push(zone, patch)
         with pytest.raises(SystemExit):
-            handle_drops(zone, client, INSTELLINGSNUMMERS, "run-dead", id_key=ID_KEY)
+            handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-dead", ID_KEY))
     left = zone.state.root / "processing" / "run-dead" / "990011" / "a.csv"
     assert left.exists()
 
     # a fresh claim is not stale: another run leaves it alone
-    assert handle_drops(zone, client, INSTELLINGSNUMMERS, "run-next", id_key=ID_KEY) == []
+    assert handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-next", ID_KEY)) == []
     assert left.exists()
 
     _age(left)
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-later", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-later", ID_KEY))
     assert outcome.counts["already_pushed"] == 2 and outcome.counts["pushed"] == 0
     assert outcome.problem == "stale claim of run-dead taken over"  # for the data team
     later = zone.state.root / "processed" / "run-later" / "990011" / "a.csv"
@@ -140,11 +140,11 @@ def test_a_retry_of_the_same_run_keeps_the_first_tries_ledger(client, tmp_path, 
     with monkeypatch.context() as patch:
         _crash_after_push(zone, patch)
         with pytest.raises(SystemExit):
-            handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
+            handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-r", ID_KEY))
     # the school adds a row to the file that is still claimed; the retry resumes it
     claimed = zone.state.root / "processing" / "run-r" / "990011" / "a.csv"
     claimed.write_bytes(make_csv([row(1), row(2)]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-r", ID_KEY))
     assert outcome.counts["already_pushed"] == 1 and outcome.counts["pushed"] == 1
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
     assert len(ledger.entries) == 2

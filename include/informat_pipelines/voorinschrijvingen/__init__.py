@@ -1,11 +1,12 @@
-"""Inschrijvingen from a CSV drop: read what schools really send (``csvfile``), validate row by
-row (``rows``), push each valid row exactly once as a voorinschrijving (``push``, ``ledger``), and
-answer with a per-row report (``report``); ``drops`` runs it over a drop zone. No Airflow import.
+"""Voorinschrijvingen from a CSV drop: read what schools really send (``csvfile``), validate row
+by row (``rows``), push each valid row exactly once as a voorinschrijving (``push``, ``ledger``),
+and answer with a per-row report (``report``); ``drops`` runs it over a drop zone, ``followup``
+tells the schools what Informat decided, ``settings`` is the school group's. No Airflow import.
 """
 
 from . import codes, followup
 from .csvfile import COLUMNS, FileRejected, Row, decode, parse, parse_date
-from .drops import FileOutcome, PushSettings, deliver_pending, handle_drops, tell_schools
+from .drops import FileOutcome, PushRun, deliver_pending, handle_drops, tell_schools
 from .ledger import Ledger
 from .push import RowResult, push
 from .report import (
@@ -18,6 +19,7 @@ from .report import (
     summary_mail,
 )
 from .rows import Checked, pre_registration_id, validate
+from .settings import VoorinschrijvingenSettings
 
 __all__ = [
     "COLUMNS",
@@ -26,9 +28,10 @@ __all__ = [
     "FileOutcome",
     "FileRejected",
     "Ledger",
-    "PushSettings",
+    "PushRun",
     "Row",
     "RowResult",
+    "VoorinschrijvingenSettings",
     "as_dicts",
     "codes",
     "decode",

@@ -12,14 +12,13 @@ from __future__ import annotations
 import html
 import json
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
-from informat_pipelines.core.settings import known_values
 from informat_pipelines.core.status import read_key_or_none, record_push
 
 from .csvfile import FileRejected, parse
@@ -28,6 +27,7 @@ from .ledger import Ledger
 from .push import NOT_SENT, push
 from .report import rejected_report, report_csv, school_location, summary, summary_mail
 from .rows import validate
+from .settings import VoorinschrijvingenSettings
 
 log = get_logger(__name__)
 
@@ -36,26 +36,18 @@ SendMail = Callable[..., None]
 
 
 @dataclass(frozen=True)
-class PushSettings:
-    """Who hears about a file (``contacts``: instellingsnummer -> e-mail, else
-    ``fallback_contact``) and how hard Informat is pushed."""
+class PushRun:
+    """What one run of the push works on: the drop zone, the Informat client, the connection's
+    instellingen (a file is only read from one of their folders), the run, the key the
+    ``preRegistrationId`` is derived with, and the day its summary is recorded under (None:
+    today)."""
 
-    contacts: Mapping[str, str] = field(default_factory=dict)
-    fallback_contact: str | None = None
-    batch_size: int = 100
-    concurrency: int = 4
-    # country names or codes the school group writes -> Informat's 5-character code
-    country_codes: Mapping[str, str] = field(default_factory=dict)
-    # the data team: told when a file failed unexpectedly or Informat was down
-    alert_recipients: tuple[str, ...] = ()
-
-    @classmethod
-    def from_mapping(cls, values: Mapping[str, Any] | None) -> PushSettings:
-        values = known_values(cls, values, "inschrijvingen")
-        settings = cls(**values)
-        if settings.batch_size < 1 or settings.concurrency < 1:
-            raise ValueError("batch_size and concurrency must be at least 1")
-        return settings
+    zone: Any
+    client: InformatClient
+    instellingsnummers: Collection[str]
+    run_id: str
+    id_key: bytes
+    day: date | None = None
 
 
 @dataclass
@@ -85,29 +77,20 @@ def _taken_over(claimed: Any) -> str:
     return f"stale claim of {claimed.taken_over_from} taken over" if claimed.taken_over_from else ""
 
 
-def handle_drops(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
-    zone: Any,
-    client: InformatClient,
-    instellingsnummers: Iterable[str],
-    run_id: str,
-    batch_size: int = 100,
-    concurrency: int = 4,
-    country_codes: Mapping[str, str] | None = None,
-    *,
-    id_key: bytes,
-    day: date | None = None,
+DEFAULT_SETTINGS = VoorinschrijvingenSettings()
+
+
+def handle_drops(
+    run: PushRun, settings: VoorinschrijvingenSettings = DEFAULT_SETTINGS
 ) -> list[FileOutcome]:
     """Every claimed file of this run, one after the other: a file that fails, whatever the
     reason, ends in ``failed/`` with a report and does not stop the others."""
+    zone, allowed = run.zone, list(run.instellingsnummers)
     outcomes = []
-    allowed = list(instellingsnummers)
-    for claimed in _claimed_files(zone, run_id):
+    for claimed in _claimed_files(zone, run.run_id):
         reports: dict[str, bytes] = {}
         try:
-            outcome = _handle(
-                zone, client, claimed, allowed, batch_size, concurrency, country_codes, id_key,
-                reports,
-            )  # fmt: skip
+            outcome = _handle(run, settings, claimed, reports)
         except StillWriting:
             zone.release(claimed)
             log.info("file %s changed while read: back to the inbox for a later run", claimed.name)
@@ -128,7 +111,7 @@ def handle_drops(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SI
             name: data.decode("utf-8-sig") for name, data in reports.items()
         }}  # fmt: skip
         zone.write_key(_pending_key(outcome), json.dumps(pending).encode())
-        record_push(zone, asdict(outcome), day or date.today())  # the Informat page's summary
+        record_push(zone, asdict(outcome), run.day or date.today())  # the Informat page's summary
         outcomes.append(outcome)
     return outcomes
 
@@ -164,7 +147,7 @@ def _report(zone: Any, claimed: Any, data: bytes, reports: dict[str, bytes]) -> 
 
 def deliver_pending(
     zone: Any,
-    settings: PushSettings,
+    settings: VoorinschrijvingenSettings,
     send_mail: SendMail,
     *,
     instellingsnummers: Iterable[str],
@@ -289,17 +272,11 @@ def _only_for(checked: list[Any], instelling: str) -> None:
             )
 
 
-def _handle(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
-    zone: Any,
-    client: InformatClient,
-    claimed: Any,
-    allowed: list[str],
-    batch_size: int,
-    concurrency: int,
-    country_codes: Mapping[str, str] | None,
-    id_key: bytes,
-    reports: dict[str, bytes],
+def _handle(
+    run: PushRun, settings: VoorinschrijvingenSettings, claimed: Any, reports: dict[str, bytes]
 ) -> FileOutcome:
+    zone, allowed = run.zone, list(run.instellingsnummers)
+
     def refused(message: str, problem: str = "") -> FileOutcome:
         report = _report(zone, claimed, rejected_report(message), reports)
         final = zone.finish(claimed, ok=False)
@@ -323,12 +300,10 @@ def _handle(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATU
     except (FileRejected, Unreadable) as exc:
         log.warning("file %s refused: %s", claimed.name, exc)
         return refused(str(exc))
-    checked = validate(rows, allowed, id_key=id_key, country_codes=country_codes)
+    checked = validate(rows, allowed, id_key=run.id_key, country_codes=settings.country_codes)
     _only_for(checked, claimed.instelling)
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
-    results = push(
-        client, checked, ledger, claimed.run, batch_size, concurrency, file_name=claimed.name
-    )
+    results = push(run.client, checked, ledger, claimed.run, settings, file_name=claimed.name)
     report = _report(zone, claimed, report_csv(results, delimiter), reports)
     counts = summary(results)
     numbers = [claimed.instelling]  # the school of the folder, whatever a row claims
@@ -355,7 +330,7 @@ OUTAGE = (
 
 def tell_schools(
     outcomes: Iterable[FileOutcome],
-    settings: PushSettings,
+    settings: VoorinschrijvingenSettings,
     send_mail: SendMail,
     instellingsnummers: Iterable[str] | None = None,
 ) -> None:
@@ -372,7 +347,7 @@ def tell_schools(
 
 def _tell(
     outcome: FileOutcome,
-    settings: PushSettings,
+    settings: VoorinschrijvingenSettings,
     send_mail: SendMail,
     allowed: set[str],
     attachments: Mapping[str, bytes],
@@ -383,7 +358,7 @@ def _tell(
 
 def _tell_school(
     outcome: FileOutcome,
-    settings: PushSettings,
+    settings: VoorinschrijvingenSettings,
     send_mail: SendMail,
     allowed: set[str],
     attachments: Mapping[str, bytes],
@@ -412,7 +387,7 @@ def _tell_school(
 
 def _tell_data_team(
     troubled: list[FileOutcome],
-    settings: PushSettings,
+    settings: VoorinschrijvingenSettings,
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> None:
     """The data team hears of files that failed unexpectedly or met Informat down."""

@@ -9,7 +9,7 @@ import csv
 import html
 import io
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,6 +20,7 @@ from informat_pipelines.core.status import record_followup
 
 from .ledger import STATUS, Ledger
 from .report import neutralise
+from .settings import VoorinschrijvingenSettings
 
 log = get_logger(__name__)
 
@@ -36,7 +37,7 @@ class Change:
 
 
 @dataclass
-class FollowUp:
+class Followup:
     asked: int
     changes: list[Change]
     unreachable: list[str]  # instellingen whose statuses could not be read (temporary)
@@ -47,7 +48,7 @@ class FollowUp:
         return {s: sum(1 for c in mine if c.status == s) for s in STATUS_NL}
 
 
-def follow_up(client: InformatClient, ledger: Ledger, run_id: str) -> FollowUp:
+def ask_statuses(client: InformatClient, ledger: Ledger, run_id: str) -> Followup:
     """Ask the status of every voorinschrijving still open; record what changed."""
     changes, entries, unreachable = [], [], set()
     open_entries = list(ledger.still_open())
@@ -77,7 +78,7 @@ def follow_up(client: InformatClient, ledger: Ledger, run_id: str) -> FollowUp:
     log.info(
         "follow-up: %d open voorinschrijving(en) asked, %d changed", len(open_entries), len(changes)
     )
-    return FollowUp(len(open_entries), changes, sorted(unreachable), {})
+    return Followup(len(open_entries), changes, sorted(unreachable), {})
 
 
 def report_csv(changes: Iterable[Change]) -> bytes:
@@ -91,7 +92,7 @@ def report_csv(changes: Iterable[Change]) -> bytes:
     return out.getvalue().encode("utf-8-sig")
 
 
-def write_reports(zone: Any, result: FollowUp, day: date) -> FollowUp:
+def write_reports(zone: Any, result: Followup, day: date) -> Followup:
     """One report per instelling with changes, in its own outbox folder
     (``outbox/<instellingsnummer>/opvolging-<day>.csv``)."""
     for number in sorted({c.instelling for c in result.changes}):
@@ -101,15 +102,14 @@ def write_reports(zone: Any, result: FollowUp, day: date) -> FollowUp:
 
 
 def tell_schools(
-    result: FollowUp,
-    contacts: Mapping[str, str],
-    fallback: str | None,
+    result: Followup,
+    settings: VoorinschrijvingenSettings,
     send_mail: Callable[[tuple[str, ...], str, str], None],
 ) -> None:
     """A mail per instelling with changes: counts, and its report named as the school sees it
     (``outbox/<instellingsnummer>/opvolging-<day>.csv``), never a server path."""
     for number, location in sorted(result.reports.items()):
-        to = contacts.get(number) or fallback
+        to = settings.contacts.get(number) or settings.fallback_contact
         if not to:
             log.warning("no contact for instelling %s: set contacts or fallback_contact", number)
             continue
@@ -127,23 +127,23 @@ def tell_schools(
         send_mail((to,), subject, body)
 
 
-def as_dict(result: FollowUp) -> dict[str, Any]:
+def as_dict(result: Followup) -> dict[str, Any]:
     return asdict(result)
 
 
-def run(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
+def run(
     zone: Any,
     client: InformatClient,
     run_id: str,
     day: date,
-    contacts: Mapping[str, str],
-    fallback: str | None,
+    settings: VoorinschrijvingenSettings,
     send_mail: Callable[[tuple[str, ...], str, str], None],
-) -> FollowUp:
+) -> Followup:
     """The whole daily follow-up over the ledger in the drop zone's state: ask, record, report
-    in each school's outbox, tell."""
+    in each school's outbox, tell its contact (``settings.contacts``, else
+    ``settings.fallback_contact``)."""
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
-    result = write_reports(zone, follow_up(client, ledger, run_id), day)
+    result = write_reports(zone, ask_statuses(client, ledger, run_id), day)
     record_followup(zone, ledger.entries.values(), day)  # the Informat page's summary
-    tell_schools(result, contacts, fallback, send_mail)
+    tell_schools(result, settings, send_mail)
     return result

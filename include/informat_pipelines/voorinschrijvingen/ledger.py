@@ -34,7 +34,7 @@ class Ledger:
         list_keys: Callable[[str], list[str]],
         read: Callable[[str], bytes],
         write: Callable[[str, bytes], None],
-        prefix: str = "ledger/inschrijvingen",
+        prefix: str = "ledger/inschrijvingen",  # where the pushes since day one are: kept
     ) -> None:
         self._list, self._read, self._write = list_keys, read, write
         self.prefix = prefix

@@ -24,6 +24,7 @@ from informat_client.codes import DECIDED, meaning
 
 from .ledger import PUSHED, Ledger, body_hash
 from .rows import Checked
+from .settings import VoorinschrijvingenSettings
 
 
 @dataclass
@@ -79,23 +80,23 @@ def _already(item: Checked, earlier: dict[str, Any]) -> RowResult | None:
     return None
 
 
+OUTAGE_AFTER = 5  # temporary failures in a row after which Informat is taken to be down
 NOT_SENT = "niet verstuurd: Informat was niet bereikbaar; het bestand wordt later opnieuw verwerkt"
 
 
-def push(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES)
+def push(
     client: InformatClient,
     checked: list[Checked],
     ledger: Ledger,
     run_id: str,
-    batch_size: int = 100,
-    concurrency: int = 4,
+    settings: VoorinschrijvingenSettings,
     file_name: str = "",
-    outage_after: int = 5,
 ) -> list[RowResult]:
     """Push every valid row not pushed before (or corrected since), in batches with bounded
-    concurrency; record each batch's answers in the ledger before the next batch starts.
+    concurrency (``settings.batch_size``, ``settings.concurrency``); record each batch's answers
+    in the ledger before the next batch starts.
 
-    After ``outage_after`` temporary failures in a row Informat is taken to be down: the rows
+    After ``OUTAGE_AFTER`` temporary failures in a row Informat is taken to be down: the rows
     not sent yet are reported ``NOT_SENT`` (the caller leaves the file for a later run) instead
     of each spending minutes in retries."""
     results: dict[int, RowResult] = {}
@@ -115,7 +116,7 @@ def push(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES
 
     def send(job: tuple[Checked, bool]) -> dict[str, Any] | None:
         item, change = job
-        if failing[0] >= outage_after:
+        if failing[0] >= OUTAGE_AFTER:
             with lock:
                 results[item.row] = RowResult(item.row, "failed", NOT_SENT)
             return None
@@ -156,7 +157,8 @@ def push(  # noqa: PLR0913 - still to become a data shape (KNOWN_LONG_SIGNATURES
     # earlier attempt recorded (and the ledger writes with no-overwrite besides)
     stem = re.sub(r"[^A-Za-z0-9._-]", "_", file_name) or "rows"
     stem = f"{stem}-{uuid.uuid4().hex[:8]}"
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    batch_size = settings.batch_size
+    with ThreadPoolExecutor(max_workers=max(1, settings.concurrency)) as pool:
         for start in range(0, len(todo), batch_size):
             batch = todo[start : start + batch_size]
             entries = [e for e in pool.map(send, batch) if e is not None]

@@ -13,12 +13,20 @@ import jsonschema
 import pytest
 import requests
 
-from informat_pipelines.voorinschrijvingen import codes, followup, handle_drops, parse, validate
+from informat_pipelines.voorinschrijvingen import (
+    PushRun,
+    VoorinschrijvingenSettings,
+    codes,
+    followup,
+    handle_drops,
+    parse,
+    validate,
+)
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT
-from ..support.inschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
 
 SCHEMA = json.loads(
     (Path(__file__).parent.parent / "support/contract/preregistration.schema.json").read_text()
@@ -122,14 +130,14 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     weekend = row(2, startdatum="05/09/2026")  # a Saturday: Informat refuses it (BR041B)
     drop(tmp_path, "a.csv", make_csv([row(1), weekend]))
-    [outcome] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-a", id_key=ID_KEY)
+    [outcome] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-a", ID_KEY))
     report = read_report(outcome.report)
     assert report[1]["status"] == "geweigerd"
     assert "BR041B Startdatum moet tussen het begin en het einde" in report[1]["reden"]
 
     # the secretariat fixes the first name of pupil 1 and the start date of pupil 2
     drop(tmp_path, "a.csv", make_csv([row(1, voornaam="Zoé"), row(2)]))
-    [again] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-b", id_key=ID_KEY)
+    [again] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-b", ID_KEY))
     assert [r["status"] for r in read_report(again.report)] == [
         "wijziging doorgestuurd", "doorgestuurd",
     ]  # fmt: skip
@@ -144,15 +152,15 @@ def test_refusal_shows_code_and_dutch_sentence_and_a_correction_reaches_informat
         timeout=5,
     ).raise_for_status()
     drop(tmp_path, "a.csv", make_csv([row(1, voornaam="Zoë-Anna")]))
-    [third] = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-c", id_key=ID_KEY)
+    [third] = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-c", ID_KEY))
     [line] = read_report(third.report)
     assert line["status"] == "niet gewijzigd" and "MNA001" in line["reden"]
 
 
-def test_follow_up_tells_the_school_what_informat_decided(client, sandbox, tmp_path):
+def test_followup_tells_the_school_what_informat_decided(client, sandbox, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "b.csv", make_csv([row(n) for n in range(1, 5)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-p", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-p", ID_KEY))
     held = requests.get(f"{sandbox.url}/_sandbox/preregistrations/990011", timeout=5).json()
     decided = dict(zip(sorted(held), ("geaccepteerd", "geweigerd"), strict=False))
     for key, status in decided.items():
@@ -163,9 +171,8 @@ def test_follow_up_tells_the_school_what_informat_decided(client, sandbox, tmp_p
         ).raise_for_status()
     mails = []
     day = datetime(2026, 5, 3).date()
-    result = followup.run(
-        zone, client, "f-1", day, {"990011": "sec@example.org"}, None, lambda *m: mails.append(m)
-    )
+    settings = VoorinschrijvingenSettings(contacts={"990011": "sec@example.org"})
+    result = followup.run(zone, client, "f-1", day, settings, lambda *m: mails.append(m))
     assert result.asked == 4 and {c.status for c in result.changes} == set(decided.values())
     lines = read_report(str(tmp_path / result.reports["990011"]))
     assert sorted(line["status"] for line in lines) == ["geaccepteerd", "geweigerd"]
@@ -175,5 +182,6 @@ def test_follow_up_tells_the_school_what_informat_decided(client, sandbox, tmp_p
     assert "Peeters" not in body
     # the next day only the two still open are asked, and nothing new is told
     mails.clear()
-    again = followup.run(zone, client, "f-2", day, {"990011": "x@example.org"}, None, mails.append)
+    settings = VoorinschrijvingenSettings(contacts={"990011": "x@example.org"})
+    again = followup.run(zone, client, "f-2", day, settings, mails.append)
     assert again.asked == 2 and again.changes == [] and mails == []

@@ -1,4 +1,4 @@
-"""Inschrijvingen push: the parser on hostile files, validation, exactly-once push with the
+"""Voorinschrijvingen push: the parser on hostile files, validation, exactly-once push with the
 ledger, the drop zones' claims, and the DAG from drop to report and mail."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from informat_client import insz
 from informat_devtools.s3 import LocalS3
 from informat_pipelines.voorinschrijvingen import (
     FileRejected,
+    PushRun,
+    VoorinschrijvingenSettings,
     handle_drops,
     neutralise,
     parse,
@@ -20,7 +22,7 @@ from informat_pipelines.voorinschrijvingen import (
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.inschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
+from ..support.voorinschrijvingen import HEADER, ID_KEY, drop, letters, make_csv, read_report, row
 
 # --------------------------------------------------------------- hostile files
 
@@ -139,9 +141,8 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
     )
     client.config = client.config.with_overrides(max_attempts=2)
     drop(tmp_path, "klas1.csv", raw)
-    first = handle_drops(
-        zone, client, INSTELLINGSNUMMERS, "run-1", batch_size=10, concurrency=1, id_key=ID_KEY
-    )
+    settings = VoorinschrijvingenSettings(batch_size=10, concurrency=1)
+    first = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-1", ID_KEY), settings)
     assert first[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 0, "locked": 0, "rejected": 1, "failed": 20
     }  # fmt: skip
@@ -157,7 +158,8 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 
     # Informat is back; the next run takes the file from the inbox again
     sandbox.set_faults()
-    second = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-2", batch_size=10, id_key=ID_KEY)
+    settings = VoorinschrijvingenSettings(batch_size=10)
+    second = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-2", ID_KEY), settings)
     assert second[0].counts == {
         "pushed": 20, "updated": 0, "already_pushed": 20, "locked": 0, "rejected": 1, "failed": 0
     }  # fmt: skip
@@ -168,7 +170,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 
     # and once more: nothing is pushed, and the report says so
     drop(tmp_path, "klas1.csv", raw)
-    third = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-3", id_key=ID_KEY)
+    third = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-3", ID_KEY))
     assert third[0].counts["pushed"] == 0 and third[0].counts["already_pushed"] == 40
     assert len(stored) == 40
 
@@ -176,7 +178,7 @@ def test_exactly_once_with_api_failing_half_way_and_a_redrop(client, sandbox, tm
 def test_rejected_file_ends_in_failed_with_a_report(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "leeg.csv", b"")
-    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-x", id_key=ID_KEY)[0]
+    outcome = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-x", ID_KEY))[0]
     assert not outcome.accepted and "leeg" in outcome.message
     assert (zone.state.root / "failed" / "run-x" / "990011" / "leeg.csv").exists()
     assert "leeg" in read_report(outcome.report)[0]["reden"]
@@ -240,15 +242,19 @@ def test_a_retried_run_resumes_the_file_it_had_claimed(client, sandbox, tmp_path
     drop(tmp_path, "k.csv", make_csv([row(1), row(2)]))
     assert zone.claim("990011/k.csv", "run-r") is not None  # claimed, then the worker died
     assert zone.inbox() == []
-    outcome = handle_drops(zone, client, INSTELLINGSNUMMERS, "run-r", id_key=ID_KEY)
+    outcome = handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-r", ID_KEY))
     assert [o.name for o in outcome] == ["k.csv"] and outcome[0].counts["pushed"] == 2
     assert (zone.state.root / "processed" / "run-r" / "990011" / "k.csv").exists()
 
 
 def test_schools_are_told_per_file_with_counts_and_escaped_messages():
-    from informat_pipelines.voorinschrijvingen import FileOutcome, PushSettings, tell_schools
+    from informat_pipelines.voorinschrijvingen import (
+        FileOutcome,
+        VoorinschrijvingenSettings,
+        tell_schools,
+    )
 
-    settings = PushSettings.from_mapping(
+    settings = VoorinschrijvingenSettings.from_mapping(
         {"contacts": {"990011": "a@example.org"}, "fallback_contact": "data@example.org"}
     )
     counts = {"pushed": 2, "already_pushed": 0, "rejected": 1, "failed": 0}
@@ -265,7 +271,7 @@ def test_schools_are_told_per_file_with_counts_and_escaped_messages():
     ]  # fmt: skip
     assert "Kolom &lt;x&gt; onbekend" in sent[1][2]
     with pytest.raises(ValueError, match="unknown inschrijvingen settings"):
-        PushSettings.from_mapping({"contact": "typo@example.org"})
+        VoorinschrijvingenSettings.from_mapping({"contact": "typo@example.org"})
 
 
 def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
@@ -274,7 +280,7 @@ def test_two_files_of_one_run_keep_every_ledger_entry(client, tmp_path):
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "a.csv", make_csv([row(1), row(2)]))
     drop(tmp_path, "b.csv", make_csv([row(3)]))
-    handle_drops(zone, client, INSTELLINGSNUMMERS, "run-1", id_key=ID_KEY)
+    handle_drops(PushRun(zone, client, INSTELLINGSNUMMERS, "run-1", ID_KEY))
     ledger = Ledger(zone.list_keys, zone.read_key, zone.write_key).load()
     assert sorted((e["file"], e["row"]) for e in ledger.entries.values()) == [
         ("a.csv", 2), ("a.csv", 3), ("b.csv", 2),

@@ -1,4 +1,4 @@
-"""Building and reading the CSV files of the inschrijvingen tests."""
+"""Building and reading the CSV files of the voorinschrijvingen tests."""
 
 from __future__ import annotations
 
