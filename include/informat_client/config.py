@@ -61,74 +61,130 @@ DEFAULT_SCOPE_TEMPLATES = MappingProxyType(
 # the families asked per instelling in one combined token request (Rekeningen is per toegangsgroep)
 INSTELLING_SCOPES = (LEERLINGEN_SCOPE, VOORINSCHRIJVINGEN_SCOPE, PERSONEEL_SCOPE)
 
-# call name -> (api, HTTP method, path template relative to the API's base URL)
-DEFAULT_PATHS = MappingProxyType(
+# public code asks version 2 of the Personeel API's listings (the PHP client on employees only)
+API_VERSION_2: Mapping[str, str] = MappingProxyType({"Api-Version": "2"})
+
+
+@dataclass(frozen=True)
+class Listing:
+    """How a listing answers: the key of its list in the answer (None: a bare JSON array), and
+    the record key keyset pages are keyed on (pages are an option for API's that page)."""
+
+    list_key: str | None
+    page_key: str
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One Informat call, all the client needs to know of it: its API, method and path template
+    (relative to the API's base URL), the scope family its token needs when that is not its API's
+    own, the headers it needs beyond the common ones, how it lists (or None for a single answer)
+    and the key a single answer is wrapped in (or None)."""
+
+    api: str
+    method: str
+    path: str
+    scope: str | None = None
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    listing: Listing | None = None
+    wrapped: str | None = None
+
+    @property
+    def scope_family(self) -> str:
+        return self.scope or self.api
+
+
+# every call of the client, each declared once (the contract: docs/informat-api.md)
+ENDPOINTS: Mapping[str, Endpoint] = MappingProxyType(
     {
-        "students": (LEERLINGEN, "GET", "students"),
-        "student": (LEERLINGEN, "GET", "students/{person_id}"),
-        "registrations": (LEERLINGEN, "GET", "registrations"),
-        "save_preregistration": (LEERLINGEN, "POST", "preregistrations/save"),
-        "preregistration_status": (
+        "students": Endpoint(
+            LEERLINGEN, "GET", "students", listing=Listing("students", "pPersoon")
+        ),
+        "student": Endpoint(LEERLINGEN, "GET", "students/{person_id}", wrapped="student"),
+        "registrations": Endpoint(
+            LEERLINGEN, "GET", "registrations", listing=Listing("registrations", "pInschr")
+        ),
+        "save_preregistration": Endpoint(
+            LEERLINGEN,
+            "POST",
+            "preregistrations/save",
+            scope=VOORINSCHRIJVINGEN_SCOPE,
+            wrapped="preRegistrationStatus",
+        ),
+        "preregistration_status": Endpoint(
             LEERLINGEN,
             "GET",
             "preregistrations/{pre_registration_id}/status",
+            scope=VOORINSCHRIJVINGEN_SCOPE,
+            wrapped="preRegistrationStatus",
         ),
-        "delete_preregistration": (LEERLINGEN, "DELETE", "preregistrations/{pre_registration_id}"),
-        "employees": (PERSONEEL, "GET", "employees"),
-        "employee": (PERSONEEL, "GET", "employees/{employee_id}"),
-        "assignments": (PERSONEEL, "GET", "employees/assignments"),
-        "accessgroups": (REKENINGEN, "GET", "accessgroups"),
-        "accessgroup_users": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/users"),
-        "accessgroup_journals": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/journals"),
-        "invoices": (REKENINGEN, "GET", "accessgroups/{toegangsgroep}/invoices"),
-        "request_pdf": (
+        "delete_preregistration": Endpoint(
+            LEERLINGEN,
+            "DELETE",
+            "preregistrations/{pre_registration_id}",
+            scope=VOORINSCHRIJVINGEN_SCOPE,
+        ),
+        "employees": Endpoint(
+            PERSONEEL,
+            "GET",
+            "employees",
+            headers=API_VERSION_2,
+            listing=Listing(None, "pPersoon"),
+        ),
+        "employee": Endpoint(PERSONEEL, "GET", "employees/{employee_id}", headers=API_VERSION_2),
+        "assignments": Endpoint(
+            PERSONEEL,
+            "GET",
+            "employees/assignments",
+            headers=API_VERSION_2,
+            listing=Listing(None, "id"),
+        ),
+        "interruptions": Endpoint(
+            PERSONEEL,
+            "GET",
+            "employees/interruptions",
+            headers=API_VERSION_2,
+            listing=Listing(None, "doId"),
+        ),
+        "own_fields": Endpoint(
+            PERSONEEL,
+            "GET",
+            "employees/ownfields",
+            headers=API_VERSION_2,
+            listing=Listing(None, "vvId"),
+        ),
+        "accessgroups": Endpoint(
+            REKENINGEN, "GET", "accessgroups", listing=Listing("accessgroups", "name")
+        ),
+        "accessgroup_users": Endpoint(
             REKENINGEN,
-            "POST",
-            "accessgroups/{toegangsgroep}/invoices/{invoice_id}/pdf",
+            "GET",
+            "accessgroups/{toegangsgroep}/users",
+            listing=Listing("users", "userId"),
         ),
-        "pdf_job": (REKENINGEN, "GET", "pdf-jobs/{job_id}"),
-        "pdf_download": (REKENINGEN, "GET", "pdf-jobs/{job_id}/download"),
-        "register_payment": (REKENINGEN, "POST", "accessgroups/{toegangsgroep}/payments"),
+        "accessgroup_journals": Endpoint(
+            REKENINGEN,
+            "GET",
+            "accessgroups/{toegangsgroep}/journals",
+            listing=Listing("journals", "code"),
+        ),
+        "invoices": Endpoint(
+            REKENINGEN,
+            "GET",
+            "accessgroups/{toegangsgroep}/invoices",
+            listing=Listing("invoices", "invoiceId"),
+        ),
+        "request_pdf": Endpoint(
+            REKENINGEN, "POST", "accessgroups/{toegangsgroep}/invoices/{invoice_id}/pdf"
+        ),
+        "pdf_job": Endpoint(REKENINGEN, "GET", "pdf-jobs/{job_id}"),
+        "pdf_download": Endpoint(REKENINGEN, "GET", "pdf-jobs/{job_id}/download"),
+        "register_payment": Endpoint(REKENINGEN, "POST", "accessgroups/{toegangsgroep}/payments"),
     }
 )
-# the scope family of each call, where it is not its API's own
-CALL_SCOPES = MappingProxyType(
-    {
-        "save_preregistration": VOORINSCHRIJVINGEN_SCOPE,
-        "preregistration_status": VOORINSCHRIJVINGEN_SCOPE,
-        "delete_preregistration": VOORINSCHRIJVINGEN_SCOPE,
-    }
-)
-# headers a call needs beyond the common ones (public code: the employee listings ask version 2)
-CALL_HEADERS = MappingProxyType(
-    {
-        "employees": {"Api-Version": "2"},
-        "employee": {"Api-Version": "2"},
-        "assignments": {"Api-Version": "2"},
-    }
-)
-
-# listing call -> (key of the list in the answer, or None for a bare JSON array; record key used
-# for keyset paging, an option for API's that page)
-LISTINGS = MappingProxyType(
-    {
-        "students": ("students", "pPersoon"),
-        "registrations": ("registrations", "pInschr"),
-        "employees": (None, "pPersoon"),
-        "assignments": (None, "id"),
-        "accessgroups": ("accessgroups", "name"),
-        "accessgroup_users": ("users", "userId"),
-        "accessgroup_journals": ("journals", "code"),
-        "invoices": ("invoices", "invoiceId"),
-    }
-)
-# single answers wrapped in an object (public code): call -> key of the record
-WRAPPED = MappingProxyType(
-    {
-        "student": "student",
-        "save_preregistration": "preRegistrationStatus",
-        "preregistration_status": "preRegistrationStatus",
-    }
+# the paths as a connection may override them: call name -> (api, HTTP method, path template)
+DEFAULT_PATHS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
+    {name: (e.api, e.method, e.path) for name, e in ENDPOINTS.items()}
 )
 
 

@@ -15,7 +15,7 @@ import requests
 
 from . import masking
 from .answers import Call, error_details, json_body, retry_after_seconds
-from .config import API_TITLES, CALL_SCOPES, REKENINGEN_SCOPE, InformatConfig
+from .config import API_TITLES, ENDPOINTS, REKENINGEN_SCOPE, InformatConfig
 from .errors import (
     InformatAuthError,
     InformatBadResponseError,
@@ -68,7 +68,7 @@ class Tokens:
         config = self.config
         if config.scopes:
             return frozenset(config.scopes)
-        family = CALL_SCOPES.get(call.name, call.api)
+        family = _scope_family(call)
         if family == REKENINGEN_SCOPE:
             return self._rekeningen_scopes(call)
         templates = config.scope_templates
@@ -110,7 +110,7 @@ class Tokens:
     def _refuse_combined(self, call: Call) -> None:
         """The identity server refused a combined scope set: ask per call from now on (for the
         Rekeningen API or for the instellingen's families, whichever the call needed)."""
-        if CALL_SCOPES.get(call.name, call.api) == REKENINGEN_SCOPE:
+        if _scope_family(call) == REKENINGEN_SCOPE:
             self._rekeningen_combined_refused = True
         else:
             self._combined_refused = True
@@ -227,3 +227,10 @@ class Tokens:
             cached = self._tokens.get(scopes)
             if cached and cached.value == value:
                 del self._tokens[scopes]
+
+
+def _scope_family(call: Call) -> str:
+    """The scope family ``call`` needs: its endpoint's, or its API's own for a call the client
+    does not declare (the token request itself)."""
+    endpoint = ENDPOINTS.get(call.name)
+    return endpoint.scope_family if endpoint is not None else call.api

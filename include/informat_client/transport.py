@@ -28,12 +28,7 @@ from .answers import (
     json_body,
     retry_after_seconds,
 )
-from .config import (
-    CALL_HEADERS,
-    LISTINGS,
-    WRAPPED,
-    InformatConfig,
-)
+from .config import ENDPOINTS, InformatConfig
 from .errors import (
     InformatAuthError,
     InformatBadResponseError,
@@ -210,6 +205,8 @@ class Transport(Tokens):
             api, method, template = self.config.paths[name]
         except KeyError:
             raise InformatConfigError(f"unknown call {name!r}") from None
+        if name not in ENDPOINTS:  # a path configured for a call the client does not know
+            raise InformatConfigError(f"unknown call {name!r}")
         # every path argument is one path segment, whatever characters it holds
         path = template.format(**{k: quote(str(v), safe="") for k, v in (path_args or {}).items()})
         return Call(
@@ -290,7 +287,7 @@ class Transport(Tokens):
             "Timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "Accept": accept,
             "User-Agent": self.config.user_agent,
-            **CALL_HEADERS.get(call.name, {}),
+            **ENDPOINTS[call.name].headers,
         }
         if self._limiter is not None:
             self._limiter.acquire()
@@ -356,7 +353,7 @@ class Transport(Tokens):
     def _get_record(self, call: Call, **kwargs: Any) -> dict[str, Any]:
         """A single answer, unwrapped where Informat wraps it (``{"student": {...}}``)."""
         body = self._get_json(call, **kwargs)
-        key = WRAPPED.get(call.name)
+        key = ENDPOINTS[call.name].wrapped
         if key is not None:
             body = (
                 {str(k).lower(): v for k, v in body.items()} if isinstance(body, Mapping) else body
@@ -370,7 +367,10 @@ class Transport(Tokens):
     def _iter_listing(
         self, call: Call, params: Mapping[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
-        list_key, page_key = LISTINGS[call.name]
+        listing = ENDPOINTS[call.name].listing
+        if listing is None:
+            raise call.error(InformatConfigError, "not a listing")
+        list_key, page_key = listing.list_key, listing.page_key
         params = params or {}
         if self.config.page_size:
             yield from page_records(

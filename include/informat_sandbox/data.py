@@ -5,6 +5,7 @@ the reserved ``example.org`` domain."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -12,6 +13,7 @@ from typing import Any
 
 from informat_client.schooljaar import schooljaar_for, shift
 
+from . import classes
 from .instelling import Instelling
 from .people import (
     LAST_NAMES,
@@ -21,6 +23,7 @@ from .people import (
     make_student,
     schooljaar_bounds,
 )
+from .staff import build_staff
 
 
 @dataclass
@@ -127,6 +130,22 @@ def _invoices(
     return out
 
 
+def _seed_staff_and_classes(seed: int, inst: Instelling, schooljaar: str, today: date) -> None:
+    """The instelling's assignments, interruptions, own fields and classes, from a generator of
+    their own: the students, staff and invoices drawn before them stay what they were."""
+    rng = random.Random(f"{seed}:staff-and-classes:{inst.instellingsnummer}")
+    ids = itertools.count(int(inst.instellingsnummer[-3:]) * 1_000_000 + 1)
+    bounds = schooljaar_bounds(schooljaar)
+    structure = "311" if inst.secundair else "211"
+    records = build_staff(rng, inst.employees, structure, bounds, today, ids)
+    inst.assignments = records.assignments
+    inst.interruptions = records.interruptions
+    inst.own_fields = records.own_fields
+    if inst.registrations:
+        teachers = [e["personId"] for e in inst.employees]
+        classes.seat(rng, inst, teachers, bounds[0], today, ids)
+
+
 def build(
     seed: int = 42,
     today: date | None = None,
@@ -161,20 +180,8 @@ def build(
         staff = max(3, count // 12) if count else 0
         for _ in range(staff):
             person += 1
-            employee = make_employee(rng, pool, inst, today, person)
-            inst.employees.append(employee)
-            start, end = schooljaar_bounds(current)
-            inst.assignments.append(
-                {
-                    "id": person,
-                    "personId": employee["personId"],
-                    "pPersoon": employee["pPersoon"],
-                    "ambt": employee["hoofdAmbt"]["naam"],
-                    "begindatum": start.isoformat(),
-                    "einddatum": end.isoformat(),
-                    "lestijden": rng.choice((12, 16, 20, 22, 24)),
-                }
-            )
+            inst.employees.append(make_employee(rng, pool, inst, today, person))
+        _seed_staff_and_classes(seed, inst, current, today)
         instellingen[number] = inst
 
     def users(prefix: str) -> list[dict[str, Any]]:
@@ -259,9 +266,9 @@ def change(
         record["huisdokter"] = f"Dr. {rng.choice(LAST_NAMES)}"
         inst.changed[f"students:{record['pPersoon']}"] = now
         out["students"].append(record["pPersoon"])
+    teachers = [e["personId"] for e in inst.employees]
     for record in inst.registrations[:registrations]:
-        klas = record["inschrKlassen"][0]
-        klas["klasCode"] = f"{record['leerjaar']}{rng.choice('EFGH')}"
+        classes.move(rng, inst, record, f"{record['leerjaar']}{rng.choice('EFGH')}", teachers)
         inst.changed[f"registrations:{record['inschrijvingsId']}"] = now
         out["registrations"].append(record["inschrijvingsId"])
     pool = InszPool()
@@ -273,7 +280,9 @@ def change(
         student = make_student(rng, pool, inst, group.today, person, len(inst.students) + 1)
         inst.students.append(student)
         p_inschr = 10_000_000 + person
-        inst.registrations.append(make_registration(rng, student, inst, current, p_inschr))
+        registration = make_registration(rng, student, inst, current, p_inschr)
+        classes.enrol(rng, inst, registration, teachers)
+        inst.registrations.append(registration)
         inst.changed[f"students:{person}"] = now
         inst.changed[f"registrations:{student['inschrijvingsId']}"] = now
         out["new_students"].append(person)

@@ -16,6 +16,11 @@ class Instelling:
     registrations: list[dict[str, Any]] = field(default_factory=list)
     employees: list[dict[str, Any]] = field(default_factory=list)
     assignments: list[dict[str, Any]] = field(default_factory=list)
+    interruptions: list[dict[str, Any]] = field(default_factory=list)
+    own_fields: list[dict[str, Any]] = field(default_factory=list)
+    # the classes, subgroups and OLOD's of the schooljaar by klasCode (``classes.py``): what
+    # every pupil's element of ``inschrKlassen`` in that class repeats
+    classes: dict[str, dict[str, Any]] = field(default_factory=dict)
     preregistrations: dict[str, dict[str, Any]] = field(default_factory=dict)
     # when a record last changed, per "students:<pPersoon>" / "registrations:<inschrijvingsId>":
     # Informat knows it (changedSince reads it) but the records do not carry it

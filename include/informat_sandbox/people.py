@@ -38,7 +38,16 @@ PLACES = [
     "Gent", "Antwerpen", "Brugge", "Leuven", "Mechelen", "Aalst", "Kortrijk", "Hasselt",
     "Sint-Niklaas", "Oostende", "Genk", "Roeselare", "Brussel", "Istanbul", "Casablanca",
 ]  # fmt: skip
-FUNCTIONS = ["leraar", "directeur", "opvoeder", "secretariaatsmedewerker", "zorgcoördinator"]
+FUNCTIONS = ["leraar", "directeur", "opvoeder", "administratief medewerker", "zorgcoördinator"]
+# an ambt's code is 8 digits; 00000237 "administratief medewerker" is the one public example, the
+# others are synthetic
+AMBT_CODES = {
+    "leraar": "00000101",
+    "directeur": "00000021",
+    "opvoeder": "00000402",
+    "administratief medewerker": "00000237",
+    "zorgcoördinator": "00000615",
+}
 
 
 def guid(rng: random.Random) -> str:
@@ -139,11 +148,31 @@ def make_relations(rng: random.Random, student: dict[str, Any], pool: InszPool) 
                 "adressen": [make_address(rng, street)],
                 "comnrs": [],  # documented, but not the keys of its items: left empty
                 "emails": [
-                    {"email": f"ouder{student['pPersoon']}{kind[0]}@example.org", "type": "Privé"}
+                    email(
+                        student["pPersoon"] * 10 + index,
+                        f"ouder{student['pPersoon']}{kind[0]}@example.org",
+                        "Privé",
+                    )
                 ],
             }
         )
     return relations
+
+
+# the type of a school's own address: Personeel's value (public code); for a pupil (modelled)
+SCHOOL_EMAIL_TYPE = "School"
+
+
+def email(p_email: int, address: str, kind: str) -> dict[str, Any]:
+    """An e-mail address of a student or a relation, with the keys public code reads."""
+    school = kind == SCHOOL_EMAIL_TYPE
+    return {
+        "pEmail": p_email,
+        "email": address,
+        "type": kind,
+        "schoolcom": True,  # may be used for the school's messages
+        "factuurMailen": not school,  # bills go to a parent's address, not the pupil's
+    }
 
 
 def schooljaar_bounds(schooljaar: str) -> tuple[date, date]:
@@ -183,6 +212,9 @@ def make_student(
     record["relaties"] = relations
     record["comnrs"] = []
     record["emails"] = [dict(relations[0]["emails"][0])]
+    if inst.secundair:  # a secondary school gives its pupils a school address
+        address = f"leerling{p_persoon}@example.org"
+        record["emails"].append(email(p_persoon * 10 + 9, address, SCHOOL_EMAIL_TYPE))
     return record
 
 
@@ -259,13 +291,17 @@ def make_employee(
         "rijksregisternr": person["rijksregisternr"],
         "bisnr": person["bisnr"],
         "bank": None,
-        "hoofdAmbt": {"code": ambt[:3].upper(), "naam": ambt},
+        "hoofdAmbt": {"code": AMBT_CODES[ambt], "naam": ambt},
         "isActive": True,
         "pensioendatum": None,
         "adressen": [make_address(rng, rng.choice(STREETS))],
         "comnrs": [],
         "emailadressen": [
-            {"email": f"personeel{p_persoon}@example.org", "type": "School"},
+            {
+                "id": str(uuid.UUID(int=p_persoon, version=4)),  # a GUID, without drawing
+                "email": f"personeel{p_persoon}@example.org",
+                "type": "School",
+            },
         ],
-        "personeelsgroepen": [{"id": 1, "naam": "Onderwijzend personeel"}],
+        "personeelsgroepen": [{"id": "1", "naam": "Onderwijzend personeel"}],
     }

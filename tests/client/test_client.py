@@ -87,7 +87,8 @@ def test_registrations_join_students_by_ppersoon(client, sandbox):
     assert all(
         r["inschrijvingsId"] == students[r["pPersoon"]]["inschrijvingsId"] for r in registrations
     )
-    assert all(r["inschrKlassen"][0]["groepType"] == 0 for r in registrations)
+    # a pupil's first class is his class (groepType 0); a few have none (not placed yet)
+    assert all(r["inschrKlassen"][0]["groepType"] == 0 for r in registrations if r["inschrKlassen"])
     today = datetime.now(UTC).date().isoformat()
     assert list(client.iter_registrations("990014", year, changed_since=today)) == []
 
@@ -309,3 +310,125 @@ def test_rekeningen_asks_the_literal_scope_of_the_toegangsgroep(client, sandbox)
     granted = {frozenset(t.scopes) for t in sandbox.state.tokens.values()}
     assert frozenset({scope_of("SG-Noord")}) in granted  # as configured, not derived
     assert frozenset({"api_informat_sas_rekeningen.rekeningen.990015"}) in granted  # fallback
+
+
+ASSIGNMENT_KEYS = {
+    "id", "pOpdracht", "personId", "ambt", "ambtCode", "begindatum", "einddatum", "vervangingen",
+    "urenTbsOB", "reaffWedertew", "afstandWachtgeld", "isTao", "aanstellingscode", "ato",
+}  # fmt: skip
+INTERRUPTION_KEYS = {
+    "pOnderbreking", "doId", "personId", "hfd", "begindatum", "einddatum", "code",
+    "omschrijving", "soort", "verstuurdAgODi", "opmSecretariaat", "opmPersoneelslid", "staking",
+    "stakingUren", "ziekteverlofZonderBezoldiging",
+}  # fmt: skip
+OWN_FIELD_KEYS = {"personId", "vvId", "naam", "waarde", "dataType", "rubriek"}
+CLASS_KEYS = {
+    "inschrKlasId", "pInschrKlas", "klasId", "pKlas", "klasCode", "klas", "groepType",
+    "klasnummer", "begindatum", "einddatum", "klassenleraars",
+}  # fmt: skip
+FULLTIME_LEAVE = {"197", "200", "203", "206", "209"}
+
+
+def test_assignments_interruptions_and_own_fields_with_exactly_their_public_keys(client, sandbox):
+    year, today = schooljaar(sandbox), sandbox.state.group.today.isoformat()
+    staff = {e["personId"] for e in client.iter_employees("990014", year)}
+    assignments = list(client.iter_assignments("990014", year))
+    interruptions = list(client.iter_interruptions("990014", year))
+    own_fields = list(client.iter_own_fields("990014", year))
+    held = counts(sandbox)["instellingen"]["990014"]
+    assert (len(assignments), len(interruptions), len(own_fields)) == (
+        held["assignments"], held["interruptions"], held["own_fields"]
+    )  # fmt: skip
+    assert all(set(a) == ASSIGNMENT_KEYS for a in assignments)
+    assert all(set(i) == INTERRUPTION_KEYS for i in interruptions)
+    assert all(set(f) == OWN_FIELD_KEYS for f in own_fields)
+    people = {r["personId"] for r in (*assignments, *interruptions, *own_fields)}
+    assert people <= staff and {a["personId"] for a in assignments} == staff
+    assert len({a["id"] for a in assignments}) == len(assignments)
+    # an assignment's replacements point at interruptions of the same person
+    by_do_id = {i["doId"]: i for i in interruptions}
+    links = [(a, v) for a in assignments for v in a["vervangingen"]]
+    assert links and all(set(v) == {"opdrachtId", "doId"} for _, v in links)
+    assert all(by_do_id[v["doId"]]["personId"] == a["personId"] for a, v in links)
+    on_leave_today = [
+        by_do_id[v["doId"]]
+        for _, v in links
+        if by_do_id[v["doId"]]["code"] in FULLTIME_LEAVE
+        and by_do_id[v["doId"]]["begindatum"][:10] <= today <= by_do_id[v["doId"]]["einddatum"][:10]
+    ]
+    assert on_leave_today
+    assert any(a["einddatum"] < today for a in assignments)  # ended assignments
+    assert {f["waarde"] for f in own_fields if f["naam"] == "ActiefOpSchool"} == {"Ja", "Neen"}
+    # interruptions overlap the schooljaar asked: none in a long-gone one
+    assert list(client.iter_interruptions("990014", "2001-02")) == []
+
+
+def test_interruptions_and_own_fields_are_not_taken_for_an_employee(client, sandbox):
+    """``employees/{personId}`` must not swallow the listings beside it, in either spelling of
+    own fields that public code uses."""
+    call = client._call("own_fields", "990013")
+    token = client._token(client._scopes(call), call)
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "InstituteNo": "990013",
+        "Timestamp": "2026-11-28T10:00:00+00:00",
+    }
+
+    def get(path):
+        url = f"{sandbox.url}/personeel/employees/{path}"
+        return requests.get(url, headers=headers, timeout=10)
+
+    for path in ("interruptions", "ownfields", "OwnFields"):
+        answer = get(path)
+        assert answer.status_code == 200, (path, answer.text)
+        assert isinstance(answer.json(), list) and answer.json(), path
+    unknown = get(uuid.uuid4())
+    assert unknown.status_code == 400  # one employee asks Api-Version: 2
+    headers["Api-Version"] = "2"
+    unknown = get(uuid.uuid4())
+    assert unknown.status_code == 404 and unknown.json()["errors"][0]["code"] == "BR014"
+
+
+def test_registrations_carry_classes_subgroups_an_olod_and_their_class_teachers(client, sandbox):
+    year, today = schooljaar(sandbox), sandbox.state.group.today.isoformat()
+    staff = {e["personId"] for e in client.iter_employees("990013", year)}
+    registrations = list(client.iter_registrations("990013", year))
+    elements = [k for r in registrations for k in r["inschrKlassen"]]
+    assert all(set(k) == CLASS_KEYS for k in elements)
+    assert {k["groepType"] for k in elements} == {0, 1, 3}
+    classes: dict[str, list[dict]] = {}
+    for k in elements:
+        classes.setdefault(k["klasId"], []).append(k)
+    for members in classes.values():  # one class: one code, number, name and teachers
+        assert len({(k["klasCode"], k["pKlas"], k["klas"], k["groepType"]) for k in members}) == 1
+        assert len({str(k["klassenleraars"]) for k in members}) == 1
+        assert len({k["klasnummer"] for k in members}) == len(members)
+    teachers = {t["persoonId"] for k in elements for t in k["klassenleraars"]}
+    assert teachers and teachers <= staff  # the instelling's own staff
+    assert any(k["klassenleraars"] == [] for k in elements)  # a class whose teacher is unknown
+    mains = [m for m in classes.values() if m[0]["groepType"] == 0]
+    assert sum(len(m) for m in mains) / len(mains) >= 5  # several pupils per class
+    assert len([m for m in classes.values() if m[0]["groepType"] == 3]) == 1
+
+    def in_class_today(record):
+        return any(
+            k["groepType"] == 0
+            and k["begindatum"] <= today
+            and (k["einddatum"] is None or today <= k["einddatum"])
+            for k in record["inschrKlassen"]
+        )
+
+    without = [r for r in registrations if not in_class_today(r)]
+    assert 0 < len(without) < len(registrations) / 10
+    assert any(r["inschrKlassen"] == [] for r in without)
+
+
+def test_students_e_mail_addresses_carry_their_public_keys(client, sandbox):
+    year = schooljaar(sandbox)
+    keys = {"pEmail", "email", "type", "schoolcom", "factuurMailen"}
+    for number, school in (("990011", False), ("990014", True)):
+        students = list(client.iter_students(number, year))
+        emails = [e for s in students for e in s["emails"]]
+        assert emails and all(set(e) == keys for e in emails)
+        with_school = [s for s in students if any(e["type"] == "School" for e in s["emails"])]
+        assert (len(with_school) == len(students)) is school, number

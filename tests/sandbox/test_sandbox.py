@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import requests
 
 from informat_client import insz
-from informat_sandbox import data
+from informat_sandbox import data, staff
 
 
 def test_same_seed_same_data_other_seed_other_data():
@@ -110,3 +112,78 @@ def test_reset_moves_the_sandbox_clock(sandbox):
     assert sandbox.state.schooljaar == "2026-27"
     sandbox.reset(today="2027-09-02")
     assert sandbox.state.schooljaar == "2027-28"
+
+
+def test_staff_situations_and_classes_are_seeded_the_same_way_every_time():
+    day = date(2026, 11, 28)
+    a, b = data.build(seed=7, students=600, today=day), data.build(seed=7, students=600, today=day)
+    for number in ("990011", "990014"):
+        one, two = a.instellingen[number], b.instellingen[number]
+        assert one.assignments == two.assignments and one.interruptions == two.interruptions
+        assert one.own_fields == two.own_fields and one.registrations == two.registrations
+
+
+def test_the_staff_and_class_seed_leaves_the_other_draws_alone(monkeypatch):
+    """Assignments, interruptions, own fields and classes come from a generator of their own:
+    without them the students, staff and invoices are drawn exactly the same."""
+    day = date(2026, 11, 28)
+    before = data.build(seed=3, students=300, today=day)
+    monkeypatch.setattr(data, "_seed_staff_and_classes", lambda *args: None)
+    without = data.build(seed=3, students=300, today=day)
+    for number, inst in before.instellingen.items():
+        assert inst.students == without.instellingen[number].students
+        assert inst.employees == without.instellingen[number].employees
+    assert before.toegangsgroepen["SG-Noord"].invoices == without.toegangsgroepen[
+        "SG-Noord"].invoices  # fmt: skip
+
+
+def test_situations_fill_a_small_staff_first_and_keep_one_active():
+    assert staff.situations(1) == ["active"]
+    assert staff.situations(3) == ["fulltime_leave", "ended", "active"]
+    many = staff.situations(60)
+    assert many.count("fulltime_leave") == 4 and many.count("ended") == 5
+    assert set(staff.SITUATIONS) <= set(many) and many.count("active") == 60 - 9 - 6
+
+
+def test_every_school_has_staff_on_full_time_leave_today_and_pupils_without_a_class():
+    day = date(2026, 11, 28)
+    today = day.isoformat()
+    group = data.build(seed=42, today=day)
+    for number, inst in group.instellingen.items():
+        if not inst.employees:
+            assert inst.assignments == inst.interruptions == inst.own_fields == []
+            continue
+        by_do_id = {i["doId"]: i for i in inst.interruptions}
+        leave_today = {
+            a["personId"]
+            for a in inst.assignments
+            for v in a["vervangingen"]
+            if by_do_id[v["doId"]]["code"] in staff.FULLTIME_LEAVE_CODES
+            and by_do_id[v["doId"]]["begindatum"][:10] <= today <= by_do_id[v["doId"]]["einddatum"]
+        }
+        assert len(leave_today) == max(1, len(inst.employees) // 15) + 1, number  # + partial
+        ended = {a["personId"] for a in inst.assignments if a["einddatum"] < today}
+        assert len(ended) == max(1, len(inst.employees) // 12) + 1, number  # ended + ended_role
+        assert all(len(r["inschrKlassen"]) <= 4 for r in inst.registrations)
+        no_class = [r for r in inst.registrations if not r["inschrKlassen"]]
+        assert no_class and len(no_class) < len(inst.registrations) / 20, number
+        staff_ids = {e["personId"] for e in inst.employees}
+        teachers = {t["persoonId"] for c in inst.classes.values() for t in c["klassenleraars"]}
+        assert teachers <= staff_ids
+
+
+def test_a_days_class_change_keeps_one_class_one_id(sandbox):
+    sandbox.reset(students=300, today="2026-11-28")
+    inst = sandbox.state.group.instellingen["990012"]
+    changed = requests.post(
+        f"{sandbox.url}/_sandbox/changes/990012",
+        json={"registrations": 3, "new_students": 2},
+        timeout=10,
+    ).json()
+    assert len(changed["registrations"]) == 3 and len(changed["new_students"]) == 2
+    ids: dict[str, set] = {}
+    for record in inst.registrations:
+        for klas in record["inschrKlassen"]:
+            ids.setdefault(klas["klasCode"], set()).add(klas["klasId"])
+    assert all(len(v) == 1 for v in ids.values())
+    assert all(code in inst.classes for code in ids)

@@ -75,6 +75,10 @@ async def counts(state: State):
                 "students": len(inst.students),
                 "registrations": len(inst.registrations),
                 "employees": len(inst.employees),
+                "assignments": len(inst.assignments),
+                "interruptions": len(inst.interruptions),
+                "own_fields": len(inst.own_fields),
+                "classes": len(inst.classes),
                 "preregistrations": len(inst.preregistrations),
             }
             for number, inst in group.instellingen.items()
