@@ -192,3 +192,17 @@ def test_a_held_export_nobody_answers_keeps_the_last_good_one(dag_env):
     assert after["exports/sds/latest/990011.zip"] == good
     assert f"exports/sds/{nextday}/990011.zip" not in after
     assert summary(dag_env, nextday)["held"] == ["990011"]
+
+
+def test_scheduled_on_the_extractions_assets_of_every_table_it_reads(dagbag):
+    """The existing entities' Assets are the very ones the extraction updates (same name and
+    URI), and every clean table the export reads is among the Assets it waits for."""
+    from informat_pipelines.roster_export.clean import ENTITIES
+
+    roster = dagbag.dags[DAG_ID]
+    waits = {(a.name, a.uri) for a in roster.timetable.asset_condition.objects}
+    extract = dagbag.dags["informat_daily_extract"]
+    updated = {(a.name, a.uri) for t in extract.tasks for a in t.outlets}
+    for entity in ("students", "registrations", "employees"):
+        assert (f"informat_clean_{entity}", f"x-informat://clean/{entity}") in updated & waits
+    assert {f"informat_clean_{e}" for e in ENTITIES} <= {name for name, _ in waits}
