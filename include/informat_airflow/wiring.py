@@ -56,3 +56,6 @@ PDF_ARCHIVE_SETTINGS_VARIABLE = "informat_pdf_archive_settings"
 # the rollover checks' state and settings (JSON Variables), read by the DAG and the Informat page
 ROLLOVER_STATE_VARIABLE = "informat_rollover_state"
 ROLLOVER_SETTINGS_VARIABLE = "informat_rollover_settings"
+# the roster export's settings (JSON Variable): the processing register of opted-in instellingen,
+# the sign-in rule, demographics and the drop check's thresholds
+ROSTER_SETTINGS_VARIABLE = "informat_roster_settings"
