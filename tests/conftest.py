@@ -175,6 +175,7 @@ SLOW_MODULES = frozenset(
         "tests/dags/test_inschrijvingen_push.py",
         "tests/dags/test_pdf_archive.py",
         "tests/dags/test_rollover.py",
+        "tests/dags/test_roster_export.py",
         "tests/deploy/test_informat_page.py",
         "tests/deploy/test_run_command.py",
         "tests/ui/test_access.py",
