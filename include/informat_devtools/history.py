@@ -109,13 +109,15 @@ def _archive_group(group: str, day: date, rng: random.Random) -> dict[str, Any]:
 
 def _push(day: date, n: int, numbers: list[str], rng: random.Random) -> dict[str, Any]:
     run = f"scheduled__{day.isoformat()}T10:00:00-{n}"
+    number = numbers[(day.toordinal() + n) % len(numbers)]
     return {
         "name": f"inschrijvingen-{n}.csv",
         "run": run,
         "accepted": True,
         "counts": {"pushed": rng.randint(5, 40), "already_pushed": 2, "rejected": 1, "failed": 0},
-        "instellingsnummers": [numbers[(day.toordinal() + n) % len(numbers)]],
-        "report": f"/drop/outbox/inschrijvingen-{n}.{run}.rapport.csv",
+        "instellingsnummers": [number],
+        "instelling": number,
+        "report": f"outbox/{number}/inschrijvingen-{n}.{run}.rapport.csv",
     }
 
 

@@ -14,7 +14,7 @@ from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
 
 from ..support.airflow import migrate_db, set_connection, set_s3_connection
 
-REPORT_KEY = "outbox/inschrijvingen-0.r.rapport.csv"
+REPORT_KEY = "outbox/990011/inschrijvingen-0.r.rapport.csv"  # in the school's own folder
 
 
 @pytest.fixture
@@ -27,7 +27,8 @@ def page_data(s3, bucket, tmp_path, monkeypatch):
     s3.client().put_object(
         Bucket=bucket, Key=f"reports/date={today}/report.html", Body=b"<html>report</html>"
     )
-    zone.write_key(REPORT_KEY, b"rij;status;reden;informat_id\r\n")
+    _, number, name = REPORT_KEY.split("/")
+    zone.write_outbox(number, name, b"rij;status;reden;informat_id\r\n")
     set_s3_connection(monkeypatch, s3)
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
     monkeypatch.setenv("INFORMAT_DATA_BUCKET", bucket)
