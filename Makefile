@@ -32,13 +32,19 @@ check-run: $(VENV)/.local-installed
 
 ## test: lint, format and type checks, the whole test suite (slow tests too), then the
 ## production topology end to end
-test: lint typecheck $(VENV)/.e2e-installed
+test: lint typecheck $(VENV)/.e2e-installed $(VENV)/.browser-installed
 	$(BIN)/python -m pytest
 	$(BIN)/python scripts/e2e.py
 
 ## check: lint, format and type checks and the tests not marked slow (the quick loop)
 check: lint typecheck
 	$(BIN)/python -m pytest -m "not slow"
+
+# Debian's Chromium for the page's browser test, installed before the tests run (a test's own
+# time limit is for the test, not for a package download)
+$(VENV)/.browser-installed: $(VENV)/.dev-installed
+	$(BIN)/python -c "from informat_devtools.browser import ensure_chromium; ensure_chromium()"
+	touch $@
 
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy

@@ -29,12 +29,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "include"))
 
-from e2e_checks import grep_logs, secrets_of_the_run, worker_crash_mid_push  # noqa: E402
+from e2e_checks import (  # noqa: E402
+    grep_logs,
+    heartbeats,
+    secrets_of_the_run,
+    worker_crash_mid_push,
+)
 from e2e_school import school_credential  # noqa: E402
 
 from informat_airflow.wiring import (  # noqa: E402
     DEFAULT_ARCHIVE_BUCKET,
     DEFAULT_DATA_BUCKET,
+    HEARTBEAT_CONN_ID,
     PDF_ARCHIVE_SETTINGS_VARIABLE,
 )
 from informat_devtools import local_connections  # noqa: E402
@@ -119,6 +125,7 @@ class Stack:
         )  # fmt: skip
 
     def start_stand_ins(self) -> None:
+        from informat_devtools.heartbeat_catcher import HeartbeatCatcher
         from informat_devtools.mailcatcher import MailCatcher
         from informat_devtools.s3 import LocalS3
         from informat_sandbox.app import SandboxState
@@ -130,7 +137,8 @@ class Stack:
         ).start()
         self.s3 = LocalS3().start()
         self.mail = MailCatcher().start()
-        self.stoppers += [self.sandbox.stop, self.s3.stop, self.mail.stop]
+        self.heartbeat = HeartbeatCatcher().start()  # the dead man's switch monitor
+        self.stoppers += [self.sandbox.stop, self.s3.stop, self.mail.stop, self.heartbeat.stop]
 
     # --------------------------------------------------------------- airflow
     def env(self) -> dict[str, str]:
@@ -176,6 +184,9 @@ class Stack:
             "INFORMAT_DROP_ZONE": "local",
             "INFORMAT_DATA_TEAM": local_connections.DATA_TEAM,
             **local_connections.environment(conns, settings),
+            f"AIRFLOW_CONN_{HEARTBEAT_CONN_ID.upper()}": json.dumps(
+                {"conn_type": "http", "host": self.heartbeat.url}
+            ),
             "PYTHONPATH": str(ROOT / "include"),
         }
 
@@ -347,6 +358,7 @@ def main() -> int:
         school_credential(stack.check)
         # last: the worker is killed while it runs the push alone (no other task dies with it)
         numbers = worker_crash_mid_push(stack, env)
+        heartbeats(stack, [d for d in dags if d != "informat_connection_check"])
         grep_logs(stack, secrets_of_the_run(stack, env, numbers))
     except Exception as exc:
         stack.failures.append(f"{type(exc).__name__}: {exc}")

@@ -154,3 +154,28 @@ def grep_logs(stack: Any, secrets: set[str]) -> None:
         f"no INSZ, token or secret in {files} log file(s) of the run ({len(secrets)} looked for)"
         + (f": found in {hits}" if hits else ""),
     )
+
+
+def heartbeats(stack: Any, dag_ids: list[str], timeout: float = 90) -> None:
+    """The dead man's switch: the monitor (a catcher) got exactly one ping per successful
+    scheduled run of each DAG, and none for a manual run. A DAG's success callback runs in the
+    DAG processor after the run ends, so the count may lag a little: wait for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        expected = {
+            dag_id: sum(
+                1
+                for run in stack.rest.runs(dag_id)
+                if run["run_type"] == "scheduled" and run["state"] == "success"
+            )
+            for dag_id in dag_ids
+        }
+        got = {dag_id: stack.heartbeat.paths.count(f"/{dag_id}") for dag_id in dag_ids}
+        if got == expected or time.monotonic() > deadline:
+            break
+        time.sleep(2)
+    pinged = sum(got.values())
+    stack.check(
+        got == expected and pinged > 0,
+        f"one heartbeat per successful scheduled run ({pinged} pings, expected {expected})",
+    )
