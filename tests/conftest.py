@@ -165,8 +165,9 @@ def webhook():
     server.shutdown()
 
 
-# Modules whose tests run whole DAGs, Airflow's CLI or API server in subprocesses, or a real
-# browser: `make test` runs them, `make check` (the quick loop) leaves them out.
+# Modules whose tests run whole DAGs, Airflow's CLI or API server, a Great Expectations process
+# or a triggerer's wait, or a real browser: `make test` runs them, `make check` (the quick loop)
+# leaves them out.
 SLOW_MODULES = frozenset(
     {
         "tests/dags/test_connection_check.py",
@@ -176,8 +177,10 @@ SLOW_MODULES = frozenset(
         "tests/dags/test_pdf_archive.py",
         "tests/dags/test_rollover.py",
         "tests/dags/test_roster_export.py",
+        "tests/airflow/test_triggers.py",
         "tests/deploy/test_informat_page.py",
         "tests/deploy/test_run_command.py",
+        "tests/pipelines/test_validation_process.py",
         "tests/ui/test_access.py",
         "tests/ui/test_headers.py",
     }
