@@ -178,7 +178,6 @@ def _settle(context) -> dict:
     from informat_pipelines.extract.holds import (
         APPROVED,
         TIMED_OUT,
-        decision_of,
         keep_old,
         kept_mail,
     )
@@ -186,7 +185,7 @@ def _settle(context) -> dict:
 
     run = _run(context)
     waiting = _waiting(context, run)
-    decision = decision_of(context["ti"].xcom_pull(task_ids="review")) or TIMED_OUT
+    decision = context["ti"].xcom_pull(task_ids="review", key="decision") or TIMED_OUT
     units, outcomes = _outcomes(context, run)
     if waiting and decision == APPROVED:  # publish_held failed: clear it to publish them
         write_report(run.s3, run.bucket, units, outcomes)
@@ -209,9 +208,21 @@ def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]
     return units, collect(run, units)
 
 
-def _review(extracted, reported):
+class Review(ApprovalOperator):
+    """The approval, which also keeps its decision as the XCom ``decision`` (approved, rejected,
+    timeout): on Reject the operator skips what follows and leaves no return value."""
+
+    def execute_complete(self, context, event):
+        from informat_pipelines.extract.holds import decision_of
+
+        context["ti"].xcom_push(key="decision", value=decision_of(event))
+        return super().execute_complete(context, event)
+
+
+def _review(extracted):
     """The review of held partitions, after the extract tasks: ``settle`` (returned) ends it,
-    whatever the answer; the report runs beside it, the assets after it."""
+    whatever the answer; the report runs beside it (a leaf: a quarantine fails the run), the
+    assets after it."""
 
     # held partitions: the review runs only when there are any (the body lists them)
     @task.short_circuit(trigger_rule="all_done", ignore_downstream_trigger_rules=False)
@@ -219,7 +230,7 @@ def _review(extracted, reported):
         return _review_body(get_current_context())
 
     # Approve: publish_held runs; Reject (or no answer in time: the default) skips it
-    review = ApprovalOperator(
+    review = Review(
         task_id="review",
         subject="Informat extraction: partition(s) held for review",
         body="{{ ti.xcom_pull(task_ids='held') }}",
@@ -241,7 +252,6 @@ def _review(extracted, reported):
 
     settled = settle()
     extracted >> held() >> review >> publish_held() >> settled
-    reported >> settled
     return settled
 
 
@@ -326,9 +336,8 @@ def informat_daily_extract():
     # no planning task before the extract tasks (they start with the run), and no collecting
     # task after them: the report and each asset read the partitions' markers themselves
     extracted = extract.expand(share=list(range(TASKS)))
-    reported = report()
-    extracted >> reported
-    settled = _review(extracted, reported)
+    extracted >> report()
+    settled = _review(extracted)
     for name in ENTITY_NAMES:
         settled >> mark(name)()
 

@@ -240,6 +240,7 @@ class Answer(threading.Thread):
     def __init__(self, option: str | None) -> None:
         super().__init__(daemon=True)
         self.option, self.done, self.detail = option, threading.Event(), {}
+        self.error: Exception | None = None  # the last attempt's, for a test that waits in vain
 
     def run(self) -> None:
         deadline = time.monotonic() + 900
@@ -248,8 +249,8 @@ class Answer(threading.Thread):
                 if self._answer():
                     self.done.set()
                     return
-            except Exception:  # noqa: S110 - SQLite busy beside dag.test(): try again
-                pass
+            except Exception as exc:  # SQLite busy beside dag.test(): try again
+                self.error = exc
             time.sleep(1)
 
     def _answer(self) -> bool:
@@ -257,10 +258,11 @@ class Answer(threading.Thread):
         from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
         from airflow.models.taskinstance import TaskInstance
         from airflow.models.trigger import handle_event_submit
+        from airflow.sdk import timezone
         from airflow.triggers.base import TriggerEvent
-        from airflow.utils import timezone
         from airflow.utils.session import create_session
         from airflow.utils.state import TaskInstanceState
+        from sqlalchemy.orm import joinedload
 
         with create_session() as session:
             ti = (
@@ -270,6 +272,7 @@ class Answer(threading.Thread):
                     TaskInstance.task_id == "review",
                     TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
                 )
+                .options(joinedload(TaskInstance.hitl_detail))
                 .one_or_none()
             )
             if ti is None or ti.hitl_detail is None:

@@ -320,13 +320,16 @@ def keep_old(
 
 
 def decision_of(answer: Mapping[str, Any] | None) -> str | None:
-    """The review's answer (the approval task's return value) as a decision: approved,
-    rejected by a person, or the default taken when nobody answered in time; None: no answer."""
+    """The review's answer (the event an approval resumes with) as a decision: approved,
+    rejected by a person, or the default taken when nobody answered in time (``timedout``, or no
+    one who responded); None: no answer."""
     if not answer or not answer.get("chosen_options"):
         return None
     if answer["chosen_options"][0] == "Approve":
         return APPROVED
-    return REJECTED if answer.get("responded_by_user") else TIMED_OUT
+    if answer.get("timedout") or not answer.get("responded_by_user"):
+        return TIMED_OUT
+    return REJECTED
 
 
 # ------------------------------------------------------------------------- the review
