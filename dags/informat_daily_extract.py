@@ -70,9 +70,17 @@ the data team gets a mail with counts, and the run fails naming the entity, inst
 expectations. `reports/date=<day>/summary.json` and `report.html` describe every run. Each clean
 entity is an Asset, updated only when all its partitions passed.
 
+A valid partition that changes more than its threshold against what was last published (at
+least `hold_min_changes`, 5, and more than `hold_share`, 20 %, a removal counting
+`hold_removal_weight`, 2, times) is **held**: stored under `held/` with a CSV of the changes by
+pseudonymised id, not published. The task `review` (an approval, skipped when nothing is held)
+mails the data team a link: Approve publishes the held partitions (Assets and baseline move),
+Reject keeps the old data; no answer within {REVIEW_HOURS:g} hours takes Reject and says so.
+
 Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise`, `keep`,
 `drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`,
-`snapshot_weekday`, `raw_retention_days` (30).
+`snapshot_weekday`, `raw_retention_days` (30), `hold_share` (0.2, `null`: never held),
+`hold_min_changes` (5), `hold_removal_weight` (2), `hold_entities` (per entity).
 
 #### Als het faalt / When it fails
 - **`report` failed, "Data quality: not published"**: a partition was quarantined. Nothing wrong
@@ -83,6 +91,12 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
   the instelling, API and Informat's code; the others of the task went on). Clear that task once
   Informat answers again: it redoes only the partitions that failed.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
+- **the run waits at `review`**: partitions are held (not quarantined: they are valid, but change
+  more than their threshold). Read their `changes.csv` under `held/`, then Approve or Reject under
+  Required actions. A real change (1 September, a merged school): Approve. Nobody answers: after
+  {REVIEW_HOURS:g} hours the old data stays and the next run compares again.
+- **`settle` failed, "approved but not published"**: `publish_held` failed after an approval:
+  clear `publish_held` (and what follows).
 """
 
 
@@ -237,7 +251,6 @@ def _review(extracted):
         defaults=ApprovalOperator.REJECT,
         response_timeout=timedelta(hours=REVIEW_HOURS),
         notifiers=[HeldMail()],
-        retries=0,
     )
 
     @task
