@@ -234,7 +234,7 @@ def is_published(outcome: Mapping[str, Any]) -> bool:
 def is_waiting(outcome: Mapping[str, Any]) -> bool:
     """Held and not decided yet."""
     held = outcome.get("held")
-    return bool(held) and held.get("decision") is None
+    return held is not None and held.get("decision") is None
 
 
 def waiting(run: RunContext, parts: Iterable[Partition]) -> list[tuple[Partition, dict[str, Any]]]:

@@ -52,7 +52,9 @@ HOLD_KEYS = ("share", "min_changes", "removal_weight")
 
 
 def _check_holds(settings: ExtractSettings) -> None:
-    rules = [("", {k: getattr(settings, f"hold_{k}") for k in HOLD_KEYS})]
+    rules: list[tuple[str, Mapping[str, Any]]] = [
+        ("", {k: getattr(settings, f"hold_{k}") for k in HOLD_KEYS})
+    ]
     for entity, own in settings.hold_entities.items():
         unknown = sorted(set(own) - set(HOLD_KEYS))
         if unknown:
