@@ -83,6 +83,7 @@ def test_a_large_removal_is_held_apart_and_approval_publishes_it(client, sandbox
     counts = held["held"]
     assert counts["removed"] == len(gone) and counts["added"] == counts["changed"] == 0
     assert counts["baseline_rows"] == before and counts["decision"] is None
+    assert counts["run_id"] == "run-1"
     assert not any("date=2026-11-24" in k for k in keys(data, "clean/"))  # not published
     assert not any("date=2026-11-24" in k for k in keys(data, "raw/"))
     where = holds.held_prefix(Partition("students", SCHOOL, YEAR, DAY2))
@@ -218,7 +219,7 @@ def test_diff_names_added_removed_and_changed_by_id(tmp_path):
 
 CSV = "held/students/schooljaar=2026-27/instelling=990012/date=2026-11-24/changes.csv"
 HELD = {"added": 0, "removed": 240, "changed": 0, "baseline_rows": 600, "started": "x",
-        "changes": CSV}  # fmt: skip
+        "changes": CSV, "run_id": "manual__1"}  # fmt: skip
 UNITS = [Partition("students", k, YEAR, DAY2) for k in ("990011", "990012", "990013")]
 
 
@@ -250,6 +251,7 @@ def test_the_report_the_mail_and_the_page_say_held_apart_from_quarantined():
     cells = extract_day(report.summary)["cells"]
     assert cells["students/990012"]["state"] == "held"
     assert cells["students/990012"]["held"]["changes"] == HELD["changes"]
+    assert cells["students/990012"]["held"]["run_id"] == "manual__1"
     assert cells["students/990013"]["state"] == "quarantined"
     # approved: published, counted as valid, its count the next baseline
     approved = summarise(UNITS, outcomes("approved"))

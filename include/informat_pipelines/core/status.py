@@ -46,10 +46,10 @@ def extract_day(summary: Mapping[str, Any]) -> dict[str, Any]:
             "rows": None if o.get("skipped") else o["rows"],
             "failed": list(o.get("failed", [])),
         }
-        if held:  # counts, the decision and the changes CSV's key (pseudonymised ids only)
-            cells[f"{o['entity']}/{o['key']}"]["held"] = {
-                k: held.get(k) for k in ("added", "removed", "changed", "changes", "decision")
-            }
+        if held:  # counts, the decision, the changes CSV's key (pseudonymised ids only) and
+            # the run whose task `review` decides (the page links its required action)
+            keep = ("added", "removed", "changed", "changes", "decision", "run_id")
+            cells[f"{o['entity']}/{o['key']}"]["held"] = {k: held.get(k) for k in keep}
     for errored in summary.get("errored", []):
         entity, _, key = errored.partition(" ")
         cells[f"{entity}/{key}"] = {"state": "failed", "rows": None, "failed": []}

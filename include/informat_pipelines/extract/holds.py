@@ -216,6 +216,8 @@ def store_held(
         "changes": f"{prefix}/changes.csv",
         "started": started.isoformat(),
         "decision": None,
+        # the run whose review decides: the page links its required action
+        "run_id": run.run_id,
     }
 
 
