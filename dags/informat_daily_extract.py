@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from datetime import datetime, timedelta
 
+from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk.bases.notifier import BaseNotifier
 
 from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.wiring import (
@@ -28,6 +30,9 @@ THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
 # and no second wave of tasks waits for the first
 TASKS = int(os.environ.get("INFORMAT_EXTRACT_TASKS", "2"))
 ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
+# how long the review of held partitions waits for a person: it must end before the next day's
+# run (one run at a time), then the default (Reject) keeps the old data
+REVIEW_HOURS = float(os.environ.get("INFORMAT_EXTRACT_REVIEW_HOURS", "20"))
 # named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
 # provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra
 ASSETS = {
@@ -65,9 +70,17 @@ the data team gets a mail with counts, and the run fails naming the entity, inst
 expectations. `reports/date=<day>/summary.json` and `report.html` describe every run. Each clean
 entity is an Asset, updated only when all its partitions passed.
 
+A valid partition that changes more than its threshold against what was last published (at
+least `hold_min_changes`, 5, and more than `hold_share`, 20 %, a removal counting
+`hold_removal_weight`, 2, times) is **held**: stored under `held/` with a CSV of the changes by
+pseudonymised id, not published. The task `review` (an approval, skipped when nothing is held)
+mails the data team a link: Approve publishes the held partitions (Assets and baseline move),
+Reject keeps the old data; no answer within {REVIEW_HOURS:g} hours takes Reject and says so.
+
 Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise`, `keep`,
 `drop`), `row_count_band` (0.5), `empty_instellingen`, `batch_rows`, `alert_recipients`,
-`snapshot_weekday`, `raw_retention_days` (30).
+`snapshot_weekday`, `raw_retention_days` (30), `hold_share` (0.2, `null`: never held),
+`hold_min_changes` (5), `hold_removal_weight` (2), `hold_entities` (per entity).
 
 #### Als het faalt / When it fails
 - **`report` failed, "Data quality: not published"**: a partition was quarantined. Nothing wrong
@@ -78,6 +91,12 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
   the instelling, API and Informat's code; the others of the task went on). Clear that task once
   Informat answers again: it redoes only the partitions that failed.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
+- **the run waits at `review`**: partitions are held (not quarantined: they are valid, but change
+  more than their threshold). Read their `changes.csv` under `held/`, then Approve or Reject under
+  Required actions. A real change (1 September, a merged school): Approve. Nobody answers: after
+  {REVIEW_HOURS:g} hours the old data stays and the next run compares again.
+- **`settle` failed, "approved but not published"**: `publish_held` failed after an approval:
+  clear `publish_held` (and what follows).
 """
 
 
@@ -121,12 +140,132 @@ def _run(context, validator=None):
     )
 
 
+def _waiting(context, run) -> list:
+    """This run's held partitions that wait for the review, with their outcomes."""
+    from informat_pipelines.extract.holds import waiting
+
+    return waiting(run, _units(context))
+
+
+class HeldMail(BaseNotifier):
+    """The data team's mail (``alert_recipients``) that partitions are held, with the link to the
+    review in Airflow's UI (``[api] base_url``)."""
+
+    def notify(self, context) -> None:
+        from informat_airflow import notify
+        from informat_pipelines.extract.holds import held_mail
+
+        run = _run(context)
+        if not run.settings.alert_recipients:
+            self.log.warning("held partitions, but no alert_recipients to tell")
+            return
+        try:
+            link = ApprovalOperator.generate_link_to_ui_from_context(context=context)
+        except ValueError:  # no [api] base_url: the mail names the task instead
+            link = None
+        subject, body = held_mail(_waiting(context, run), run.bucket, link, REVIEW_HOURS)
+        notify.send_mail(SMTP_CONN_ID, run.settings.alert_recipients, subject, body)
+
+
+def _review_body(context) -> str:
+    """The review's text listing the held partitions; "" (the review is skipped) when none."""
+    from informat_pipelines.extract.holds import review_body
+
+    run = _run(context)
+    waiting = _waiting(context, run)
+    return review_body(waiting, run.bucket) if waiting else ""
+
+
+def _publish_held(context) -> int:
+    """Approved: every held partition of the run published."""
+    from informat_pipelines.extract.holds import release
+
+    run = _run(context)
+    return len([release(run, part, outcome) for part, outcome in _waiting(context, run)])
+
+
+def _settle(context) -> dict:
+    """After the review (answered, defaulted or skipped): the held partitions still waiting were
+    not approved (their old data stays, the data team hears it), and the report is written again
+    with the decisions."""
+    from informat_airflow import notify
+    from informat_pipelines.extract.holds import (
+        APPROVED,
+        TIMED_OUT,
+        keep_old,
+        kept_mail,
+    )
+    from informat_pipelines.extract.report import write_report
+
+    run = _run(context)
+    waiting = _waiting(context, run)
+    decision = context["ti"].xcom_pull(task_ids="review", key="decision") or TIMED_OUT
+    units, outcomes = _outcomes(context, run)
+    if waiting and decision == APPROVED:  # publish_held failed: clear it to publish them
+        write_report(run.s3, run.bucket, units, outcomes)
+        names = ", ".join(f"{p.entity} {p.key}" for p, _ in waiting)
+        raise RuntimeError(f"approved but not published (clear publish_held): {names}")
+    if waiting:
+        kept = [(p, keep_old(run, p, o, decision)) for p, o in waiting]
+        if run.settings.alert_recipients:
+            subject, body = kept_mail(kept, decision)
+            notify.send_mail(SMTP_CONN_ID, run.settings.alert_recipients, subject, body)
+        units, outcomes = _outcomes(context, run)
+    return write_report(run.s3, run.bucket, units, outcomes).brief
+
+
 def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]]:
     """This run's partitions (of ``entity``, or all) and the outcomes their markers hold."""
     from informat_pipelines.extract.batch import collect
 
     units = [u for u in _units(context) if entity in (None, u.entity)]
     return units, collect(run, units)
+
+
+class Review(ApprovalOperator):
+    """The approval, which also keeps its decision as the XCom ``decision`` (approved, rejected,
+    timeout): on Reject the operator skips what follows and leaves no return value."""
+
+    def execute_complete(self, context, event):
+        from informat_pipelines.extract.holds import decision_of
+
+        context["ti"].xcom_push(key="decision", value=decision_of(event))
+        return super().execute_complete(context, event)
+
+
+def _review(extracted):
+    """The review of held partitions, after the extract tasks: ``settle`` (returned) ends it,
+    whatever the answer; the report runs beside it (a leaf: a quarantine fails the run), the
+    assets after it."""
+
+    # held partitions: the review runs only when there are any (the body lists them)
+    @task.short_circuit(trigger_rule="all_done", ignore_downstream_trigger_rules=False)
+    def held() -> str:
+        return _review_body(get_current_context())
+
+    # Approve: publish_held runs; Reject (or no answer in time: the default) skips it
+    review = Review(
+        task_id="review",
+        subject="Informat extraction: partition(s) held for review",
+        body="{{ ti.xcom_pull(task_ids='held') }}",
+        defaults=ApprovalOperator.REJECT,
+        response_timeout=timedelta(hours=REVIEW_HOURS),
+        notifiers=[HeldMail()],
+    )
+
+    @task
+    def publish_held() -> int:
+        return _publish_held(get_current_context())
+
+    # after the review (answered, defaulted or skipped): what is still waiting was not approved;
+    # the report is written again with the decisions
+    @task(trigger_rule="all_done")
+    def settle() -> dict:
+        return _settle(get_current_context())
+
+    settled = settle()
+    extracted >> held() >> review >> publish_held() >> settled
+    return settled
 
 
 @dag(
@@ -194,10 +333,13 @@ def informat_daily_extract():
         def update_asset() -> int:
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from informat_pipelines.extract.holds import is_published
+
             context = get_current_context()
             units, outcomes = _outcomes(context, _run(context), entity)
-            # a partition skipped for lack of access was not extracted: no asset update either
-            passed = all(o["success"] and not o.get("skipped") for o in outcomes)
+            # a partition skipped for lack of access was not extracted, one held and not
+            # approved not published: no asset update either
+            passed = all(is_published(o) for o in outcomes)
             if len(outcomes) != len(units) or not passed:
                 raise AirflowSkipException(f"{entity}: not every partition passed; asset unchanged")
             return sum(o["rows"] for o in outcomes)
@@ -208,8 +350,9 @@ def informat_daily_extract():
     # task after them: the report and each asset read the partitions' markers themselves
     extracted = extract.expand(share=list(range(TASKS)))
     extracted >> report()
+    settled = _review(extracted)
     for name in ENTITY_NAMES:
-        extracted >> mark(name)()
+        settled >> mark(name)()
 
 
 informat_daily_extract()

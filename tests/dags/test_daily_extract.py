@@ -7,7 +7,10 @@ import io
 import json
 import subprocess
 import sys
+import threading
+import time
 import uuid
+from datetime import timedelta
 
 import pyarrow.parquet as pq
 import pytest
@@ -221,3 +224,214 @@ def test_a_rerun_of_the_day_skips_what_is_already_clean(env, sandbox):
     assert not any("students" in k or "invoices" in k for k in read), read  # nothing read again
     states = task_states(second)
     assert len([t for t in states if t.startswith("extract")]) < len(outcomes) / 2
+
+
+# -- held partitions: the review (Airflow's ApprovalOperator) -----------------------------------
+
+
+class Answer(threading.Thread):
+    """Answers the review of a dag.test() run from beside it, as the REST API's ``PATCH
+    /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/review/-1/hitlDetails`` does (the same writes
+    to the HITL detail, the same resume of the task parked in AWAITING_INPUT): ``option``
+    "Approve" or "Reject". ``option`` None: nobody answers, and once the review's
+    ``response_timeout`` has passed the scheduler's own timeout sweep applies its default.
+    dag.test() never resolves a waiting review itself; it waits for this."""
+
+    def __init__(self, option: str | None) -> None:
+        super().__init__(daemon=True)
+        self.option, self.done, self.detail = option, threading.Event(), {}
+        self.error: Exception | None = None  # the last attempt's, for a test that waits in vain
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 900
+        while not self.done.is_set() and time.monotonic() < deadline:
+            try:
+                if self._answer():
+                    self.done.set()
+                    return
+            except Exception as exc:  # SQLite busy beside dag.test(): try again
+                self.error = exc
+            time.sleep(1)
+
+    def _answer(self) -> bool:
+        from airflow.jobs.job import Job
+        from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.models.trigger import handle_event_submit
+        from airflow.sdk import timezone
+        from airflow.triggers.base import TriggerEvent
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+        from sqlalchemy.orm import joinedload
+
+        with create_session() as session:
+            ti = (
+                session.query(TaskInstance)
+                .filter(
+                    TaskInstance.dag_id == "informat_daily_extract",
+                    TaskInstance.task_id == "review",
+                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
+                )
+                .options(joinedload(TaskInstance.hitl_detail))
+                .one_or_none()
+            )
+            if ti is None or ti.hitl_detail is None:
+                return False
+            detail = ti.hitl_detail
+            self.detail = {"subject": detail.subject, "body": detail.body,
+                           "defaults": detail.defaults}  # fmt: skip
+            if self.option is None:
+                if ti.trigger_timeout is None or ti.trigger_timeout >= timezone.utcnow():
+                    return False
+                SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts(session=session)
+                return True
+            detail.responded_by = {"id": "1", "name": "data team"}
+            detail.responded_at = timezone.utcnow()
+            detail.chosen_options = [self.option]
+            detail.params_input = {}
+            session.add(detail)
+            handle_event_submit(
+                TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session
+            )
+        return True
+
+
+@pytest.fixture
+def holds_env(env, sandbox, client_secret, monkeypatch):
+    """Two schools with pupils and an empty one, all in scope (so that an Asset can be updated),
+    and a full read every day (a removal shows in a full read only, never in a delta)."""
+    set_informat_connection(
+        monkeypatch,
+        sandbox,
+        client_secret,
+        {"instellingsnummers": NUMBERS, "toegangsgroepen": {"SG-Noord": "990011"},
+         "page_size": 100},
+    )  # fmt: skip
+    settings = {"empty_instellingen": ["990016"], "alert_recipients": ["data@example.org"],
+                "snapshot_weekday": None}  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_VAR_INFORMAT_EXTRACT_SETTINGS", json.dumps(settings))
+    return env
+
+
+def run_answered(env, option: str | None, timeout_s: float | None = None, **conf):
+    """A run whose review (if any) is answered ``option`` (None: left to its default)."""
+    dag = load_dag("informat_daily_extract")
+    for task in dag.tasks:
+        task.retries = 0
+    if timeout_s is not None:
+        dag.get_task("review").response_timeout = timedelta(seconds=timeout_s)
+    answer = Answer(option)
+    answer.start()
+    try:
+        dag_run = dag.test(run_conf=conf)
+    finally:
+        answer.done.set()
+    return dag_run, answer
+
+
+def remove_students(sandbox, number: str, share: float) -> int:
+    inst = sandbox.state.group.instellingen[number]
+    with sandbox.state.lock:
+        gone = int(len(inst.students) * share)
+        del inst.students[:gone]
+    return gone
+
+
+def held_key(env, entity: str, number: str) -> str:
+    (key,) = [k for k in keys(env, f"clean/{entity}/") if f"instelling={number}/" in k]
+    return key
+
+
+def test_a_school_losing_40_percent_of_its_pupils_is_held_and_approval_publishes_it(
+    holds_env, sandbox
+):
+    env = holds_env
+    first, _ = run_answered(env, None)
+    assert str(first.state) == "success", task_states(first)
+    assert task_states(first)["review"] == "skipped"  # nothing held: no review
+    students = held_key(env, "students", "990011")
+    before = parquet(env, students).num_rows
+    other = parquet(env, held_key(env, "students", "990015")).to_pylist()
+    env["mail"].clear()
+    gone = remove_students(sandbox, "990011", 0.4)
+
+    second, answer = run_answered(env, "Approve", refresh=True)
+    states = task_states(second)
+    assert str(second.state) == "success", states
+    assert states["review"] == "success" and states["publish_held"] == "success"
+    assert states["asset_students"] == "success"  # the asset moves once approved
+    assert "| students | 990011 | 0 | " in answer.detail["body"]
+    assert answer.detail["defaults"] == ["Reject"]
+    assert parquet(env, students).num_rows == before - gone  # published on approval
+    assert parquet(env, held_key(env, "students", "990015")).to_pylist() == other
+    assert [k for k in keys(env, "held/") if not k.endswith("changes.csv")] == []
+    outcomes = {(o["entity"], o["key"]): o for o in reported_outcomes(env)}
+    held = outcomes[("students", "990011")]["held"]
+    assert held["removed"] == gone and held["decision"] == "approved"
+    assert all("held" not in o for k, o in outcomes.items() if k != ("students", "990011"))
+    mails = env["mail"].wait_for(1)
+    assert "1 partition(s) held for review" in mails[0].subject
+    assert "students 990011" in mails[0].text and "not quarantined" in mails[0].text
+    first_student = sandbox.state.group.instellingen["990011"].students[0]
+    assert first_student["naam"] not in mails[0].text + answer.detail["body"]
+    # the baseline moved: the next run of the day has nothing to hold
+    third, _ = run_answered(env, None, refresh=True)
+    assert task_states(third)["review"] == "skipped", task_states(third)
+
+
+def test_a_rejected_or_unanswered_hold_keeps_the_old_data(holds_env, sandbox):
+    env = holds_env
+    assert str(run_answered(env, None)[0].state) == "success"
+    students = held_key(env, "students", "990011")
+    before = parquet(env, students).to_pylist()
+    remove_students(sandbox, "990011", 0.4)
+    env["mail"].clear()
+
+    rejected, _ = run_answered(env, "Reject", refresh=True)
+    states = task_states(rejected)
+    assert str(rejected.state) == "success", states
+    assert states["publish_held"] == "skipped" and states["settle"] == "success"
+    assert states["asset_students"] == "skipped" and states["asset_employees"] == "success"
+    assert parquet(env, students).to_pylist() == before  # the old data stays
+    (outcome,) = [o for o in reported_outcomes(env) if o.get("held")]
+    assert outcome["held"]["decision"] == "rejected"
+    report = next(k for k in keys(env, "reports/") if k.endswith(".html"))
+    html = env["s3"].get_object(Bucket=env["bucket"], Key=report)["Body"].read().decode()
+    assert "rejected, not published: old data kept" in html
+    assert any("not published" in m.subject for m in env["mail"].wait_for(2))
+
+    # nobody answers: the default (Reject) once response_timeout has passed, and a mail
+    env["mail"].clear()
+    unanswered, answer = run_answered(env, None, timeout_s=1, refresh=True)
+    assert str(unanswered.state) == "success", task_states(unanswered)
+    assert answer.done.is_set() and task_states(unanswered)["publish_held"] == "skipped"
+    assert parquet(env, students).to_pylist() == before
+    (outcome,) = [o for o in reported_outcomes(env) if o.get("held")]
+    assert outcome["held"]["decision"] == "timeout"
+    told = [m for m in env["mail"].wait_for(2) if "not published" in m.subject]
+    assert told and "nobody answered the review in time" in told[0].text
+
+
+def test_approval_never_publishes_a_quarantined_partition(holds_env, sandbox):
+    env = holds_env
+    assert str(run_answered(env, None)[0].state) == "success"
+    employees = held_key(env, "employees", "990011")
+    staff_before = parquet(env, employees).num_rows
+    clean_students = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/students/")}
+    inst = sandbox.state.group.instellingen["990011"]
+    with sandbox.state.lock:
+        gone = int(len(inst.employees) * 0.4)
+        del inst.employees[:gone]
+    sandbox.set_faults(bad_student_rows=3)  # every school's pupils fail an expectation
+
+    dag_run, _ = run_answered(env, "Approve", refresh=True)
+    states = task_states(dag_run)
+    assert str(dag_run.state) == "failed" and states["report"] == "failed"  # the quarantine
+    assert states["publish_held"] == "success"
+    assert parquet(env, employees).num_rows == staff_before - gone  # the held one, approved
+    after = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/students/")}
+    assert after == clean_students  # the quarantined pupils were not published by the approval
+    assert len([k for k in keys(env, "quarantine/students/") if k.endswith(".parquet")]) == 2
+    outcomes = reported_outcomes(env)
+    assert not any(o.get("held") for o in outcomes if o["entity"] == "students")
+    assert states["asset_students"] == "skipped" and states["asset_employees"] == "success"

@@ -5,10 +5,11 @@ outcome, also of a batch that failed."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date
 
-from informat_pipelines.extract.batch import collect, extract_batch, plan, share_of
+from informat_pipelines.extract.batch import collect, extract_batch, marker_key, plan, share_of
 from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.extract.shapes import Partition, RunContext
 
@@ -36,7 +37,7 @@ class Client:
         return False
 
 
-def fake(failing=(), quarantined=()):
+def fake(failing=(), quarantined=(), held=()):
     calls: list[str] = []
     lock = threading.Lock()
 
@@ -46,7 +47,10 @@ def fake(failing=(), quarantined=()):
         if unit.key in failing:
             raise ConnectionError("Informat down")
         ok = unit.key not in quarantined
-        return {**unit.as_dict(), "rows": 3, "success": ok, "failed": [] if ok else ["expect_x"]}
+        outcome = {**unit.as_dict(), "rows": 3, "success": ok, "failed": [] if ok else ["expect_x"]}
+        if unit.key in held:  # valid, but held for review: not published
+            outcome["held"] = {"added": 3, "removed": 0, "changed": 0, "decision": None}
+        return outcome
 
     return extract, calls
 
@@ -87,6 +91,21 @@ def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, buck
     extract, calls = fake()
     extract_batch(units(), run_of(store, bucket, "run-3", reuse_clean=False), extract, Client, 2)
     assert sorted(calls) == ["990000", "990001", "990002", "990003", "990004"]
+
+
+def test_a_held_partition_is_read_again_by_a_later_run_unless_approved(s3, bucket):
+    store = s3.client()
+    extract, calls = fake(held={"990001", "990002"})
+    extract_batch(units(), run_of(store, bucket, "run-1"), extract, Client, 2)
+    # 990001 approved (its marker says so, as holds.release leaves it)
+    key = marker_key(units()[1])
+    marker = json.loads(store.get_object(Bucket=bucket, Key=key)["Body"].read())
+    marker["outcome"]["held"]["decision"] = "approved"
+    store.put_object(Bucket=bucket, Key=key, Body=json.dumps(marker).encode())
+    # a later run of the day reads again the one held and not approved (not clean), only it
+    extract, calls = fake()
+    extract_batch(units(), run_of(store, bucket, "run-2"), extract, Client, 2)
+    assert calls == ["990002"]
 
 
 def test_partitions_run_in_parallel_sharing_one_client(s3, bucket):

@@ -38,11 +38,18 @@ def extract_day(summary: Mapping[str, Any]) -> dict[str, Any]:
     cells: dict[str, dict[str, Any]] = {}
     for o in summary.get("outcomes", []):
         state = "skipped" if o.get("skipped") else "clean" if o["success"] else "quarantined"
+        held = o.get("held")
+        if state == "clean" and held and held.get("decision") != "approved":
+            state = "held"  # valid, not published: awaiting review, rejected or unanswered
         cells[f"{o['entity']}/{o['key']}"] = {
             "state": state,
             "rows": None if o.get("skipped") else o["rows"],
             "failed": list(o.get("failed", [])),
         }
+        if held:  # counts, the decision, the changes CSV's key (pseudonymised ids only) and
+            # the run whose task `review` decides (the page links its required action)
+            keep = ("added", "removed", "changed", "changes", "decision", "run_id")
+            cells[f"{o['entity']}/{o['key']}"]["held"] = {k: held.get(k) for k in keep}
     for errored in summary.get("errored", []):
         entity, _, key = errored.partition(" ")
         cells[f"{entity}/{key}"] = {"state": "failed", "rows": None, "failed": []}

@@ -23,6 +23,7 @@ from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import read_json
 
 from .gc_tuning import collecting_less
+from .holds import is_published
 from .shapes import Partition, RunContext
 
 log = get_logger(__name__)
@@ -77,10 +78,9 @@ def extractor(run: RunContext) -> Extract:
 def _reusable(marker: Mapping[str, Any] | None, run: RunContext) -> TypeGuard[Mapping[str, Any]]:
     if not marker:
         return False
-    # this run's own outcome (a retry), or a clean partition of an earlier run of the day
-    outcome = marker["outcome"]
-    clean = outcome["success"] and not outcome.get("skipped")
-    return marker["run_id"] == run.run_id or (run.reuse_clean and clean)
+    # this run's own outcome (a retry), or a clean partition of an earlier run of the day (one
+    # held and not approved is read again: the old data is still what clean/ holds)
+    return marker["run_id"] == run.run_id or (run.reuse_clean and is_published(marker["outcome"]))
 
 
 def extract_batch(

@@ -22,7 +22,7 @@ from informat_client import InformatClient, InformatForbiddenError
 from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import read_json
 
-from . import delta
+from . import delta, holds
 from .landing import Landed, key_fingerprint, land
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
@@ -159,9 +159,22 @@ def extract_one(
         if problems:
             validation.failed += problems
             validation.success = False
-        keys = publish(run, landed, validation, part)
-        if validation.success and part.entity in delta.DELTA_ENTITIES:
-            delta.save_state(run.s3, run.bucket, part, landed.parquet_path, started)
+        # valid, but too large a change against what was last published: held for review
+        changes = (
+            holds.check(run, part, landed.parquet_path, Path(workdir))
+            if validation.success
+            else None
+        )
+        held = None
+        if changes is not None:
+            parquet, raw = landed.parquet_path, landed.raw_path
+            held = holds.store_held(run, part, parquet, raw, changes, started)
+            prefix = holds.held_prefix(part)
+            keys = {"raw": f"{prefix}/raw.jsonl.gz", "held": f"{prefix}/data.parquet"}
+        else:
+            keys = publish(run, landed, validation, part)
+            if validation.success and part.entity in delta.DELTA_ENTITIES:
+                delta.save_state(run.s3, run.bucket, part, landed.parquet_path, started)
     outcome = {
         **asdict(validation),
         **read_info,
@@ -169,6 +182,8 @@ def extract_one(
         "date": part.day.isoformat(),
         "keys": keys,
     }
+    if held is not None:
+        outcome["held"] = held
     log.info(
         "%s %s %s (%s, %d read): %d row(s), %s%s",
         part.entity,
@@ -177,7 +192,7 @@ def extract_one(
         read_info["mode"],
         read_info["fetched"],
         validation.rows,
-        "valid" if validation.success else "QUARANTINED",
+        "HELD for review" if held else "valid" if validation.success else "QUARANTINED",
         "" if validation.success else ": " + "; ".join(validation.failed),
     )
     return outcome

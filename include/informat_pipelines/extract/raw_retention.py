@@ -15,7 +15,8 @@ from informat_client.masking import get_logger
 log = get_logger(__name__)
 
 _DATE = re.compile(r"/date=(\d{4}-\d{2}-\d{2})/")
-PREFIXES = ("raw/", "quarantine/")
+# held/: a held partition's data, kept until its review decides (and its changes CSV)
+PREFIXES = ("raw/", "quarantine/", "held/")
 
 
 def expire(
@@ -46,5 +47,5 @@ def expire_everywhere(s3: Any, bucket: str, raw: tuple[Any, str], today: dt.date
     raw_s3, raw_bucket = raw
     deleted = expire(raw_s3, raw_bucket, today, days)
     # the batches' partition markers (outcomes, no data) go with the raw answers of their day
-    beside = ("state/partitions/",) + (("quarantine/",) if raw_bucket != bucket else ())
+    beside = ("state/partitions/",) + (("quarantine/", "held/") if raw_bucket != bucket else ())
     return deleted + expire(s3, bucket, today, days, prefixes=beside)

@@ -16,6 +16,7 @@ from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import read_json
 from informat_pipelines.core.status import record_extract
 
+from .holds import APPROVED, TIMED_OUT, is_published
 from .shapes import Partition
 
 log = get_logger(__name__)
@@ -37,9 +38,27 @@ def new_last_good(
 ) -> dict[str, int]:
     counts = dict(previous)
     for o in outcomes:
-        if o["success"]:
+        if is_published(o):  # a held partition's count moves when it is approved
             counts[f"{o['entity']}/{o['key']}"] = o["rows"]
     return counts
+
+
+def _result(outcome: Mapping[str, Any]) -> str:
+    """The report's word for a partition: held (and what became of it) apart from quarantined."""
+    held = outcome.get("held")
+    if not outcome["success"]:
+        return "<b>quarantine</b>"
+    if not held:
+        return "ok"
+    counts = f"{held['added']} added, {held['removed']} removed, {held['changed']} changed"
+    decision = held.get("decision")
+    if decision == APPROVED:
+        return f"ok: held, approved and published ({counts})"
+    what = {
+        None: "awaiting review, not published",
+        TIMED_OUT: "no answer in time, not published: old data kept",
+    }.get(decision, "rejected, not published: old data kept")
+    return f"<b>held</b> ({what}; {counts}; changes: {html.escape(held['changes'])})"
 
 
 def report_html(outcomes: list[dict[str, Any]], day: dt.date) -> str:
@@ -49,7 +68,7 @@ def report_html(outcomes: list[dict[str, Any]], day: dt.date) -> str:
             html.escape(o["key"]),
             html.escape(o.get("schooljaar", "")),
             o["rows"],
-            "ok" if o["success"] else "<b>quarantine</b>",
+            _result(o),
             html.escape("; ".join([*o["failed"], o.get("note") or ""]).strip("; ")) or "-",
         )
         for o in outcomes
@@ -72,6 +91,8 @@ class RunReport:
     quarantined: list[dict[str, Any]] = field(default_factory=list)
     errored: list[Partition] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)  # no access: not extracted
+    # valid but held for review and not (or not yet) published: apart from the quarantined
+    held: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -94,10 +115,12 @@ def summarise(units: list[Partition], outcomes: list[dict[str, Any] | None]) -> 
     errored = [u for u in units if (u.entity, u.key) not in done]
     day = units[0].day.isoformat() if units else "none"
     quarantined = [o for o in done_outcomes if not o["success"]]
+    held = [o for o in done_outcomes if o.get("held") and not is_published(o)]
     summary = {
         "date": day,
         "partitions": len(units),
-        "valid": sum(1 for o in done_outcomes if o["success"] and not o.get("skipped")),
+        "valid": sum(1 for o in done_outcomes if is_published(o)),
+        "held": len(held),
         "skipped": sum(1 for o in done_outcomes if o.get("skipped")),
         "quarantined": len(quarantined),
         "errored": [f"{u.entity} {u.key}" for u in errored],
@@ -108,7 +131,10 @@ def summarise(units: list[Partition], outcomes: list[dict[str, Any] | None]) -> 
     }
     skipped = [o for o in done_outcomes if o.get("skipped")]
     summary["skipped_partitions"] = [f"{o['entity']} {o['key']}" for o in skipped]
-    return RunReport(day, summary, quarantined, errored, skipped)
+    summary["held_partitions"] = [
+        {"entity": o["entity"], "key": o["key"], **o["held"]} for o in held
+    ]
+    return RunReport(day, summary, quarantined, errored, skipped, held)
 
 
 def write_report(
@@ -155,11 +181,18 @@ def alert_mail(report: RunReport, bucket: str) -> tuple[str, str]:
             "(scope not granted)</li>"
             for o in report.skipped
         )
+        + "".join(
+            f"<li>{html.escape(o['entity'])} {html.escape(o['key'])}: held for review (valid, "
+            f"not quarantined): {o['held']['added']} added, {o['held']['removed']} removed, "
+            f"{o['held']['changed']} changed</li>"
+            for o in report.held
+        )
     )
     subject = (
         f"[Informat] Extraction {report.day}: {len(report.quarantined)} partition(s) "
         f"quarantined, {len(report.errored)} failed"
         + (f", {len(report.skipped)} skipped (no access)" if report.skipped else "")
+        + (f", {len(report.held)} held for review" if report.held else "")
     )
     body = (
         f"<html><body><p>Not published to clean/:</p><ul>{items}</ul><p>Details: "

@@ -61,7 +61,8 @@ class ValidationProcess:
         self.close()
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
+        # include/, where informat_pipelines is (this module is informat_pipelines/extract/...)
+        package_root = str(Path(__file__).resolve().parents[2])
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, path) if p)}
         self._child = subprocess.Popen(
