@@ -24,11 +24,11 @@ from informat_pipelines.core.object_store import read_json
 
 from .gc_tuning import collecting_less
 from .holds import is_published
+from .paths import marker_key
 from .shapes import Partition, RunContext
 
 log = get_logger(__name__)
 
-MARKERS = "state/partitions"
 ENTITY_ORDER = ("students", "registrations", "employees", "invoices")
 # partitions in flight per one reading Informat: the others of those landed theirs and wait for
 # the GX process (a task may hold a hundred partitions; it needs no thread for each)
@@ -54,10 +54,6 @@ def share_of(parts: Iterable[Partition], index: int, count: int) -> list[Partiti
     the plan, so that each task holds its part of every entity, the long listings first, and the
     tasks end at about the same time (none idles while another still has a queue)."""
     return list(parts)[index::count]
-
-
-def marker_key(part: Partition) -> str:
-    return f"{MARKERS}/date={part.day.isoformat()}/{part.entity}/{part.key}.json"
 
 
 Extract = Callable[[InformatClient, Partition, AbstractContextManager[Any]], dict[str, Any]]

@@ -29,6 +29,7 @@ from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import is_missing, read_json
 
 from . import delta
+from .paths import marker_key, partition_path
 from .schemas import ENTITIES
 
 if TYPE_CHECKING:
@@ -149,7 +150,6 @@ def _download(s3: Any, bucket: str, key: str, target: Path) -> Path | None:
 
 def last_clean_key(s3: Any, bucket: str, part: Partition) -> str | None:
     """The partition's latest clean Parquet file up to its day, or None."""
-    from .partition import partition_path
 
     prefix = partition_path(part).rsplit("/date=", 1)[0] + "/date="
     newest = None
@@ -189,7 +189,6 @@ def check(run: RunContext, part: Partition, parquet: str, workdir: Path) -> Chan
 
 
 def held_prefix(part: Partition) -> str:
-    from .partition import partition_path
 
     return f"{HELD}/{partition_path(part)}"
 
@@ -241,7 +240,6 @@ def is_waiting(outcome: Mapping[str, Any]) -> bool:
 
 def waiting(run: RunContext, parts: Iterable[Partition]) -> list[tuple[Partition, dict[str, Any]]]:
     """This run's held partitions that wait for a decision, with their outcomes."""
-    from .batch import marker_key
 
     found = []
     for part in parts:
@@ -252,7 +250,6 @@ def waiting(run: RunContext, parts: Iterable[Partition]) -> list[tuple[Partition
 
 
 def _save_outcome(run: RunContext, part: Partition, outcome: dict[str, Any]) -> None:
-    from .batch import marker_key
 
     body = json.dumps({"run_id": run.run_id, "outcome": outcome}, default=str).encode()
     run.s3.put_object(Bucket=run.bucket, Key=marker_key(part), Body=body)
@@ -271,7 +268,6 @@ def _delete(s3: Any, bucket: str, key: str) -> None:
 def release(run: RunContext, part: Partition, outcome: dict[str, Any]) -> dict[str, Any]:
     """Approved: the held partition is published to ``clean/`` (its raw answer to ``raw/``), a
     delta entity's state and watermark move to it, and its outcome says so."""
-    from .partition import partition_path
 
     where, prefix = partition_path(part), held_prefix(part)
     s3, bucket = run.s3, run.bucket

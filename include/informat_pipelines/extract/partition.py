@@ -24,6 +24,7 @@ from informat_pipelines.core.object_store import read_json
 
 from . import delta, holds
 from .landing import Landed, key_fingerprint, land
+from .paths import partition_path
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
 from .shapes import Partition, RunContext
@@ -53,13 +54,6 @@ def fetch(
 
 
 # --------------------------------------------------------------------- publish
-
-
-def partition_path(part: Partition) -> str:
-    scope = "toegangsgroep" if ENTITIES[part.entity].scope == "toegangsgroep" else "instelling"
-    return (
-        f"{part.entity}/schooljaar={part.schooljaar}/{scope}={part.key}/date={part.day.isoformat()}"
-    )
 
 
 def publish(
