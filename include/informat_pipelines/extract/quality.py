@@ -1,7 +1,7 @@
 """Validating a landed partition with Great Expectations 1.x (imported where it runs, never at
 parse time): required columns, keys not null and unique, INSZ check digits, plausible dates,
-the row count within a band of the last good run (with holds off), and the contract check of the landing. No
-Airflow import."""
+the row count within a band of the last good run (with holds off), and the contract check of
+the landing. No Airflow import."""
 
 from __future__ import annotations
 
