@@ -5,10 +5,11 @@ the triggerer: a rollover check queued at 07:00 that has not finished by 08:00 i
 alert). The notice names the DAG, the task or the run, and points at the DAG's "Als het faalt /
 When it fails" notes: never a stack trace or data.
 
-A deadline is measured from when the run was queued, not from its logical date: a run created
-after its logical date (the first unpause, a manual run, a catch-up, a cleared run) would
-otherwise be "late" the moment it exists. A late run that finishes after all says so once
-(``informat_airflow.late_runs``).
+A deadline is counted from the run's logical date (its scheduled time), and its notice is sent
+only for a run the scheduler made on time: a run queued well after its logical date (the first
+unpause, a catch-up, a cleared run) would be "late" the moment it exists, so its notice is held
+back (``late_runs.made_after_its_deadline_started``, which says why not the queued-at reference).
+A late run that finishes after all says so once (``informat_airflow.late_runs``).
 
 The recipients come from the environment (``INFORMAT_DATA_TEAM``, comma-separated), read when a
 DAG is parsed (cheap); without it no notifier is attached and the log says so at parse time.
@@ -55,7 +56,7 @@ WEBHOOK_TEXT = (
 DEADLINE_SUBJECT = "[Informat] {{ dag_run.dag_id }}: not finished by its deadline"
 DEADLINE_BODY = (
     "<html><body><p>The run {{ dag_run.run_id }} of <b>{{ dag_run.dag_id }}</b> had not finished "
-    "by {{ deadline.deadline_time }}, its deadline counted from when it was queued: it did not "
+    "by {{ deadline.deadline_time }}, its deadline counted from its scheduled time: it did not "
     "start (no free worker or pool slot) or it is stuck.</p><p>Look at the run in the Airflow "
     "UI; what it means and what to rerun: "
     "'Als het faalt / When it fails' in the DAG's documentation. This mail carries no data."
@@ -100,9 +101,9 @@ def deadlines_on() -> bool:
 def deadline_alerts(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> dict[str, Any]:
     """The keyword arguments of a scheduled DAG for its deadline (``**deadline_alerts(...)``):
     mail (with ``INFORMAT_DATA_TEAM``) and webhook when a run has not finished ``interval`` after
-    it was queued, a record that the deadline fired, and the DAG's callbacks that send one
-    "finished after all" notice when such a run succeeds. Nothing with ``INFORMAT_DEADLINES=off``
-    (the log says so)."""
+    its logical date (none for a run made late), a record that the deadline fired, and the DAG's
+    callbacks that send one "finished after all" notice when such a run succeeds. Nothing with
+    ``INFORMAT_DEADLINES=off`` (the log says so)."""
     if not deadlines_on():
         log.warning("Deadline alerts off (%s=off): for `airflow dags test` only", DEADLINES_SWITCH)
         return {}
@@ -113,10 +114,10 @@ def deadline_alerts(interval: timedelta, smtp_conn_id: str = SMTP_CONN_ID) -> di
     from informat_airflow.webhook import WebhookNotifier
 
     def alert(callback: AsyncCallback) -> DeadlineAlert:
-        # when it was queued: that is its logical date for a run the scheduler makes on time,
-        # and the moment it was made for one created later, which is not late yet
+        # from the logical date; a run made late is told by no notice (made_after_its_deadline
+        # _started): DAGRUN_QUEUED_AT would break clearing a task in 3.3.2 (apache/airflow#70368)
         return DeadlineAlert(
-            reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=interval, callback=callback
+            reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=interval, callback=callback
         )
 
     alerts = [

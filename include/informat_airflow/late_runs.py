@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk.bases.notifier import BaseNotifier
@@ -19,6 +20,41 @@ from airflow.sdk.bases.notifier import BaseNotifier
 log = logging.getLogger(__name__)
 
 RECORD_PREFIX = "informat_deadline_missed"
+# a run queued more than this after its logical date was made late (a first unpause, a catch-up,
+# a scheduler that was down, a cleared run): its deadline, counted from the logical date, says
+# nothing about this run
+MADE_LATE_AFTER = timedelta(minutes=10)
+
+
+def made_after_its_deadline_started(context: Any) -> bool:
+    """Whether a deadline callback's run was queued well after its logical date, so that its
+    deadline had (nearly) passed when the run came to exist: then the notice is not sent (one
+    log line), since it would not mean the run is late. Airflow 3.3.2 can count deadlines from
+    the queued time (``DAGRUN_QUEUED_AT``), but clearing a task of such a run then fails (500,
+    apache/airflow#70368), and clearing is this project's documented way to redo a task; so the
+    deadlines count from the logical date and this guard keeps their notices true. A run made
+    late and then stuck is still noticed: the dead man's switch (``heartbeat``) misses its ping.
+    Any other callback (no ``deadline`` in its context) is never held back."""
+    deadline, run = context.get("deadline"), context.get("dag_run")
+    if not deadline or not isinstance(run, Mapping):
+        return False
+    queued, logical = run.get("queued_at"), run.get("logical_date")
+    if not queued or not logical:
+        return False
+    late_by = _moment(queued) - _moment(logical)
+    if late_by <= MADE_LATE_AFTER:
+        return False
+    log.info(
+        "%s %s was queued %s after its logical date: no deadline notice (it is not late)",
+        run.get("dag_id"),
+        run.get("run_id"),
+        late_by,
+    )
+    return True
+
+
+def _moment(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
 
 def record_key(dag_id: str, run_id: str) -> str:
@@ -32,6 +68,8 @@ class DeadlineMissedRecord(BaseNotifier):
     def notify(self, context: Any) -> None:
         from airflow.sdk import Variable
 
+        if made_after_its_deadline_started(context):
+            return
         run = context["dag_run"]
         Variable.set(
             record_key(run["dag_id"], run["run_id"]),

@@ -33,7 +33,22 @@ class MailHook(SmtpHook):
 
 
 class MailNotifier(SmtpNotifier):
-    """``SmtpNotifier`` sending through :class:`MailHook`."""
+    """``SmtpNotifier`` sending through :class:`MailHook`; as a deadline's callback, silent for
+    a run made after its deadline started (``late_runs.made_after_its_deadline_started``)."""
+
+    def notify(self, context: Any) -> None:
+        from informat_airflow.late_runs import made_after_its_deadline_started
+
+        if made_after_its_deadline_started(context):
+            return
+        super().notify(context)
+
+    async def async_notify(self, context: Any) -> None:  # a deadline's, from the triggerer
+        from informat_airflow.late_runs import made_after_its_deadline_started
+
+        if made_after_its_deadline_started(context):
+            return
+        await super().async_notify(context)
 
     @cached_property
     def hook(self) -> SmtpHook:

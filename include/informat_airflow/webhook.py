@@ -24,8 +24,11 @@ class WebhookNotifier(BaseNotifier):
         self.http_conn_id = http_conn_id
 
     def notify(self, context: Any) -> None:
+        from informat_airflow.late_runs import made_after_its_deadline_started
         from informat_airflow.notify import post_webhook
 
+        if made_after_its_deadline_started(context):  # a deadline of a run made late
+            return
         post_webhook(self.http_conn_id, self.text)
 
     async def async_notify(self, context: Any) -> None:
