@@ -52,7 +52,8 @@ def test_a_file_over_approval_rows_is_pushed_only_after_approval(client, sandbox
     assert handle_drops(_run(zone, client, "run-1"), SETTINGS, hold=True) == []
     assert len(_stored(sandbox)) == before  # not one row sent yet
     [(claimed, review)] = held.waiting(zone, "run-1")
-    assert (zone.state.root / "held" / "run-1" / "990011" / "groot.csv").exists()
+    assert claimed.location == "held/run-1/990011/groot.csv"
+    assert (zone.state.root / claimed.location).exists()
     assert review.reasons == ["8 rijen (meer dan approval_rows = 5)"]
     assert review.counts["pushed"] == 7 and review.counts["rejected"] == 1
     body = held.review_body(held.waiting(zone, "run-1"), 20)
