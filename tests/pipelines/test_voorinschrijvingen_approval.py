@@ -6,6 +6,7 @@ DAG's review (Airflow's approval) is in tests/dags/test_inschrijvingen_push.py."
 from __future__ import annotations
 
 from informat_client import insz
+from informat_devtools.s3 import LocalS3
 from informat_pipelines.voorinschrijvingen import (
     PushRun,
     VoorinschrijvingenSettings,
@@ -14,7 +15,7 @@ from informat_pipelines.voorinschrijvingen import (
     held,
     settle_held,
 )
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
@@ -182,3 +183,23 @@ def test_without_hold_every_file_goes_out_as_before(client, sandbox, tmp_path):
     drop(tmp_path, "groot.csv", make_csv([row(n) for n in range(1, 8)]))
     [outcome] = handle_drops(_run(zone, client, "run-1"), SETTINGS)
     assert outcome.counts["pushed"] == 7 and len(_stored(sandbox)) == 7
+
+
+def test_a_held_file_in_a_bucket_stays_in_the_state_until_approved(client, sandbox):
+    """The S3 drop zone keeps a held file under the state's prefix (out of the schools' reach)
+    and pushes it from there once approved."""
+    with LocalS3() as s3:
+        zone = S3DropZone(s3.client(), "informat-data", "inschrijvingen")
+        s3.client().put_object(
+            Bucket="informat-data", Key="inschrijvingen/inbox/990011/a.csv",
+            Body=make_csv([row(1), row(2)]),
+        )  # fmt: skip
+        assert handle_drops(_run(zone, client, "run-1"), SETTINGS, hold=True) == []
+        [(claimed, review)] = held.waiting(zone, "run-1")
+        assert claimed.location == "dropzone-state/held/run-1/990011/a.csv"
+        assert review is not None and review.counts["pushed"] == 2
+        assert _stored(sandbox) == {} and zone.inbox() == []
+        [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.APPROVED)
+        assert outcome.counts["pushed"] == 2 and len(_stored(sandbox)) == 2
+        assert outcome.final_location.endswith("dropzone-state/processed/run-1/990011/a.csv")
+        assert zone.list_keys("held") == []
