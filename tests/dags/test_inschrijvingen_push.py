@@ -175,6 +175,23 @@ def test_no_answer_in_time_takes_the_default_reject(sandbox, client_secret, tmp_
     assert any("probleem" in m.subject and "not approved in time" in m.text for m in told)
 
 
+def test_the_data_teams_mail_failing_never_fails_the_review(
+    sandbox, client_secret, tmp_path, monkeypatch
+):
+    """The question stands in Required actions whether or not its mail went out: a mail server
+    that refuses does not fail the review (which would leave the held files unasked)."""
+    import socket
+
+    _setup(sandbox, client_secret, tmp_path, monkeypatch)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once closed
+    set_smtp_connection(monkeypatch, port)
+    review = load_dag("informat_inschrijvingen_push").get_task("review")
+    [notifier] = review.notifiers
+    notifier.notify({"run_id": "manual__held", "task": None})  # no link: names the task
+
+
 def test_the_local_sensor_fires_on_what_the_push_takes(tmp_path, monkeypatch):
     """The sensor asks the drop zone, as the push does: SCHOOL.CSV and a file in another format
     (which the push answers with a report) make it fire; a .part still being uploaded, or a file

@@ -127,7 +127,9 @@ def review_body(held: list[tuple[Any, Review | None]], hours: float) -> str:
         "dat het niet doorgestuurd is."
     ]
     for claimed, review in held:
-        parts.append(f"#### inbox/{claimed.instelling or '_'}/{_cell(claimed.name)}")
+        # as code: a school's file name is never read as Markdown (a link, an image)
+        where = f"inbox/{claimed.instelling or '_'}/{printable(claimed.name)}".replace("`", "'")
+        parts.append(f"#### `{where}`")
         if review is None:
             parts.append("Geen overzicht leesbaar; het bestand staat in `held/`.")
             continue
