@@ -5,6 +5,7 @@ attached; the state in a folder of its own, beside the drop zone."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from informat_devtools.mailcatcher import MailCatcher
 from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
@@ -19,7 +20,7 @@ from ..support.airflow import (
     set_smtp_connection,
     task_states,
 )
-from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, Answer, drop, make_csv, read_report, row
 
 
 def _attachments(mail) -> dict[str, bytes]:
@@ -30,7 +31,8 @@ def _attachments(mail) -> dict[str, bytes]:
     }
 
 
-def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
+def _setup(sandbox, client_secret, tmp_path, monkeypatch):
+    """The push's connections and settings on a local drop zone with its state beside it."""
     migrate_db()
     zone_root, state_root = tmp_path / "dropzone", tmp_path / "state"
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
@@ -44,11 +46,36 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     set_informat_connection(
         monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
     )
-    monkeypatch.setenv(
-        "AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS",
-        json.dumps({"contacts": {"990011": "secretariaat@example.org"}}),
-    )
+    settings = {"contacts": {"990011": "secretariaat@example.org"},
+                "alert_recipients": ["data@example.org"]}  # fmt: skip
+    monkeypatch.setenv("AIRFLOW_VAR_INFORMAT_INSCHRIJVINGEN_SETTINGS", json.dumps(settings))
     LocalDropZone(zone_root, state=state_root)
+    return zone_root, state_root
+
+
+def _run(monkeypatch, answer: Answer | None, mails: int, timeout_s: float | None = None):
+    """A dag.test() run of the push, its review answered by ``answer`` (None: none expected),
+    and the ``mails`` it sent."""
+    dag = load_dag("informat_inschrijvingen_push")
+    for task in dag.tasks:
+        task.retries = 0
+    if timeout_s is not None:
+        dag.get_task("review").response_timeout = timedelta(seconds=timeout_s)
+    with MailCatcher() as mail:
+        set_smtp_connection(monkeypatch, mail.port)
+        if answer:
+            answer.start()
+        try:
+            dag_run = dag.test()
+        finally:
+            if answer:
+                answer.done.set()
+        assert str(dag_run.state) == "success", task_states(dag_run)
+        return dag_run, mail.wait_for(mails) if mails else []
+
+
+def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monkeypatch):
+    zone_root, state_root = _setup(sandbox, client_secret, tmp_path, monkeypatch)
     template = (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes()
     drop(zone_root, "sjabloon.csv", template)
     drop(
@@ -56,13 +83,21 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
         "school.csv",
         make_csv([row(1), row(2, geslacht="?"), row(3, naam="=cmd|' /C calc'!A0")]),
     )
-    with MailCatcher() as mail:
-        set_smtp_connection(monkeypatch, mail.port)
-        dag = load_dag("informat_inschrijvingen_push")
-        assert dag.get_task("wait_for_drop").kind == "local"
-        dag_run = dag.test()
-        assert str(dag_run.state) == "success", task_states(dag_run)
-        mails = mail.wait_for(2)
+    stored = sandbox.state.group.instellingen["990011"].preregistrations
+    # 990011 never pushed: its files wait for the data team's yes, and Informat has nothing yet
+    answer = Answer("Approve", at_question=lambda: len(stored))
+    dag_run, mails = _run(monkeypatch, answer, 3)
+    assert answer.seen == 0 and len(stored) == 2
+    assert task_states(dag_run)["push_held"] == "success"
+    body = answer.detail["body"]
+    assert "inbox/990011/school.csv" in body and "nog nooit doorgestuurd" in body
+    assert "| 3 | geweigerd | geslacht" in body  # the per-row preview
+    assert "Peeters" not in body and "calc" not in body  # statuses and reasons, no cell value
+    assert answer.detail["defaults"] == ["Reject"]
+    [asked] = [m for m in mails if m.recipients == ["data@example.org"]]
+    assert "wachten op goedkeuring" in asked.subject and "school.csv" in asked.text
+    assert "Peeters" not in asked.text
+    mails = [m for m in mails if m is not asked]
     assert {tuple(m.recipients) for m in mails} == {("secretariaat@example.org",)}
     school = next(m for m in mails if "school.csv" in m.subject)
     # a formula as a name is refused here: Informat never receives it as a name
@@ -80,14 +115,19 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
         "school.csv",
         "sjabloon.csv",
     ]
+    assert not list((state_root / "held").rglob("*.csv"))
     assert sorted(p.name for p in zone_root.iterdir()) == ["inbox", "outbox"]
     assert list((zone_root / "inbox" / "990011").iterdir()) == []
-    held = sandbox.state.group.instellingen["990011"].preregistrations
-    assert len(held) == 2
+    # 990011 has pushed now: a small file goes out in push_drops, without a question
+    drop(zone_root, "klein.csv", make_csv([row(4)]))
+    dag_run, [told] = _run(monkeypatch, None, 1)
+    states = task_states(dag_run)
+    assert states["push_drops"] == "success" and states["review"] == "skipped"
+    assert "klein.csv" in told.subject and len(stored) == 3
 
     # the secretariat accepts one in Informat; the next morning's follow-up tells the school
-    accepted = sorted(held)[0]
-    held[accepted]["status"] = "geaccepteerd"
+    accepted = sorted(stored)[0]
+    stored[accepted]["status"] = "geaccepteerd"
     with MailCatcher() as mail:
         set_smtp_connection(monkeypatch, mail.port)
         followup = load_dag("informat_inschrijvingen_opvolging").test()
@@ -99,6 +139,57 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     [line] = read_report(str(report))
     assert line["status"] == "geaccepteerd" and line["informat_id"] == accepted
     assert f"outbox/990011/{report.name}" in told.text and str(tmp_path) not in told.text
+
+
+def test_a_rejected_file_ends_in_failed_and_the_school_is_told(
+    sandbox, client_secret, tmp_path, monkeypatch
+):
+    zone_root, state_root = _setup(sandbox, client_secret, tmp_path, monkeypatch)
+    drop(zone_root, "school.csv", make_csv([row(1), row(2)]))
+    answer = Answer("Reject")
+    dag_run, mails = _run(monkeypatch, answer, 2)
+    states = task_states(dag_run)
+    assert states["push_held"] == "skipped" and states["settle_held"] == "success"
+    assert sandbox.state.group.instellingen["990011"].preregistrations == {}
+    [failed] = (state_root / "failed").rglob("school.csv")
+    assert failed.parent.name == "990011"
+    [report] = (zone_root / "outbox" / "990011").glob("school.*.rapport.csv")
+    [line] = read_report(str(report))
+    assert "afgewezen door het data-team" in line["reden"]
+    [school] = [m for m in mails if m.recipients == ["secretariaat@example.org"]]
+    assert "niet verwerkt" in school.subject and "afgewezen door het data-team" in school.text
+
+
+def test_no_answer_in_time_takes_the_default_reject(sandbox, client_secret, tmp_path, monkeypatch):
+    """The scheduler's timeout sweep applies the review's default (Reject): the file is not
+    pushed, and the school and the data team hear it was not approved in time."""
+    zone_root, state_root = _setup(sandbox, client_secret, tmp_path, monkeypatch)
+    drop(zone_root, "school.csv", make_csv([row(1)]))
+    dag_run, mails = _run(monkeypatch, Answer(None), 3, timeout_s=2)
+    assert task_states(dag_run)["push_held"] == "skipped"
+    assert sandbox.state.group.instellingen["990011"].preregistrations == {}
+    assert list((state_root / "failed").rglob("school.csv"))
+    [school] = [m for m in mails if m.recipients == ["secretariaat@example.org"]]
+    assert "niet op tijd goedgekeurd" in school.text
+    told = [m for m in mails if m.recipients == ["data@example.org"]]
+    assert any("probleem" in m.subject and "not approved in time" in m.text for m in told)
+
+
+def test_the_data_teams_mail_failing_never_fails_the_review(
+    sandbox, client_secret, tmp_path, monkeypatch
+):
+    """The question stands in Required actions whether or not its mail went out: a mail server
+    that refuses does not fail the review (which would leave the held files unasked)."""
+    import socket
+
+    _setup(sandbox, client_secret, tmp_path, monkeypatch)
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nothing listens here once closed
+    set_smtp_connection(monkeypatch, port)
+    review = load_dag("informat_inschrijvingen_push").get_task("review")
+    [notifier] = review.notifiers
+    notifier.notify({"run_id": "manual__held", "task": None})  # no link: names the task
 
 
 def test_the_local_sensor_fires_on_what_the_push_takes(tmp_path, monkeypatch):

@@ -1,12 +1,20 @@
 """Voorinschrijvingen from a CSV drop: read what schools really send (``csvfile``), validate row
 by row (``rows``), push each valid row exactly once as a voorinschrijving (``push``, ``ledger``),
-and answer with a per-row report (``report``); ``drops`` runs it over a drop zone, ``followup``
+and answer with a per-row report (``report``); ``drops`` runs it over a drop zone, ``held``
+keeps a file that needs the data team's approval apart until it is answered, ``followup``
 tells the schools what Informat decided, ``settings`` is the school group's. No Airflow import.
 """
 
-from . import codes, followup
+from . import codes, followup, held
 from .csvfile import COLUMNS, FileRejected, Row, decode, parse, parse_date
-from .drops import FileOutcome, PushRun, deliver_pending, handle_drops, tell_schools
+from .drops import (
+    FileOutcome,
+    PushRun,
+    deliver_pending,
+    handle_drops,
+    settle_held,
+    tell_schools,
+)
 from .ledger import Ledger
 from .push import RowResult, push
 from .report import (
@@ -38,6 +46,7 @@ __all__ = [
     "deliver_pending",
     "followup",
     "handle_drops",
+    "held",
     "neutralise",
     "parse",
     "parse_date",
@@ -45,6 +54,7 @@ __all__ = [
     "push",
     "rejected_report",
     "report_csv",
+    "settle_held",
     "summary",
     "summary_mail",
     "tell_schools",

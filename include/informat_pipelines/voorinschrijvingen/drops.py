@@ -15,16 +15,18 @@ import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
 from informat_pipelines.core.status import read_key_or_none, record_push
 
+from . import held
 from .csvfile import FileRejected, parse
 from .dropzone import STALE_AFTER, KeyExists, StillWriting, Unreadable, printable
 from .ledger import Ledger
-from .push import NOT_SENT, push
+from .push import NOT_SENT, preview, push
 from .report import rejected_report, report_csv, school_location, summary, summary_mail
 from .rows import validate
 from .settings import VoorinschrijvingenSettings
@@ -78,19 +80,52 @@ def _taken_over(claimed: Any) -> str:
 
 
 DEFAULT_SETTINGS = VoorinschrijvingenSettings()
+# (run, settings, claimed, reports) -> the file's outcome, or None: held for an approval
+Handler = Callable[..., "FileOutcome | None"]
 
 
 def handle_drops(
-    run: PushRun, settings: VoorinschrijvingenSettings = DEFAULT_SETTINGS
+    run: PushRun, settings: VoorinschrijvingenSettings = DEFAULT_SETTINGS, *, hold: bool = False
 ) -> list[FileOutcome]:
     """Every claimed file of this run, one after the other: a file that fails, whatever the
-    reason, ends in ``failed/`` with a report and does not stop the others."""
+    reason, ends in ``failed/`` with a report and does not stop the others.
+
+    ``hold``: a checked file that needs the data team's approval (``held.reasons``) is kept in
+    ``held/`` with its preview instead of pushed, and has no outcome yet: ``settle_held`` pushes
+    or refuses it once the answer is known."""
+    handler = partial(_handle, hold=hold)
+    return _each(run, settings, _claimed_files(run.zone, run.run_id), handler)
+
+
+def settle_held(
+    run: PushRun, settings: VoorinschrijvingenSettings, decision: str | None
+) -> list[FileOutcome]:
+    """The files this run held, by the answer: ``APPROVED`` pushes them as any other file (each
+    row once: the ledger is read again now); ``REJECTED`` or ``TIMED_OUT`` sends them to
+    ``failed/``, the school told why; no answer (None) leaves them held."""
+    held_files = [claimed for claimed, _ in held.waiting(run.zone, run.run_id)]
+    if decision == held.APPROVED:
+        handler: Handler = partial(_handle, hold=False)
+    elif decision in (held.REJECTED, held.TIMED_OUT):
+        handler = partial(_declined, decision=decision)
+    else:
+        return []
+    outcomes = _each(run, settings, held_files, handler)
+    for claimed in held_files:
+        held.forget(run.zone, claimed)
+    return outcomes
+
+
+def _each(
+    run: PushRun, settings: VoorinschrijvingenSettings, files: list[Any], handler: Handler
+) -> list[FileOutcome]:
+    """``handler`` over each file; its outcome (None: held) waits in the state for its mails."""
     zone, allowed = run.zone, list(run.instellingsnummers)
     outcomes = []
-    for claimed in _claimed_files(zone, run.run_id):
+    for claimed in files:
         reports: dict[str, bytes] = {}
         try:
-            outcome = _handle(run, settings, claimed, reports)
+            outcome = handler(run, settings, claimed, reports)
         except StillWriting:
             zone.release(claimed)
             log.info("file %s changed while read: back to the inbox for a later run", claimed.name)
@@ -104,6 +139,8 @@ def handle_drops(
                 _school(claimed, allowed), report, final, problem=f"error: {type(exc).__name__}",
                 instelling=claimed.instelling,
             )  # fmt: skip
+        if outcome is None:
+            continue
         if taken_over := _taken_over(claimed):  # the data team hears a run left it behind
             outcome.problem = "; ".join(p for p in (taken_over, outcome.problem) if p)
         # kept in the state until its mails are out: a mail server down never loses an outcome
@@ -114,6 +151,27 @@ def handle_drops(
         record_push(zone, asdict(outcome), run.day or date.today())  # the Informat page's summary
         outcomes.append(outcome)
     return outcomes
+
+
+def _declined(
+    run: PushRun,
+    settings: VoorinschrijvingenSettings,
+    claimed: Any,
+    reports: dict[str, bytes],
+    decision: str,
+) -> FileOutcome:
+    """A held file the data team did not approve: to ``failed/``, no row sent, the school told;
+    the data team hears of one nobody answered in time."""
+    message = held.REJECTED_TEXT if decision == held.REJECTED else held.TIMED_OUT_TEXT
+    report = _report(run.zone, claimed, rejected_report(message), reports)
+    final = run.zone.finish(claimed, ok=False)
+    log.info("file %s not pushed: %s by the data team", claimed.name, decision)
+    problem = "not approved in time" if decision == held.TIMED_OUT else ""
+    return FileOutcome(
+        claimed.name, claimed.run, False, message, summary([]),
+        _school(claimed, list(run.instellingsnummers)), report, final, problem,
+        claimed.instelling,
+    )  # fmt: skip
 
 
 PENDING = "pending/"
@@ -273,8 +331,12 @@ def _only_for(checked: list[Any], instelling: str) -> None:
 
 
 def _handle(
-    run: PushRun, settings: VoorinschrijvingenSettings, claimed: Any, reports: dict[str, bytes]
-) -> FileOutcome:
+    run: PushRun,
+    settings: VoorinschrijvingenSettings,
+    claimed: Any,
+    reports: dict[str, bytes],
+    hold: bool = False,
+) -> FileOutcome | None:
     zone, allowed = run.zone, list(run.instellingsnummers)
 
     def refused(message: str, problem: str = "") -> FileOutcome:
@@ -303,6 +365,12 @@ def _handle(
     checked = validate(rows, allowed, id_key=run.id_key, country_codes=settings.country_codes)
     _only_for(checked, claimed.instelling)
     ledger = Ledger(zone.list_keys, zone.read_key, zone.create_key).load()
+    if hold:
+        would = preview(checked, ledger)
+        if why := held.reasons(would, ledger, claimed.instelling, settings):
+            held.hold(zone, claimed, why, would)
+            log.info("file %s held for approval: %s", claimed.name, "; ".join(why))
+            return None
     results = push(run.client, checked, ledger, claimed.run, settings, file_name=claimed.name)
     report = _report(zone, claimed, report_csv(results, delimiter), reports)
     counts = summary(results)

@@ -9,6 +9,7 @@ SFTP chroot) can be scoped to its own folders and never reaches the pipeline's s
   for the instelling of its folder.
 - **the state**, the pipeline's, where no school can write: ``claims/``,
   ``processing/{run}/<instellingsnummer>/`` (a claimed file while it is handled),
+  ``held/{run}/<instellingsnummer>/`` (a checked file waiting for the data team's approval),
   ``processed/…`` and ``failed/…`` (where the original ends; never deleted), ``ledger/``,
   ``pending/`` (outcomes waiting for their mail) and ``status/`` (the Informat page's
   summaries). In S3 another prefix, by default ``dropzone-state/`` of the data bucket; for a
@@ -49,7 +50,7 @@ import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -140,6 +141,10 @@ class DropZone(Protocol):
 
     def release(self, claimed: Claimed) -> None: ...
 
+    def hold(self, claimed: Claimed) -> Claimed: ...
+
+    def held(self, run_id: str) -> list[Claimed]: ...
+
     def write_report(self, claimed: Claimed, data: bytes) -> str: ...
 
     def write_outbox(self, instellingsnummer: str, name: str, data: bytes) -> str: ...
@@ -192,6 +197,10 @@ def _claimed(key: str, run: str, location: str, taken_over_from: str = "") -> Cl
     _, _, instelling, name = key.split("/", 3)
     school = "" if instelling == NO_SCHOOL else instelling
     return Claimed(name, run, location, taken_over_from, school)
+
+
+def _held_key(claimed: Claimed) -> str:
+    return f"held/{claimed.run}/{claimed.instelling or NO_SCHOOL}/{claimed.name}"
 
 
 def _is_claim_key(key: str) -> bool:
@@ -565,6 +574,18 @@ class LocalDropZone(StateKeys):
         inbox = _inbox_key(claimed.instelling, claimed.name)
         _rename(self.state, claimed.location, self.zone, inbox)
 
+    def hold(self, claimed: Claimed) -> Claimed:
+        """Kept apart, still claimed by its run, until the data team answers."""
+        target = _held_key(claimed)
+        _rename(self.state, claimed.location, self.state, target)
+        return replace(claimed, location=target)
+
+    def held(self, run_id: str) -> list[Claimed]:
+        """The files this run holds for an approval."""
+        run = safe_run(run_id)
+        keys = self.state.list_keys(f"held/{run}/")
+        return [_claimed(key, run, key) for key in keys if _is_claim_key(key)]
+
     def write_report(self, claimed: Claimed, data: bytes) -> str:
         key = report_name(claimed)
         self.zone.write_key(key, data)
@@ -783,6 +804,23 @@ class S3DropZone(StateKeys):
             CopySource={"Bucket": self.state.bucket, "Key": claimed.location},
         )
         self.client.delete_object(Bucket=self.state.bucket, Key=claimed.location)
+
+    def hold(self, claimed: Claimed) -> Claimed:
+        """Kept apart, still claimed by its run, until the data team answers."""
+        target = self.state.full(_held_key(claimed))
+        self.client.copy_object(
+            Bucket=self.state.bucket,
+            Key=target,
+            CopySource={"Bucket": self.state.bucket, "Key": claimed.location},
+        )
+        self.client.delete_object(Bucket=self.state.bucket, Key=claimed.location)
+        return replace(claimed, location=target)
+
+    def held(self, run_id: str) -> list[Claimed]:
+        """The files this run holds for an approval."""
+        run = safe_run(run_id)
+        keys = self.state.list_keys(f"held/{run}/")
+        return [_claimed(k, run, self.state.full(k)) for k in keys if _is_claim_key(k)]
 
     def finish(self, claimed: Claimed, ok: bool) -> str:
         where = "processed" if ok else "failed"

@@ -63,6 +63,13 @@ class Ledger:
         entry = self.entries.get(pre_registration_id)
         return entry if entry and entry["status"] == PUSHED else None
 
+    def has_pushed(self, instellingsnummer: str) -> bool:
+        """Whether Informat ever saved a voorinschrijving of this instelling through us."""
+        return any(
+            e["status"] == PUSHED and e.get("instelling") == instellingsnummer
+            for e in self.entries.values()
+        )
+
     def still_open(self) -> Iterator[dict[str, Any]]:
         """Every voorinschrijving pushed and not yet accepted or refused (as far as we know)."""
         for entry in self.entries.values():

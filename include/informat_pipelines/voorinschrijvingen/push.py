@@ -80,6 +80,41 @@ def _already(item: Checked, earlier: dict[str, Any]) -> RowResult | None:
     return None
 
 
+def plan(
+    checked: list[Checked], ledger: Ledger
+) -> tuple[dict[int, RowResult], list[tuple[Checked, bool]]]:
+    """What a push of ``checked`` would do, without sending: the rows settled already (refused,
+    pushed before, locked at Informat) by row number, and the rows to send, each with whether
+    it changes a voorinschrijving sent before."""
+    results: dict[int, RowResult] = {}
+    todo = []
+    for item in checked:
+        if item.problems:
+            results[item.row] = RowResult(item.row, "rejected", "; ".join(item.problems))
+            continue
+        earlier = ledger.pushed(item.pre_registration_id)
+        done = _already(item, earlier) if earlier else None
+        if done is not None:
+            results[item.row] = done
+            continue
+        todo.append((item, earlier is not None))
+    return results, todo
+
+
+WOULD_PUSH = "zou doorgestuurd worden naar Informat"
+WOULD_UPDATE = "zou als wijziging doorgestuurd worden naar Informat (al eerder doorgestuurd)"
+
+
+def preview(checked: list[Checked], ledger: Ledger) -> list[RowResult]:
+    """The per-row report of what a push would do, in row order: the rows to send as
+    ``pushed`` or ``updated`` with a reason that says they would be."""
+    results, todo = plan(checked, ledger)
+    for item, change in todo:
+        status, reason = ("updated", WOULD_UPDATE) if change else ("pushed", WOULD_PUSH)
+        results[item.row] = RowResult(item.row, status, reason)
+    return [results[k] for k in sorted(results)]
+
+
 OUTAGE_AFTER = 5  # temporary failures in a row after which Informat is taken to be down
 NOT_SENT = "niet verstuurd: Informat was niet bereikbaar; het bestand wordt later opnieuw verwerkt"
 
@@ -99,18 +134,7 @@ def push(
     After ``OUTAGE_AFTER`` temporary failures in a row Informat is taken to be down: the rows
     not sent yet are reported ``NOT_SENT`` (the caller leaves the file for a later run) instead
     of each spending minutes in retries."""
-    results: dict[int, RowResult] = {}
-    todo = []
-    for item in checked:
-        if item.problems:
-            results[item.row] = RowResult(item.row, "rejected", "; ".join(item.problems))
-            continue
-        earlier = ledger.pushed(item.pre_registration_id)
-        done = _already(item, earlier) if earlier else None
-        if done is not None:
-            results[item.row] = done
-            continue
-        todo.append((item, earlier is not None))
+    results, todo = plan(checked, ledger)
     lock = threading.Lock()
     failing = [0]  # temporary failures in a row
 
