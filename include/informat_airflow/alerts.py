@@ -57,7 +57,8 @@ DEADLINE_SUBJECT = "[Informat] {{ dag_run.dag_id }}: not finished by its deadlin
 DEADLINE_BODY = (
     "<html><body><p>The run {{ dag_run.run_id }} of <b>{{ dag_run.dag_id }}</b> had not finished "
     "by {{ deadline.deadline_time }}, its deadline counted from its scheduled time: it did not "
-    "start (no free worker or pool slot) or it is stuck.</p><p>Look at the run in the Airflow "
+    "start (no free worker or pool slot), it is stuck, or it waits for a person's answer (a held "
+    "change: Required actions in the Airflow UI).</p><p>Look at the run in the Airflow "
     "UI; what it means and what to rerun: "
     "'Als het faalt / When it fails' in the DAG's documentation. This mail carries no data."
     "</p></body></html>"

@@ -17,7 +17,7 @@ INTERVALS = {
     "informat_toegangsgroep_rollover": timedelta(hours=1),
     "informat_daily_extract": timedelta(hours=3),
     "informat_pdf_archive": timedelta(hours=4),
-    "informat_inschrijvingen_push": timedelta(minutes=45),
+    "informat_inschrijvingen_push": timedelta(hours=20, minutes=45),  # a review may wait 20 h
     "informat_inschrijvingen_opvolging": timedelta(hours=1),
 }
 
