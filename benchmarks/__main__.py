@@ -278,7 +278,7 @@ def csv_push() -> None:
         VoorinschrijvingenSettings,
         handle_drops,
     )
-    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+    from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
     rows = 2000 if QUICK else 10_000
     rps = 250.0

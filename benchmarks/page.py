@@ -28,7 +28,7 @@ def _median(action, times: int) -> float:
 def page() -> None:
     from informat_devtools import history
     from informat_devtools.s3 import LocalS3
-    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+    from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
     from informat_ui.page import render
     from informat_ui.sources import sections
 

@@ -271,7 +271,7 @@ def main() -> int:
         stack.start_redis()
         stack.start_stand_ins()
         env = stack.env()
-        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
         LocalDropZone(stack.dropzone)
         stack.airflow(env, "db", "migrate")

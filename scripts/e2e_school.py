@@ -48,7 +48,7 @@ def school_credential(check: Callable[[bool, str], None]) -> None:
     from moto.server import ThreadedMotoServer
 
     from informat_devtools.ports import free_port
-    from informat_pipelines.voorinschrijvingen.dropzone import S3DropZone
+    from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     port = free_port()

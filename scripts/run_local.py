@@ -179,7 +179,7 @@ def main() -> int:
         started.append(mail)
 
         env = airflow_env(airflow_port)
-        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
         LocalDropZone(LOCAL / "dropzone")  # makes inbox/, outbox/, ...
         _private_json(

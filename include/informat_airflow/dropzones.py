@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from informat_airflow.wiring import AWS_CONN_ID, DEFAULT_DATA_BUCKET, DROPZONE_CONN_ID
 
 if TYPE_CHECKING:  # imported when used: the push DAG reads location() when it is parsed
-    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
+    from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
+    from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
 
 def location() -> tuple[str, str, str]:
@@ -47,7 +48,7 @@ def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone
     if kind == "local":
         from airflow.providers.standard.hooks.filesystem import FSHook
 
-        from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+        from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
         hook = FSHook(DROPZONE_CONN_ID)
         state = hook.conn.extra_dejson.get("state_path") or None
@@ -55,7 +56,7 @@ def open_zone(kind: str, bucket: str, prefix: str) -> LocalDropZone | S3DropZone
     if kind == "s3":
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
-        from informat_pipelines.voorinschrijvingen.dropzone import S3DropZone
+        from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
         state_bucket, state_prefix = state_location()
         client = S3Hook(aws_conn_id=AWS_CONN_ID).get_conn()

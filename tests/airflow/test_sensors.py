@@ -92,7 +92,7 @@ def test_the_trigger_waits_for_a_settled_file_in_a_local_drop_zone(tmp_path, mon
     import os
 
     from informat_airflow.triggers import DropZoneTrigger
-    from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+    from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
     from ..support.airflow import set_connection
 

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 
 from informat_devtools.mailcatcher import MailCatcher
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import (

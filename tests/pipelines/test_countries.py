@@ -22,7 +22,7 @@ from informat_pipelines.voorinschrijvingen import (
     parse,
     validate,
 )
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT

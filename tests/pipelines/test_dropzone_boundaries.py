@@ -24,13 +24,9 @@ from informat_pipelines.voorinschrijvingen import (
     handle_drops,
 )
 from informat_pipelines.voorinschrijvingen.drops import BAD_NAME, NOT_A_SCHOOL
-from informat_pipelines.voorinschrijvingen.dropzone import (
-    Claimed,
-    LocalDropZone,
-    S3DropZone,
-    UnsafePath,
-    report_name,
-)
+from informat_pipelines.voorinschrijvingen.dropzone import Claimed, UnsafePath, report_name
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import ROOT

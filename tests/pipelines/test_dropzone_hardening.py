@@ -14,12 +14,14 @@ from botocore.exceptions import ClientError
 from informat_pipelines.voorinschrijvingen import (
     FileRejected,
     PushRun,
-    dropzone,
     handle_drops,
+    local_zone,
     parse,
     validate,
 )
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone, StillWriting
+from informat_pipelines.voorinschrijvingen.dropzone import StillWriting
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
@@ -65,7 +67,7 @@ def test_a_file_growing_while_read_goes_back_to_the_inbox(tmp_path, monkeypatch)
             return os.stat_result((*info[:6], info.st_size + 10, *info[7:]))
         return info
 
-    monkeypatch.setattr(dropzone.os, "fstat", growing)
+    monkeypatch.setattr(local_zone.os, "fstat", growing)
     with pytest.raises(StillWriting):
         zone.read(claimed)
     monkeypatch.undo()
@@ -74,7 +76,7 @@ def test_a_file_growing_while_read_goes_back_to_the_inbox(tmp_path, monkeypatch)
 
 
 def test_a_huge_file_is_refused_unread(client, tmp_path, monkeypatch):
-    monkeypatch.setattr(dropzone, "MAX_BYTES", 1000)
+    monkeypatch.setattr(local_zone, "MAX_BYTES", 1000)
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "big.csv", make_csv([row(n) for n in range(1, 30)]))
     [outcome] = outcome_of(zone, client, "big").values()

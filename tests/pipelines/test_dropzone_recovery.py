@@ -12,7 +12,9 @@ import uuid
 import pytest
 
 from informat_pipelines.voorinschrijvingen import Ledger, PushRun, handle_drops
-from informat_pipelines.voorinschrijvingen.dropzone import KeyExists, LocalDropZone, S3DropZone
+from informat_pipelines.voorinschrijvingen.dropzone import KeyExists
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, row

@@ -15,7 +15,8 @@ from informat_pipelines.voorinschrijvingen import (
     held,
     settle_held,
 )
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone, S3DropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.s3_zone import S3DropZone
 
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row

@@ -10,7 +10,7 @@ from datetime import date
 import pytest
 
 from informat_devtools import history
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 
 from ..support.airflow import migrate_db, set_connection, set_s3_connection
 

@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from informat_pipelines.core import status
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 from informat_ui import views
 from informat_ui.charts import line_chart
 from informat_ui.page import Sections, render

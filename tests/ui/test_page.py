@@ -12,7 +12,7 @@ import pytest
 
 from informat_devtools import history
 from informat_pipelines.core import status
-from informat_pipelines.voorinschrijvingen.dropzone import LocalDropZone
+from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 from informat_ui import views
 from informat_ui.page import Sections, render
 from informat_ui.sources import sections
