@@ -6,13 +6,28 @@ catch-up, a first unpause) does not get a deadline that has already passed."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
+import json
+import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from informat_airflow.wiring import INFORMAT_API_POOL
+from informat_devtools.mailcatcher import MailCatcher
+
 from ..conftest import INSTELLINGSNUMMERS
-from ..support.airflow import ROOT, migrate_db, set_connection, set_informat_connection
+from ..support.airflow import (
+    ROOT,
+    airflow_dags_test,
+    dag_run_states,
+    migrate_db,
+    set_connection,
+    set_informat_connection,
+    set_s3_connection,
+    set_smtp_connection,
+)
+from ..support.pdf import FAST
+from ..support.voorinschrijvingen import ID_KEY, drop
 
 # one task, and with no voorinschrijving sent yet it asks Informat nothing: quick and cheap
 DAG_ID = "informat_inschrijvingen_opvolging"
@@ -23,39 +38,16 @@ HEX_CRASH = "'dict' object has no attribute 'hex'"
 def _dags_test(monkeypatch, tmp_path, sandbox, client_secret, logical_date: str, switch: bool):
     """``airflow dags test DAG_ID logical_date`` in a subprocess on the tests' Airflow home
     (SQLite in a temporary folder), with the connections the DAG needs; (exit status, output)."""
-    migrate_db()
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(tmp_path)})
     set_informat_connection(
         monkeypatch, sandbox, client_secret, {"instellingsnummers": list(INSTELLINGSNUMMERS)}
     )
-    env = dict(os.environ, PYTHONPATH=str(ROOT / "include"))  # this checkout's code first
-    env.pop("INFORMAT_DEADLINES", None)
-    if switch:
-        env["INFORMAT_DEADLINES"] = "off"
-    done = subprocess.run(
-        [sys.executable, "-m", "airflow", "dags", "test", DAG_ID, logical_date],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    return done.returncode, done.stdout + done.stderr
+    return airflow_dags_test(DAG_ID, logical_date, deadlines_off=switch)
 
 
 def _run_state(logical_date: str) -> str:
-    from airflow.models.dagrun import DagRun
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        run = session.scalars(
-            select(DagRun).where(
-                DagRun.dag_id == DAG_ID,
-                DagRun.logical_date == datetime.fromisoformat(logical_date),
-            )
-        ).one()
-        return str(run.state)
+    return dag_run_states(DAG_ID, logical_date)[0]
 
 
 def test_airflow_dags_test_with_the_switch_exits_0_with_the_run_success(
@@ -150,3 +142,125 @@ def test_a_run_queued_long_after_its_logical_date_gets_a_deadline_still_ahead(mo
             assert deadline.deadline_time > before + INTERVAL - timedelta(minutes=1)
             assert not deadline.missed
         session.rollback()  # the run is not to be scheduled by anything
+
+
+# Every DAG of dags/ through `airflow dags test`, one subprocess each, against a small sandbox,
+# moto's S3 server, a mail catcher and a local drop zone, all on 127.0.0.1. No DAG here is meant
+# to fail: each gets what a deployment gives it. Per DAG: the run's state and the task states
+# that show it did its work (not an early skip).
+EVERY_DAG = {
+    "informat_connection_check": {
+        "instellingsnummers": "success",
+        "check_toegangsgroepen": "success",
+    },
+    "informat_toegangsgroep_rollover": {"check_toegangsgroepen": "success", "alert": "success"},
+    # the file in the inbox: the deferrable sensor finds it at once, no wait in the trigger
+    "informat_inschrijvingen_push": {"wait_for_drop": "success", "push_drops": "success"},
+    "informat_inschrijvingen_opvolging": {},
+    "informat_daily_extract": {"report": "success", "asset_students": "success"},
+    # the PDFs are made after the sandbox's pdf_delay: the archive tasks defer, and the trigger
+    # runs in the `dags test` process
+    "informat_pdf_archive": {"retention_guard": "success", "archive_complete": "success"},
+    # no school opted in: nothing exported, and nothing held, so the review is skipped
+    "informat_roster_export": {"export": "success", "review": "skipped", "finish": "success"},
+}
+LOGICAL_DATE = "2026-11-28T06:00:00+00:00"  # the small sandbox's today
+NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one known to be empty
+GROUP = "Internaat-De-Linde"  # one instelling (990015): the smallest toegangsgroep
+
+
+@pytest.fixture(scope="module")
+def mail():
+    with MailCatcher() as catcher:
+        yield catcher
+
+
+@pytest.fixture
+def deployment(small_sandbox, client_secret, s3, bucket, mail, tmp_path, monkeypatch):
+    """What a deployment gives every DAG, as each DAG's own test sets it up."""
+    migrate_db()
+    from airflow.models.pool import Pool
+
+    # the pool the extraction's tasks take their slots from, as a deployment has it
+    Pool.create_or_update_pool(INFORMAT_API_POOL, 4, "Informat API", include_deferred=False)
+    set_informat_connection(
+        monkeypatch,
+        small_sandbox,
+        client_secret,
+        {"instellingsnummers": NUMBERS, "toegangsgroepen": {GROUP: "990015"}},
+    )
+    set_smtp_connection(monkeypatch, mail.port)
+    set_s3_connection(monkeypatch, s3)
+    data = f"data-{uuid.uuid4().hex[:10]}"
+    s3.client().create_bucket(
+        Bucket=data, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    monkeypatch.setenv("INFORMAT_DATA_BUCKET", data)
+    monkeypatch.setenv("INFORMAT_ARCHIVE_BUCKET", bucket)  # object lock on
+    set_connection(
+        monkeypatch,
+        "informat_pseudonymisation",
+        conn_type="generic",
+        password="test-pseudonymisation-key-of-32-bytes-or-more",
+    )
+    set_connection(
+        monkeypatch, "informat_preregistration_key", conn_type="generic", password=ID_KEY.decode()
+    )
+    zone = tmp_path / "dropzone"
+    monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
+    set_connection(
+        monkeypatch, "informat_dropzone", conn_type="fs",
+        extra={"path": str(zone), "state_path": str(tmp_path / "state")},
+    )  # fmt: skip
+    drop(zone, "sjabloon.csv", (ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes())
+    settings = {
+        "INFORMAT_EXTRACT_SETTINGS": {"empty_instellingen": ["990016"]},
+        "INFORMAT_INSCHRIJVINGEN_SETTINGS": {"contacts": {"990011": "secretariaat@example.org"}},
+        "INFORMAT_PDF_ARCHIVE_SETTINGS": FAST,
+        "INFORMAT_ROLLOVER_SETTINGS": {"fallback_recipients": ["datateam@example.org"]},
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(f"AIRFLOW_VAR_{name}", json.dumps(value))
+
+
+@pytest.mark.parametrize("dag_id", sorted(EVERY_DAG))
+def test_airflow_dags_test_ends_with_the_run_success_on_every_dag(deployment, dag_id):
+    status, output = airflow_dags_test(dag_id, LOGICAL_DATE)
+    state, tasks = dag_run_states(dag_id, LOGICAL_DATE)
+    assert (status, state) == (0, "success"), f"{tasks}\n{output[-3000:]}"
+    assert HEX_CRASH not in output
+    assert {t: tasks.get(t) for t in EVERY_DAG[dag_id]} == EVERY_DAG[dag_id], tasks
+    assert tasks and "failed" not in tasks.values(), tasks
+    if dag_id == "informat_pdf_archive":  # the wait went through the trigger, in this process
+        summaries = _return_values(dag_id, "archive_pdfs")
+        assert summaries and all(s["deferrals"] >= 1 and s["lost"] == [] for s in summaries)
+
+
+def _return_values(dag_id: str, task_id: str) -> list:
+    """What every map index of ``task_id`` returned in the run at LOGICAL_DATE."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run_id = session.scalars(
+            select(DagRun.run_id).where(
+                DagRun.dag_id == dag_id,
+                DagRun.logical_date == datetime.fromisoformat(LOGICAL_DATE),
+            )
+        ).one()
+        values = session.scalars(
+            select(XComModel.value).where(
+                XComModel.dag_id == dag_id,
+                XComModel.run_id == run_id,
+                XComModel.task_id == task_id,
+                XComModel.key == "return_value",
+            )
+        ).all()
+    return [json.loads(v) if isinstance(v, str) else v for v in values]
+
+
+def test_every_dag_of_the_dag_folder_is_among_them():
+    """A new DAG file is tested here too, or this fails."""
+    assert {p.stem for p in (ROOT / "dags").glob("informat_*.py")} == set(EVERY_DAG)

@@ -107,3 +107,46 @@ def task_states(dag_run) -> dict[str, str]:
             ti.task_id + (f"[{ti.map_index}]" if ti.map_index >= 0 else ""): str(ti.state)
             for ti in tis
         }
+
+
+def airflow_dags_test(dag_id: str, logical_date: str, deadlines_off: bool = True, timeout=300):
+    """``airflow dags test dag_id logical_date`` in a subprocess on the tests' Airflow home, with
+    the test's environment (its connections and Variables) and this checkout's code first;
+    ``deadlines_off``: with the documented switch ``INFORMAT_DEADLINES=off``.
+    (exit status, stdout and stderr)."""
+    from informat_airflow.alerts import DEADLINES_SWITCH
+
+    migrate_db()
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "include"))
+    env.pop(DEADLINES_SWITCH, None)
+    if deadlines_off:
+        env[DEADLINES_SWITCH] = "off"
+    done = subprocess.run(
+        [sys.executable, "-m", "airflow", "dags", "test", dag_id, logical_date],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def dag_run_states(dag_id: str, logical_date: str) -> tuple[str, dict[str, str]]:
+    """The state of the run of ``dag_id`` at ``logical_date`` (ISO) in the metadata database, and
+    its tasks' states as task_states gives them."""
+    from datetime import datetime
+
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        run = session.scalars(
+            select(DagRun).where(
+                DagRun.dag_id == dag_id,
+                DagRun.logical_date == datetime.fromisoformat(logical_date),
+            )
+        ).one()
+        state = str(run.state)
+        session.expunge(run)
+    return state, task_states(run)
