@@ -21,6 +21,7 @@ from informat_airflow.wiring import (
     PREREGISTRATION_KEY_CONN_ID,
     PSEUDONYMISATION_CONN_ID,
     ROLLOVER_SETTINGS_VARIABLE,
+    ROSTER_SETTINGS_VARIABLE,
     SMTP_CONN_ID,
     VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
 )
@@ -141,6 +142,9 @@ def connections(stand_ins: StandIns) -> dict[str, dict[str, Any]]:
     }
 
 
+ROSTER_INSTELLINGEN = ("990011", "990012")
+
+
 def variables() -> dict[str, Any]:
     """Variable name -> the DAG settings of a local run (the rest keep their defaults)."""
     return {
@@ -150,6 +154,19 @@ def variables() -> dict[str, Any]:
         },
         VOORINSCHRIJVINGEN_SETTINGS_VARIABLE: {"fallback_contact": "secretariaat@example.org"},
         ROLLOVER_SETTINGS_VARIABLE: {"fallback_recipients": [DATA_TEAM]},
+        # two schools opted in to the Microsoft 365 export (the processing register); staff sign
+        # in with their school e-mail, pupils by the school group's pattern
+        ROSTER_SETTINGS_VARIABLE: {
+            "instellingen": {
+                nr: {"approved_by": "data team (local)", "approved_on": "2026-09-01"}
+                for nr in ROSTER_INSTELLINGEN
+            },
+            "sign_in": {
+                "teacher": "school_email",
+                "student": "{firstName}.{lastName}@leerling.example.org",
+            },
+            "alert_recipients": [DATA_TEAM],
+        },
     }
 
 

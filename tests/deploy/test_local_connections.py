@@ -18,6 +18,7 @@ from informat_airflow.wiring import (
     PREREGISTRATION_KEY_CONN_ID,
     PSEUDONYMISATION_CONN_ID,
     ROLLOVER_SETTINGS_VARIABLE,
+    ROSTER_SETTINGS_VARIABLE,
     SMTP_CONN_ID,
     VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
 )
@@ -26,6 +27,7 @@ from informat_devtools.local_connections import StandIns
 from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.pdf_archive.archive import ArchiveSettings
 from informat_pipelines.rollover.checks import Settings as RolloverSettings
+from informat_pipelines.roster_export.settings import RosterSettings
 from informat_pipelines.voorinschrijvingen.settings import VoorinschrijvingenSettings
 
 from ..support.airflow import ROOT
@@ -36,6 +38,7 @@ SETTINGS_CLASSES = {
     VOORINSCHRIJVINGEN_SETTINGS_VARIABLE: VoorinschrijvingenSettings,
     PDF_ARCHIVE_SETTINGS_VARIABLE: ArchiveSettings,
     ROLLOVER_SETTINGS_VARIABLE: RolloverSettings,
+    ROSTER_SETTINGS_VARIABLE: RosterSettings,
 }
 
 
