@@ -212,3 +212,20 @@ def test_a_column_only_asked_to_exist_is_read_as_nulls_and_still_asked_for(tmp_p
     pq.write_table(table.drop_columns(["lastName"]), good.parquet_path)
     result = validate(good, ENTITIES["students"], None, SETTINGS, DAY)
     assert result.failed == ["expect_column_to_exist (lastName): failed"]
+
+
+def test_the_child_runs_the_parent_s_code():
+    """The child's path starts with the folder the parent's package comes from: with the
+    package's own folder there instead (as after it moved into extract/), the child imported
+    the installed copy, not the checkout the parent runs."""
+    from informat_pipelines.extract import validation_process
+
+    probe = (
+        "import informat_pipelines.extract.validation_process as v, sys; "
+        "print(v.__file__, file=sys.stderr)"
+    )
+    env = {"PYTHONPATH": validation_process.PACKAGE_ROOT}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stderr.strip() == validation_process.__file__

@@ -38,6 +38,11 @@ from .schemas import ENTITIES, Entity
 log = get_logger(__name__)
 
 
+# the folder holding informat_pipelines, first on the child's path: the child runs the code the
+# parent runs (a checkout's, not an installed copy's)
+PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
 class ValidationProcessError(RuntimeError):
     pass
 
@@ -61,9 +66,8 @@ class ValidationProcess:
         self.close()
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
         path = os.environ.get("PYTHONPATH")
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, path) if p)}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (PACKAGE_ROOT, path) if p)}
         self._child = subprocess.Popen(
             [sys.executable, "-m", "informat_pipelines.extract.validation_process"],
             stdin=subprocess.PIPE,
