@@ -249,3 +249,26 @@ def test_the_child_ends_without_the_interpreter_s_teardown(tmp_path, monkeypatch
         process = child._child
     assert process.returncode == 0
     assert not marker.exists()
+
+
+def test_a_validation_lets_go_of_its_frame(tmp_path, monkeypatch):
+    """GX keeps its last context in a module global, and the context the frame it validated:
+    alive into the next validation, two partitions' frames were in memory at its peak. Once
+    validated (and the collection the child runs after each answer), the frame is gone."""
+    import weakref
+
+    from informat_pipelines.extract import quality
+
+    frames = []
+
+    def frame(*args):
+        made = read(*args)
+        frames.append(weakref.ref(made))
+        return made
+
+    read = quality._frame
+    monkeypatch.setattr(quality, "_frame", frame)
+    good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
+    assert validate(good, ENTITIES["students"], None, SETTINGS, DAY).success
+    gc.collect()
+    assert len(frames) == 1 and frames[0]() is None
