@@ -36,8 +36,10 @@ from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.extract.batch import extract_batch, extractor
 from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.validation_process import ValidationProcess
+# the instellingsnummers as the DAG's connection lists them: one token for all their scopes
+# (without them, a token per partition, each on the partition's way: 0.3-0.5 s at 20,000)
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
-                                 read_timeout=600)
+                                 read_timeout=600, instellingsnummers=tuple({numbers!r}))
 s3 = client_for({s3_url!r})  # moto's server in a process of its own
 make_buckets(s3, ("informat-data",))
 units = [Partition("students", n, "2026-27", dt.date(2026, 11, 28)) for n in {numbers!r}]
