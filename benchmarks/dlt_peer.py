@@ -2,8 +2,13 @@
 sandbox (0.2 s latency per call), side by side with the project's extraction doing everything it
 does (raw copy, pseudonymised typed Parquet, Great Expectations, upload to S3: moto's server in
 a process of its own, as S3 is a service of its own), each measured as a whole process (imports
-included). dlt lives in a venv of its own (`benchmarks/requirements-dlt.txt`,
-made on first use in `.venv-dlt/`): the product never depends on it."""
+included). dlt runs twice: with its defaults (every nested list normalised into a child table)
+and with ``max_table_nesting=0`` (nested values kept as JSON, what a data engineer who knows dlt
+sets for answers like these); the project is judged against the faster of the two. The
+sandbox's students carry the nested keys real answers carry (addresses, two relations each with
+their own addresses and e-mails). dlt lives in a venv of its own
+(`benchmarks/requirements-dlt.txt`, made on first use in `.venv-dlt/`): the product never
+depends on it."""
 
 from __future__ import annotations
 
@@ -31,8 +36,10 @@ from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.extract.batch import extract_batch, extractor
 from informat_pipelines.extract.shapes import Partition, RunContext
 from informat_pipelines.extract.validation_process import ValidationProcess
+# the instellingsnummers as the DAG's connection lists them: one token for all their scopes
+# (without them, a token per partition, each on the partition's way: 0.3-0.5 s at 20,000)
 config = InformatConfig.for_host({url!r}, client_id="sandbox-client", client_secret={secret!r},
-                                 read_timeout=600)
+                                 read_timeout=600, instellingsnummers=tuple({numbers!r}))
 s3 = client_for({s3_url!r})  # moto's server in a process of its own
 make_buckets(s3, ("informat-data",))
 units = [Partition("students", n, "2026-27", dt.date(2026, 11, 28)) for n in {numbers!r}]
@@ -71,6 +78,7 @@ source = rest_api_source({{
         "headers": {{"InstituteNo": n, "Timestamp": STAMP}}, "data_selector": "students"}}}}
         for n in numbers],
 }})
+source.max_table_nesting = {nesting!r}  # None: dlt's default (lists to child tables)
 with tempfile.TemporaryDirectory() as folder:
     pipeline = dlt.pipeline("informat_bench", pipelines_dir=folder + "/p",
                             destination=dlt.destinations.filesystem(bucket_url=folder + "/d"),
@@ -78,8 +86,12 @@ with tempfile.TemporaryDirectory() as folder:
     info = pipeline.run(source, loader_file_format="parquet")
     rows = sum(pipeline.last_trace.last_normalize_info.row_counts.get("students_" + n, 0)
                for n in numbers)
+import resource
 peak = [int(r.split()[1]) for r in open("/proc/self/status") if r.startswith("VmHWM:")][0]
-print(json.dumps({{"rows": rows, "failed": [], "peak_kb": peak}}))
+own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+print(json.dumps({{"rows": rows, "failed": [], "peak_kb": peak,
+                  "child_peak_kb": children.ru_maxrss, "cpu_s": cpu}}))
 """
 
 
@@ -122,31 +134,76 @@ def _project(sandbox, threads: int) -> tuple[float, dict]:
         s3.stop()
 
 
+# the peers, each a whole process: (label, max_table_nesting); None is dlt's default
+PEERS = (("dlt defaults (nested lists to child tables)", None),
+         ("dlt max_table_nesting=0 (nested kept as JSON)", 0))  # fmt: skip
+
+
+def _round(sandbox, python: Path, turn: int) -> dict[str, tuple[float, dict]]:
+    """One round: the project and each peer once, the order turned by ``turn`` (each side
+    takes its turn first: the machine's load drifts within a round)."""
+    values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS}
+    runs = [("project", lambda: _project(sandbox, threads=2))] + [
+        (label, lambda n=nesting: _whole_process(python, DLT.format(nesting=n, **values)))
+        for label, nesting in PEERS
+    ]
+    turn %= len(runs)
+    return {label: run() for label, run in runs[turn:] + runs[:turn]}
+
+
+def _mb(kb: float) -> str:
+    return f"{kb / 1024:,.0f} MB"
+
+
 def dlt_peer() -> None:
+    """The project against dlt at defaults and at ``max_table_nesting=0``, in rounds: each
+    round runs the three in turn against the same sandbox, and the ratio is the project's
+    records/s over the faster peer's of the same round (the machine is shared: wall time drifts
+    between rounds by more than the goals' margin). The median round is printed, with the
+    spread of the ratios; CPU seconds (the process and its children) beside wall time."""
     from .__main__ import Sandbox
 
     python = _dlt_python()
     sizes = [20_000] if QUICK else [20_000, 200_000]
     print("\nThroughput against dlt 1.31's REST API source: the same students, 0.2 s per call, "
-          "each a whole process (goal: 2x at 200k, 1.2x at 20k)")  # fmt: skip
+          "each a whole process (goal: 2x the faster dlt at 200k, 1.2x at 20k; every process "
+          "under 300 MB, growing at most 1.2x from 20k to 200k)")  # fmt: skip
+    peaks: dict[int, dict[str, float]] = {}
     for students in sizes:
+        rounds = int(os.environ.get("BENCH_DLT_ROUNDS", 1 if QUICK or students > 20_000 else 3))
         sandbox = Sandbox(students)
         try:
             sandbox.faults(latency_ms=200)
-            project_s, project = _project(sandbox, threads=2)
-            values = {"url": sandbox.url, "secret": sandbox.secret, "numbers": NUMBERS}
-            dlt_s, peer = _whole_process(python, DLT.format(**values))
+            results = [_round(sandbox, python, turn) for turn in range(rounds)]
         finally:
             sandbox.stop()
-        ours, theirs = project["rows"] / project_s, peer["rows"] / dlt_s
+        ratios = []
+        for result in results:
+            rate = {label: out["rows"] / seconds for label, (seconds, out) in result.items()}
+            ratios.append(rate["project"] / max(rate[label] for label, _ in PEERS))
+        median = statistics.median(ratios)
+        chosen = results[ratios.index(min(ratios, key=lambda r: abs(r - median)))]
+        for label, (seconds, out) in chosen.items():
+            what = "project (everything it does)" if label == "project" else label
+            child = f" + {_mb(out['child_peak_kb'])} (its GX process)" if label == "project" else ""
+            line(f"{students:,} students: {what}",
+                 f"{out['rows'] / seconds:,.0f} records/s, {seconds:.1f} s wall, "
+                 f"{out['cpu_s']:.1f} s CPU, peak {_mb(out['peak_kb'])}{child}")  # fmt: skip
+        project = chosen["project"][1]
+        peaks[students] = {"task": project["peak_kb"], "GX process": project["child_peak_kb"]}
         goal = 2.0 if students >= 200_000 else 1.2
-        line(f"{students:,} students: project (everything it does)",
-              f"{ours:,.0f} records/s, peak {project['peak_kb'] / 1024:.0f} MB "
-              f"+ {project['child_peak_kb'] / 1024:.0f} MB (its GX process)")  # fmt: skip
-        line(f"{students:,} students: dlt peer (whole answers to Parquet)",
-              f"{theirs:,.0f} records/s, peak {peer['peak_kb'] / 1024:.0f} MB")  # fmt: skip
-        line(f"{students:,} students: project / dlt (goal {goal}x)",
-              f"{ours / theirs:.2f}x ({'holds' if ours / theirs >= goal else 'does NOT hold'})")  # fmt: skip
+        spread = f", {min(ratios):.2f}-{max(ratios):.2f}x in {rounds} rounds" if rounds > 1 else ""
+        line(f"{students:,} students: project / the faster dlt (goal {goal}x)",
+             f"{median:.2f}x ({'holds' if median >= goal else 'does NOT hold'}{spread})")  # fmt: skip
+        most = max(peaks[students].values()) / 1024
+        line(f"{students:,} students: the project's largest process (goal < 300 MB)",
+             f"{most:,.0f} MB ({'holds' if most < 300 else 'does NOT hold'})")  # fmt: skip
+    if len(peaks) == 2:
+        small, large = (peaks[s] for s in sizes)
+        for what in small:
+            ratio = large[what] / small[what]
+            line(f"project's {what}: peak {sizes[1]:,} / {sizes[0]:,} (goal <= 1.20)",
+                 f"{ratio:.2f} ({'holds' if ratio <= 1.2 else 'does NOT hold'})")  # fmt: skip
 
 
 def cpu() -> None:

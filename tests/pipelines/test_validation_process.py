@@ -152,6 +152,8 @@ with tempfile.TemporaryDirectory() as d:
                   RunContext(None, "", settings, b"k" * 32))
     assert validate(result, ENTITIES["students"], None, settings, dt.date(2026, 11, 28)).success
 print("scipy.stats._stats_py" in sys.modules, "altair.vegalite" in sys.modules)
+print(sorted(name for name in ("sqlalchemy", "boto3", "botocore", "google.cloud", "psycopg2")
+             if sys.modules.get(name) is not None))
 from scipy import stats
 import altair
 print(round(stats.entropy([1, 1]), 3), altair.Chart.__name__)
@@ -170,7 +172,22 @@ def test_the_child_loads_scipy_stats_and_altair_only_when_they_are_used():
     out = subprocess.run(
         [sys.executable, "-c", DEFER_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
     )
-    assert out.stdout.split("\n")[:2] == ["False False", "0.693 Chart"]
+    assert out.stdout.split("\n")[0] == "False False"
+    assert out.stdout.split("\n")[2] == "0.693 Chart"
+
+
+def test_the_child_leaves_gx_s_sql_and_cloud_dependencies_out():
+    """Installed beside GX for Airflow and the task, imported by GX when present, never used
+    to validate a pandas frame: after a validation in a fresh interpreter, none is loaded."""
+    import subprocess
+    import sys
+
+    from ..support.airflow import ROOT
+
+    out = subprocess.run(
+        [sys.executable, "-c", DEFER_PROBE], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split("\n")[1] == "[]"
 
 
 def test_a_column_only_asked_to_exist_is_read_as_nulls_and_still_asked_for(tmp_path):
@@ -195,3 +212,63 @@ def test_a_column_only_asked_to_exist_is_read_as_nulls_and_still_asked_for(tmp_p
     pq.write_table(table.drop_columns(["lastName"]), good.parquet_path)
     result = validate(good, ENTITIES["students"], None, SETTINGS, DAY)
     assert result.failed == ["expect_column_to_exist (lastName): failed"]
+
+
+def test_the_child_runs_the_parent_s_code():
+    """The child's path starts with the folder the parent's package comes from: with the
+    package's own folder there instead (as after it moved into extract/), the child imported
+    the installed copy, not the checkout the parent runs."""
+    from informat_pipelines.extract import validation_process
+
+    probe = (
+        "import informat_pipelines.extract.validation_process as v, sys; "
+        "print(v.__file__, file=sys.stderr)"
+    )
+    env = {"PYTHONPATH": validation_process.PACKAGE_ROOT}
+    out = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stderr.strip() == validation_process.__file__
+
+
+def test_the_child_ends_without_the_interpreter_s_teardown(tmp_path, monkeypatch):
+    """After its last answer the child exits at once: the teardown of GX's modules took 0.6 s,
+    which the task waited for in close(). Seen from outside: an exit handler registered at
+    the child's start-up (a sitecustomize on its path) never runs; its answers all arrive."""
+    from informat_pipelines.extract import validation_process
+
+    marker = tmp_path / "teardown-ran"
+    (tmp_path / "sitecustomize.py").write_text(
+        f"import atexit\natexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+    )
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
+    child = validation_process.ValidationProcess()
+    with child:
+        assert child(good, ENTITIES["students"], None, SETTINGS, DAY).success
+        process = child._child
+    assert process.returncode == 0
+    assert not marker.exists()
+
+
+def test_a_validation_lets_go_of_its_frame(tmp_path, monkeypatch):
+    """GX keeps its last context in a module global, and the context the frame it validated:
+    alive into the next validation, two partitions' frames were in memory at its peak. Once
+    validated (and the collection the child runs after each answer), the frame is gone."""
+    import weakref
+
+    from informat_pipelines.extract import quality
+
+    frames = []
+
+    def frame(*args):
+        made = read(*args)
+        frames.append(weakref.ref(made))
+        return made
+
+    read = quality._frame
+    monkeypatch.setattr(quality, "_frame", frame)
+    good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
+    assert validate(good, ENTITIES["students"], None, SETTINGS, DAY).success
+    gc.collect()
+    assert len(frames) == 1 and frames[0]() is None

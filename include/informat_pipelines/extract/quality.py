@@ -158,7 +158,13 @@ def validate(
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(data=batch, suite=suite, name=f"{landed.entity}-{landed.key}")
     )
-    result = definition.run(batch_parameters={"dataframe": frame})
+    try:
+        result = definition.run(batch_parameters={"dataframe": frame})
+    finally:
+        # GX keeps its last context (a module global), and with it this frame (its data source's
+        # engine holds the batch) until the next validation's frame is built: two frames at
+        # that one's peak (the GX process at 200,000 students grew 1.26 times over 20,000)
+        context.data_sources.delete("informat")
     failed = [f"contract ({problem})" for problem in landed.problems]
     for item in result.results:
         if item.success:
