@@ -162,13 +162,13 @@ class _Builder:
         # the DAG's required actions, not the run's: the drop zone keeps a held file under its
         # run id made safe for a path (":" and "+" replaced), which is not the run's own id
         for file in held_files:
+            target = anchor("held", "push", file.instelling, file.run, file.name)
             item = HeldItem(
-                "push", file.name, file.instelling, "", anchor("held", "push", file.instelling,
-                file.run, file.name), required_actions(PUSH_DAG), reasons=file.reasons,
-                counts={"rows": file.rows},
+                "push", file.name, file.instelling, file.day, target, required_actions(PUSH_DAG),
+                reasons=file.reasons, counts={"rows": file.rows},
             )  # fmt: skip
             self.held.append(item)
-            self.put("instelling", file.instelling, "push", JobCell(HELD, "", item.target))
+            self.put("instelling", file.instelling, "push", JobCell(HELD, file.day, item.target))
 
     def archive(self, archive: views.ArchiveView) -> None:
         self.jobs.append(Job("archive", "archive", "toegangsgroep"))

@@ -374,6 +374,7 @@ class HeldFile:
     run: str
     reasons: list[str]
     rows: int | None  # rows a push would handle (the preview's counts), None when unreadable
+    day: str = ""  # of its run, as its run id says it ("" when it does not)
 
 
 def held_pushes(records: Iterable[Mapping[str, Any]]) -> list[HeldFile]:
@@ -390,9 +391,16 @@ def held_pushes(records: Iterable[Mapping[str, Any]]) -> list[HeldFile]:
                 str(r.get("run", "")),
                 [str(x) for x in reasons] if isinstance(reasons, list) else [],
                 rows,
+                _run_day(str(r.get("run", ""))),
             )
         )
     return sorted(found, key=lambda f: (f.instelling, f.run, f.name))
+
+
+def _run_day(run: str) -> str:
+    """The day in a run id (``scheduled__2026-11-28T10_00_00_00_00``, ``manual__…``)."""
+    found = re.search(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", run)
+    return found.group(0) if found else ""
 
 
 # -- the roster export ---------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_held_push_files_are_read_from_the_previews_the_push_keeps(tmp_path):
     assert (record["instelling"], record["name"]) == ("990011", "inschrijvingen-groot.csv")
     assert record["counts"]["pushed"] == 60 and "rows" not in record  # no row of the preview
     [file] = views.held_pushes([record])
-    assert file.rows == 60 and file.reasons == [
+    assert (file.rows, file.day) == (60, TODAY.isoformat()) and file.reasons == [
         "eerste bestand van instelling 990011: nog nooit doorgestuurd"
     ]
     [(claimed, _)] = held.waiting(zone, history.run_id(TODAY, 10))
