@@ -12,6 +12,7 @@ EXTRACT = "informat_daily_extract"
 PUSH = "informat_inschrijvingen_push"
 FOLLOWUP = "informat_inschrijvingen_opvolging"
 ARCHIVE = "informat_pdf_archive"
+ROSTER = "informat_roster_export"
 
 # section of the page -> the DAGs whose data it shows (all of them must be readable)
 SECTION_DAGS: dict[str, tuple[str, ...]] = {
@@ -20,8 +21,9 @@ SECTION_DAGS: dict[str, tuple[str, ...]] = {
     "inschrijvingen": (PUSH,),
     "opvolging": (PUSH, FOLLOWUP),  # the follow-up's columns in the push's table
     "archief": (ARCHIVE,),
+    "roster": (ROSTER,),  # the export's status, its register (who approved) and held exports
 }
-DAGS = (ROLLOVER, EXTRACT, PUSH, FOLLOWUP, ARCHIVE)
+DAGS = (ROLLOVER, EXTRACT, PUSH, FOLLOWUP, ARCHIVE, ROSTER)
 
 
 def readable_dags(user: Any, auth_manager: Any | None = None) -> frozenset[str]:

@@ -19,6 +19,7 @@ from informat_client.masking import get_logger
 from informat_pipelines.core import status
 from informat_pipelines.core.object_store import read_json
 from informat_pipelines.rollover.checks import Settings as RolloverSettings
+from informat_pipelines.roster_export import report as roster_report
 
 from . import views
 from .page import SECTIONS, Sections
@@ -69,7 +70,7 @@ def sections(
     read). ``s3``, ``zone``, ``variable`` and ``bucket`` default to the project's connections,
     Variables and data bucket (given in tests and the benchmark)."""
     bucket = bucket or data_bucket()
-    if shown & {"datakwaliteit", "archief"}:
+    if shown & {"datakwaliteit", "archief", "roster"}:
         s3 = s3 if s3 is not None else _guarded("S3", _s3)
     if "inschrijvingen" in shown:
         zone = zone if zone is not None else _guarded("drop zone", _zone)
@@ -90,6 +91,18 @@ def sections(
         followup = status.read_followup(zone) if "opvolging" in shown else None
         return views.inschrijvingen(status.read_pushes(zone), followup, today)
 
+    def held_files() -> list[views.HeldFile]:
+        if isinstance(zone, str):
+            raise LookupError(zone)
+        return views.held_pushes(status.read_held_pushes(zone))
+
+    def roster() -> views.RosterView | None:
+        current = from_s3(roster_report.STATUS_KEY)
+        day = str(current.get("day")) if isinstance(current, dict) else ""
+        # the rows per file are in that day's summary (the status keeps the page's counts)
+        summary = from_s3(roster_report.summary_key(day)) if is_day(day) else None
+        return views.roster(current, summary)
+
     def read(section: str, what: str, source: Callable[[], Any]) -> Any:
         return _guarded(what, source) if section in shown else None
 
@@ -104,6 +117,8 @@ def sections(
             "archief", "archive", lambda: views.archive(from_s3(status.ARCHIVE_KEY), today)
         ),
         shown=frozenset(shown),
+        roster=read("roster", "roster export", roster),
+        held_files=read("inschrijvingen", "held files", held_files) or [],
     )
 
 

@@ -125,7 +125,22 @@ def _colour(problems: list[Problem], state: str) -> str:
 # -- data quality --------------------------------------------------------------------------------
 
 
-CELL_STATES = ("clean", "quarantined", "skipped", "failed")
+CELL_STATES = ("clean", "held", "quarantined", "skipped", "failed")
+# a held partition's decision, as the extraction records it (None: still waiting for one)
+DECISIONS = ("approved", "rejected", "timeout")
+
+
+@dataclass
+class Held:
+    """A held partition: what it would change (counts), the review's answer so far and the run
+    whose task ``review`` asks it (the page links that run's required actions)."""
+
+    added: int | None
+    removed: int | None
+    changed: int | None
+    decision: str | None  # one of DECISIONS, None while waiting, "unknown" for anything else
+    run_id: str
+    changes: str  # the key of the CSV of changes (pseudonymised ids), as text
 
 
 @dataclass
@@ -135,6 +150,7 @@ class Cell:
     change: int | None = None  # against the previous run with a count
     failed: list[str] = field(default_factory=list)
     rows_unreadable: bool = False  # the summary held rows that are not a count: shown as "?"
+    held: Held | None = None
 
 
 @dataclass
@@ -199,8 +215,23 @@ def _cells(cells: Mapping[str, Any]) -> dict[str, Cell]:
             None,
             [str(name) for name in failed] if isinstance(failed, list) else [str(failed)],
             rows_unreadable=rows is None and c.get("rows") is not None,
+            held=_held(c.get("held")) if state == "held" else None,
         )
     return checked
+
+
+def _held(held: object) -> Held | None:
+    if not isinstance(held, Mapping):
+        return None
+    decision = held.get("decision")
+    return Held(
+        count(held.get("added")),
+        count(held.get("removed")),
+        count(held.get("changed")),
+        None if decision is None else str(decision) if decision in DECISIONS else "unknown",
+        str(held.get("run_id") or ""),
+        str(held.get("changes") or ""),
+    )
 
 
 # -- inschrijvingen ------------------------------------------------------------------------------
@@ -329,3 +360,132 @@ def _share(archived: int | None, invoices: int | None) -> float | None:
     if archived is None or invoices is None:
         return None
     return archived / invoices if invoices else 1.0
+
+
+# -- held push files -----------------------------------------------------------------------------
+
+
+@dataclass
+class HeldFile:
+    """A school's file that waits for the data team's approval before any row goes out."""
+
+    instelling: str
+    name: str
+    run: str
+    reasons: list[str]
+    rows: int | None  # rows a push would handle (the preview's counts), None when unreadable
+    day: str = ""  # of its run, as its run id says it ("" when it does not)
+
+
+def held_pushes(records: Iterable[Mapping[str, Any]]) -> list[HeldFile]:
+    found = []
+    for r in records:
+        reasons = r.get("reasons")
+        counts = _counts(r.get("counts"))
+        known = [n for n in counts.values() if n is not None]
+        rows = sum(known) if counts and len(known) == len(counts) else None
+        found.append(
+            HeldFile(
+                str(r.get("instelling", "")),
+                str(r.get("name", "")),
+                str(r.get("run", "")),
+                [str(x) for x in reasons] if isinstance(reasons, list) else [],
+                rows,
+                _run_day(str(r.get("run", ""))),
+            )
+        )
+    return sorted(found, key=lambda f: (f.instelling, f.run, f.name))
+
+
+def _run_day(run: str) -> str:
+    """The day in a run id (``scheduled__2026-11-28T10_00_00_00_00``, ``manual__…``)."""
+    found = re.search(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", run)
+    return found.group(0) if found else ""
+
+
+# -- the roster export ---------------------------------------------------------------------------
+
+ROSTER_STATES = ("published", "held", "failed", "not_opted_in")
+
+
+@dataclass
+class RosterSchool:
+    instelling: str
+    state: str  # one of ROSTER_STATES, or "unknown"
+    users: int | None
+    classes: int | None
+    rows: dict[str, dict[str, int | None]]  # format -> file -> data rows ({}: not in the summary)
+    left_out: dict[str, int | None]  # "role: reason" -> people
+    reason: str  # why held (or the drop check's note)
+    problem: str  # why not built
+    held: str  # where a held export waits (its dropped.csv beside it)
+
+
+@dataclass
+class RegisterEntry:
+    """An instelling of the processing register: who approved its export, and when."""
+
+    instelling: str
+    approved_by: str
+    approved_on: str
+    in_connection: bool  # False: opted in, but not an instelling of the Informat connection
+
+
+@dataclass
+class RosterView:
+    day: str
+    schools: list[RosterSchool]
+    register: list[RegisterEntry]
+
+
+def roster(
+    status: Mapping[str, Any] | None, summary: Mapping[str, Any] | None
+) -> RosterView | None:
+    """The last roster export per school (``status/roster.json``), with rows per file from that
+    day's summary when it can be read, and the processing register."""
+    if not status or not isinstance(status.get("schools"), list):
+        return None
+    by_school: dict[str, Mapping[str, Any]] = {}
+    missing: set[str] = set()
+    if isinstance(summary, Mapping):
+        by_school = {
+            str(s.get("instelling")): s for s in summary.get("schools", []) if isinstance(s, dict)
+        }
+        missing = {str(nr) for nr in summary.get("not_in_connection", []) or []}
+    schools = []
+    for s in status["schools"]:
+        if not isinstance(s, Mapping):
+            continue
+        nr = str(s.get("instelling", ""))
+        state = s.get("state")
+        files = by_school.get(nr, {}).get("rows")
+        schools.append(
+            RosterSchool(
+                nr,
+                str(state) if state in ROSTER_STATES else "unknown",
+                count(s["users"]) if "users" in s else None,
+                count(s["classes"]) if "classes" in s else None,
+                {str(fmt): _counts(per) for fmt, per in files.items()}
+                if isinstance(files, Mapping)
+                else {},
+                _counts(s.get("left_out")),
+                str(s.get("reason") or ""),
+                str(s.get("problem") or ""),
+                str(s.get("held") or ""),
+            )
+        )
+    register = status.get("register")
+    entries = [
+        RegisterEntry(
+            str(nr),
+            str(a.get("approved_by", "")) if isinstance(a, Mapping) else "?",
+            str(a.get("approved_on", "")) if isinstance(a, Mapping) else "?",
+            str(nr) not in missing,
+        )
+        for nr, a in (register.items() if isinstance(register, Mapping) else [])
+    ]
+    return RosterView(
+        str(status.get("day", "")),
+        sorted(schools, key=lambda s: s.instelling),
+        sorted(entries, key=lambda e: e.instelling),
+    )

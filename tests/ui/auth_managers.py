@@ -17,6 +17,8 @@ READABLE = {
         "informat_inschrijvingen_opvolging",
     },
     "archive_and_rollover_reader": {"informat_pdf_archive", "informat_toegangsgroep_rollover"},
+    "roster_reader": {"informat_roster_export"},
+    "rollover_reader": {"informat_toegangsgroep_rollover"},
     "other_dag_reader": {"informat_connection_check"},
 }
 

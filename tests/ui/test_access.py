@@ -17,6 +17,7 @@ from .conftest import REPORT_KEY
 
 PER_DAG = "tests.ui.auth_managers.PerDagAuthManager"
 FOLLOWUP_HEAD = "Opvolging in Informat"
+LEAD = {"vastgehouden", "scholen"}  # what the page leads with, of the DAGs the user may read
 
 
 def _sections(html: str) -> set[str]:
@@ -32,7 +33,9 @@ def test_simple_auth_manager_admin_sees_every_section_and_report(airflow_app, pa
     admin = airflow_app.token("admin", "admin")
     page = _get(client, admin, "/informat/")
     assert page.status_code == 200
-    assert _sections(page.text) == {"toegangsgroepen", "datakwaliteit", "inschrijvingen", "archief"}
+    assert _sections(page.text) == {
+        "toegangsgroepen", "datakwaliteit", "inschrijvingen", "archief", "roster", *LEAD
+    }  # fmt: skip
     assert FOLLOWUP_HEAD in page.text
     assert _get(client, admin, f"/informat/report/{page_data}/report.html").status_code == 200
     assert (
@@ -43,10 +46,12 @@ def test_simple_auth_manager_admin_sees_every_section_and_report(airflow_app, pa
 @pytest.mark.parametrize(
     ("user", "sections", "followup"),
     [
-        ("extract_reader", {"datakwaliteit"}, False),
-        ("push_reader", {"inschrijvingen"}, False),
-        ("push_and_followup_reader", {"inschrijvingen"}, True),
-        ("archive_and_rollover_reader", {"archief", "toegangsgroepen"}, False),
+        ("extract_reader", {"datakwaliteit", *LEAD}, False),
+        ("push_reader", {"inschrijvingen", *LEAD}, False),
+        ("push_and_followup_reader", {"inschrijvingen", *LEAD}, True),
+        ("archive_and_rollover_reader", {"archief", "toegangsgroepen", *LEAD}, False),
+        ("roster_reader", {"roster", *LEAD}, False),
+        ("rollover_reader", {"toegangsgroepen"}, False),  # no job of the grid: no lead
     ],
 )
 def test_a_per_dag_user_sees_only_the_sections_of_the_dags_it_may_read(
@@ -122,3 +127,30 @@ def test_the_dag_ids_asked_about_are_the_projects_dags():
         re.findall(r'dag_id="([a-z_]+)"', "".join(p.read_text() for p in dags.glob("*.py")))
     )
     assert set(access.DAGS) <= defined
+
+
+@pytest.mark.parametrize(
+    ("user", "held", "jobs"),
+    [
+        ("extract_reader", {"extract"}, {"extract:students"}),
+        ("push_reader", {"push"}, {"push"}),
+        ("roster_reader", {"roster"}, {"roster"}),
+        ("archive_and_rollover_reader", set(), {"archive"}),
+    ],
+)
+def test_held_items_grid_columns_and_the_register_only_of_the_dags_a_user_may_read(
+    airflow_app, page_data, user, held, jobs
+):
+    """The lead of the page is made of the sections a user may read: a held item, a grid
+    column and the roster's processing register (who approved an instelling's export) only for
+    a user who may read the DAG that wrote them."""
+    client = airflow_app.open(PER_DAG)
+    page = _get(client, airflow_app.token(user), "/informat/").text
+    assert set(re.findall(r'data-held="([a-z]+)"', page)) == held
+    shown_jobs = set(re.findall(r'<th data-job="([a-z_:]+)"', page))
+    assert jobs <= shown_jobs
+    assert ("roster" in shown_jobs) == (user == "roster_reader")
+    assert any(j.startswith("extract:") for j in shown_jobs) == (user == "extract_reader")
+    assert ("push" in shown_jobs) == (user == "push_reader")
+    assert ("DPO scholengroep" in page) == (user == "roster_reader")
+    assert ("data-register=" in page) == (user == "roster_reader")

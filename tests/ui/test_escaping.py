@@ -13,6 +13,7 @@ from datetime import date
 import pytest
 
 from informat_pipelines.core import status
+from informat_pipelines.roster_export.report import STATUS_KEY, summary_key
 from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 from informat_ui import views
 from informat_ui.charts import line_chart
@@ -105,8 +106,27 @@ FOLLOWUP = {"files": {"run/a.csv": {"open": 1, "geaccepteerd": 2, "geweigerd": 0
 EXTRACT = {"days": [
     {"day": "2026-11-30", "report": "r1", "cells": {"students/990011": _cell(5)}},
     {"day": "2026-12-01", "report": "r2", "cells": {
-        "students/990011": {"state": "quarantined", "rows": 4, "failed": ["expect_x"]}}},
+        "students/990011": {"state": "quarantined", "rows": 4, "failed": ["expect_x"]},
+        "students/990012": {"state": "held", "rows": 4, "failed": [], "held": {
+            "added": 1, "removed": 9, "changed": 0, "changes": "held/c.csv", "decision": None,
+            "run_id": "scheduled__2026-12-01T02:00:00+00:00"}}}},
 ]}  # fmt: skip
+ROSTER_STATUS = {
+    "version": 1, "day": "2026-12-01",
+    "register": {"990011": {"approved_by": "DPO", "approved_on": "2026-08-01"}},
+    "schools": [
+        {"instelling": "990011", "state": "held", "users": 9, "classes": 2,
+         "left_out": {"student: no class today": 1}, "reason": "would drop 5",
+         "held": "exports/held/2026-12-01/990011/"},
+        {"instelling": "990012", "state": "failed", "problem": "no table"},
+    ],
+}  # fmt: skip
+ROSTER_SUMMARY = {
+    "date": "2026-12-01", "not_in_connection": ["990013"],
+    "schools": [{"instelling": "990011", "rows": {"sds": {"users.csv": 9}}}],
+}  # fmt: skip
+HELD_PUSH = {"name": "b.csv", "instelling": "990011", "run": "run", "reasons": ["eerste"],
+             "counts": {"pushed": 3}, "rows": [[2, "pushed", ""]]}  # fmt: skip
 ARCHIVE = {
     "day": "2026-12-01",
     "history": [{"day": "2026-12-01", "coverage": {"G": [1, 2]}}],
@@ -114,6 +134,12 @@ ARCHIVE = {
         "months": {"2026-11": {"invoices": 2, "archived": 1, "pending": 1, "failed": 0,
                                "lost": 0}},
         "leaving": [{"invoice": "F1", "leaves_on": "2026-12-20"}]}}],
+}  # fmt: skip
+
+
+_BASE = {
+    "push": PUSH, "followup": FOLLOWUP, "extract": EXTRACT, "archive": ARCHIVE,
+    "roster_status": ROSTER_STATUS, "roster_summary": ROSTER_SUMMARY, "held": HELD_PUSH,
 }  # fmt: skip
 
 
@@ -139,8 +165,7 @@ def _replaced(value, path, payload):
 
 
 def _cases():
-    base = {"push": PUSH, "followup": FOLLOWUP, "extract": EXTRACT, "archive": ARCHIVE}
-    for name, value in base.items():
+    for name, value in _BASE.items():
         for path in _leaves(value):
             yield pytest.param(name, path, id=f"{name}:{'.'.join(map(str, path))}")
 
@@ -150,7 +175,7 @@ def test_no_leaf_of_a_summary_reaches_the_page_raw(source, path, s3, bucket, tmp
     """Each value of each summary, in turn a payload: the page renders whole (a section whose
     summary cannot be read says so), and the payload never appears raw: escaped where the value
     is text, "?" or left out where it must be a number."""
-    values = {"push": PUSH, "followup": FOLLOWUP, "extract": EXTRACT, "archive": ARCHIVE}
+    values = dict(_BASE)
     values[source] = _replaced(values[source], path, IMG)
     zone = LocalDropZone(tmp_path)
     zone.write_key(f"{status.PUSH_PREFIX}2026-12-01--run--a.csv.json", _push_object(values["push"]))
@@ -158,9 +183,16 @@ def test_no_leaf_of_a_summary_reaches_the_page_raw(source, path, s3, bucket, tmp
     client = s3.client()
     client.put_object(Bucket=bucket, Key=status.EXTRACT_KEY, Body=json.dumps(values["extract"]))
     client.put_object(Bucket=bucket, Key=status.ARCHIVE_KEY, Body=json.dumps(values["archive"]))
+    client.put_object(Bucket=bucket, Key=STATUS_KEY, Body=json.dumps(values["roster_status"]))
+    summary = json.dumps(values["roster_summary"])
+    client.put_object(Bucket=bucket, Key=summary_key("2026-12-01"), Body=summary)
+    zone.write_key(
+        f"{status.HELD_PUSH_PREFIX}run/990011/b.csv.json", json.dumps(values["held"]).encode()
+    )
     page = render(sections(TODAY, client, zone, lambda name: None, bucket))
     assert "<img" not in page
-    for anchor in ("toegangsgroepen", "datakwaliteit", "inschrijvingen", "archief"):
+    for anchor in ("toegangsgroepen", "datakwaliteit", "inschrijvingen", "archief", "roster",
+                   "vastgehouden", "scholen"):  # fmt: skip
         assert f'<section id="{anchor}">' in page
     assert page.endswith("</body></html>")
 

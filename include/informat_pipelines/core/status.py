@@ -197,3 +197,31 @@ def record_followup(zone: Any, entries: Iterable[Mapping[str, Any]], day: date) 
         ] += 1
     value = {"version": 1, "day": day.isoformat(), "files": {k: dict(v) for k, v in files.items()}}
     zone.write_key(FOLLOWUP_KEY, json.dumps(value, sort_keys=True).encode())
+
+
+# -- files held for the data team's approval (the push) -----------------------------------------
+
+HELD_PUSH_PREFIX = "held-review/"  # voorinschrijvingen.held.REVIEW_PREFIX (one per waiting file)
+MAX_HELD_PUSHES = 200  # a person acts on these, not on thousands: the page lists at most this
+
+
+def read_held_pushes(zone: Any) -> list[dict[str, Any]]:
+    """The push's files that wait for the data team's approval now (a held file's preview is
+    kept until its answer is settled, then removed): per file its name, instelling, run, the
+    reasons it waits and the counts of what a push would do; never its rows. A preview that
+    cannot be read is listed by its key's parts alone."""
+    found = []
+    for key in zone.list_keys(HELD_PUSH_PREFIX)[:MAX_HELD_PUSHES]:
+        parts = key[len(HELD_PUSH_PREFIX) :].split("/")
+        if len(parts) != 3 or not parts[2].endswith(".json"):
+            continue
+        run, instelling, name = parts[0], parts[1], parts[2][: -len(".json")]
+        entry: dict[str, Any] = {"run": run, "instelling": instelling, "name": name}
+        try:
+            record = json.loads(zone.read_key(key))
+        except (OSError, ValueError):
+            record = None
+        if isinstance(record, dict):
+            entry.update({k: record.get(k) for k in ("reasons", "counts")})
+        found.append(entry)
+    return found
