@@ -27,7 +27,11 @@ THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
 # (its slots / THREADS), so that Airflow's start-up and the GX import are paid once per task
 # and no second wave of tasks waits for the first
 TASKS = int(os.environ.get("INFORMAT_EXTRACT_TASKS", "2"))
-ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
+# every clean table: read from Informat, then built from those (batch.ENTITY_ORDER, DERIVED_ORDER)
+ENTITY_NAMES = (
+    "students", "registrations", "employees", "assignments", "interruptions", "own_fields",
+    "invoices", "class_memberships", "pupil_status", "classes", "class_teachers", "staff_status",
+)  # fmt: skip
 # named Assets with an "x-" URI, which Airflow takes as it is: an s3:// URI would load the amazon
 # provider (boto3) to normalise it each time this file is parsed; where the data lives is in extra
 ASSETS = {
@@ -91,7 +95,7 @@ def _units(context) -> list:
     config = InformatHook(INFORMAT_CONN_ID).get_config()
     day = run_day(context)
     schooljaar = run_schooljaar(context, day)
-    return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
+    return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day, derived=True)
 
 
 def _run(context, validator=None):
@@ -129,6 +133,13 @@ def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]
     return units, collect(run, units)
 
 
+def _fail_on(failed: list[str]) -> None:
+    """Fail the task naming the partitions that failed (a retry redoes these alone: the others
+    left their markers)."""
+    if failed:
+        raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
+
+
 @dag(
     dag_id="informat_daily_extract",
     schedule=CronTriggerTimetable(f"0 {HOUR} * * *", timezone="Europe/Brussels"),
@@ -153,18 +164,35 @@ def informat_daily_extract():
     @task(pool=POOL, pool_slots=THREADS)
     def extract(share: int) -> int:
         from informat_airflow.hooks import InformatHook
-        from informat_pipelines.extract.batch import extract_batch, extractor, share_of
+        from informat_pipelines.extract.batch import extract_batch, extractor, is_derived, share_of
         from informat_pipelines.extract.validation_process import ValidationProcess
 
         context = get_current_context()
-        units = share_of(_units(context), share, TASKS)
+        units = share_of([u for u in _units(context) if not is_derived(u)], share, TASKS)
         # GX imports and validates in a process of its own, beside the landing
         with ValidationProcess() as validate:
             run = _run(context, validate)
             make_client = InformatHook(INFORMAT_CONN_ID).get_conn
             done, failed = extract_batch(units, run, extractor(run), make_client, THREADS)
-        if failed:  # a retry redoes these alone: the others left their markers
-            raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
+        _fail_on(failed)
+        return len(done)
+
+    # the tables built from the clean files the extract tasks published (classes from the
+    # registrations, who is at school today); a source that failed fails only what it feeds
+    @task(trigger_rule="all_done")
+    def derive() -> int:
+        import contextlib
+
+        from informat_pipelines.extract.batch import extract_batch, is_derived
+        from informat_pipelines.extract.derived import deriver
+        from informat_pipelines.extract.validation_process import ValidationProcess
+
+        context = get_current_context()
+        units = [u for u in _units(context) if is_derived(u)]
+        with ValidationProcess() as validate:
+            run = _run(context, validate)
+            done, failed = extract_batch(units, run, deriver(run), contextlib.nullcontext, THREADS)
+        _fail_on(failed)
         return len(done)
 
     @task(trigger_rule="all_done")
@@ -206,7 +234,7 @@ def informat_daily_extract():
 
     # no planning task before the extract tasks (they start with the run), and no collecting
     # task after them: the report and each asset read the partitions' markers themselves
-    extracted = extract.expand(share=list(range(TASKS)))
+    extracted = extract.expand(share=list(range(TASKS))) >> derive()
     extracted >> report()
     for name in ENTITY_NAMES:
         extracted >> mark(name)()
