@@ -61,7 +61,7 @@ class ValidationProcess:
         self.close()
 
     def _start(self) -> None:
-        package_root = str(Path(__file__).resolve().parent.parent)
+        package_root = str(Path(__file__).resolve().parents[2])  # include/, above the package
         path = os.environ.get("PYTHONPATH")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (package_root, path) if p)}
         self._child = subprocess.Popen(
