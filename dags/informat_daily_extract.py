@@ -48,11 +48,14 @@ DOC = f"""
 ### Daily extraction with data-quality tests
 
 Every day at {HOUR:02d}:00 Europe/Brussels (no catch-up), for the schooljaar of the run's date (it
-turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations
-and employees of every instellingsnummer in the `informat` connection, and invoices of every
-toegangsgroep. {TASKS} mapped extract tasks plan the run's partitions themselves and each takes
-every {TASKS}th of them (of every entity), {THREADS} reading Informat at a time, taking {THREADS}
-slots of the pool `{POOL}` (its slots bound how many partitions call Informat at once): Airflow's
+turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations,
+employees and their assignments, interruptions and own fields of every instellingsnummer in the
+`informat` connection, and invoices of every toegangsgroep. After them `derive` builds, per
+instelling, classes, class_memberships and class_teachers (from the registrations' classes) and
+staff_status and pupil_status (who is at school today) from the clean tables of the day.
+{TASKS} mapped extract tasks plan the run's partitions themselves and each takes every
+{TASKS}th of them (of every entity), {THREADS} reading Informat at a time, taking {THREADS} slots
+of the pool `{POOL}` (its slots bound how many partitions call Informat at once): Airflow's
 start-up and the Great Expectations import are paid once per task. Each finished partition leaves
 a marker (`state/partitions/`): a retry redoes only the partitions that failed, and a later run of
 the same day skips what is already clean (param `refresh`: read it again). An entity outside the
@@ -81,6 +84,8 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
 - **an `extract` task failed**: Informat unreachable or refused for a partition (the log names
   the instelling, API and Informat's code; the others of the task went on). Clear that task once
   Informat answers again: it redoes only the partitions that failed.
+- **`derive` failed**: a table it builds from had no clean partition today (quarantined or
+  failed: see that one first); after fixing it, run the DAG again for that day.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
 """
 
