@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from informat_devtools.mailcatcher import MailCatcher
+from informat_pipelines.extract.schemas import ENTITIES
 
 from ..support.airflow import (
     load_dag,
@@ -208,10 +209,9 @@ def test_rerun_of_the_same_date_is_identical_and_faults_mid_run_lose_nothing(env
     after = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/")}
     assert set(after) == set(before)  # the same objects, replaced, none added
     for key, rows in before.items():
-        ids = [
-            r.get("personId") or r.get("registrationId") or r.get("invoiceId") for r in after[key]
-        ]
-        assert len(ids) == len(set(ids))  # no record twice
+        entity = ENTITIES[key.split("/")[1]]
+        ids = [tuple(r[c] for c in entity.key_columns) for r in after[key]]
+        assert len(ids) == len(set(ids)), key  # no record twice
         assert len(after[key]) >= len(rows)  # none lost (newcomers between pages may add)
     stats = sandbox.stats()
     assert stats.get("5xx", 0) > 0 and stats.get("429", 0) > 0
