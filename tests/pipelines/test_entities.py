@@ -205,6 +205,34 @@ def test_pupil_status_finds_the_pupils_without_a_class_today(extracted):
     assert in_class == main
 
 
+def test_the_roster_export_reads_the_tables_as_extracted(extracted, s3, bucket, sandbox):
+    """The export's contract (CONTRACT-TABLES.md) met by the real tables: every pupil without a
+    class today and every member of staff not active today is left out with the status's
+    reason, and the export passes its own checks."""
+    from informat_pipelines.roster_export import export
+    from informat_pipelines.roster_export.settings import RosterSettings
+
+    table, year = extracted["table"], sandbox.state.schooljaar
+    settings = RosterSettings.from_mapping(
+        {
+            "instellingen": {"990011": {"approved_by": "DPO", "approved_on": "2026-11-20"}},
+            "sign_in": {
+                "student": "{firstName}.{lastName}@leerling.example",
+                "teacher": "school_email",
+            },
+        }
+    )
+    summary = export.run(export.Target(s3.client(), bucket, year, DAY), ["990011"], settings)
+    (school,) = summary["schools"]
+    assert school["state"] == "published", school
+    pupils = table("pupil_status")
+    staff = table("staff_status")
+    left_out = school["left_out"]
+    assert left_out["student: no class today"] == sum(p["status"] == "no_class" for p in pupils)
+    assert left_out.get("teacher: ended", 0) == sum(s["status"] == "ended" for s in staff)
+    assert left_out.get("teacher: on leave", 0) == sum(s["status"] == "on_leave" for s in staff)
+
+
 # ------------------------------------------------------------------ bad records fail
 
 
