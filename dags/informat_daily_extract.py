@@ -29,7 +29,11 @@ THREADS = int(os.environ.get("INFORMAT_EXTRACT_THREADS", "2"))
 # (its slots / THREADS), so that Airflow's start-up and the GX import are paid once per task
 # and no second wave of tasks waits for the first
 TASKS = int(os.environ.get("INFORMAT_EXTRACT_TASKS", "2"))
-ENTITY_NAMES = ("students", "registrations", "employees", "invoices")
+# every clean table: read from Informat, then built from those (batch.ENTITY_ORDER, DERIVED_ORDER)
+ENTITY_NAMES = (
+    "students", "registrations", "employees", "assignments", "interruptions", "own_fields",
+    "invoices", "class_memberships", "pupil_status", "classes", "class_teachers", "staff_status",
+)  # fmt: skip
 # how long the review of held partitions waits for a person: it must end before the next day's
 # run (one run at a time), then the default (Reject) keeps the old data
 REVIEW_HOURS = float(os.environ.get("INFORMAT_EXTRACT_REVIEW_HOURS", "20"))
@@ -49,11 +53,14 @@ DOC = f"""
 ### Daily extraction with data-quality tests
 
 Every day at {HOUR:02d}:00 Europe/Brussels (no catch-up), for the schooljaar of the run's date (it
-turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations
-and employees of every instellingsnummer in the `informat` connection, and invoices of every
-toegangsgroep. {TASKS} mapped extract tasks plan the run's partitions themselves and each takes
-every {TASKS}th of them (of every entity), {THREADS} reading Informat at a time, taking {THREADS}
-slots of the pool `{POOL}` (its slots bound how many partitions call Informat at once): Airflow's
+turns on 1 September; the params `schooljaar` and `ref_date` override it): students, registrations,
+employees and their assignments, interruptions and own fields of every instellingsnummer in the
+`informat` connection, and invoices of every toegangsgroep. After them `derive` builds, per
+instelling, classes, class_memberships and class_teachers (from the registrations' classes) and
+staff_status and pupil_status (who is at school today) from the clean tables of the day.
+{TASKS} mapped extract tasks plan the run's partitions themselves and each takes every
+{TASKS}th of them (of every entity), {THREADS} reading Informat at a time, taking {THREADS} slots
+of the pool `{POOL}` (its slots bound how many partitions call Informat at once): Airflow's
 start-up and the Great Expectations import are paid once per task. Each finished partition leaves
 a marker (`state/partitions/`): a retry redoes only the partitions that failed, and a later run of
 the same day skips what is already clean (param `refresh`: read it again). An entity outside the
@@ -90,6 +97,8 @@ Settings (JSON Variable `informat_extract_settings`): `insz_mode` (`pseudonymise
 - **an `extract` task failed**: Informat unreachable or refused for a partition (the log names
   the instelling, API and Informat's code; the others of the task went on). Clear that task once
   Informat answers again: it redoes only the partitions that failed.
+- **`derive` failed**: a table it builds from had no clean partition today (quarantined or
+  failed: see that one first); after fixing it, run the DAG again for that day.
 - An entity outside the client's scopes is skipped, not failed: ask Informat for the scope.
 - **the run waits at `review`**: partitions are held (not quarantined: they are valid, but change
   more than their threshold). Read their `changes.csv` under `held/`, then Approve or Reject under
@@ -110,7 +119,7 @@ def _units(context) -> list:
     config = InformatHook(INFORMAT_CONN_ID).get_config()
     day = run_day(context)
     schooljaar = run_schooljaar(context, day)
-    return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day)
+    return plan(config.instellingsnummers, config.toegangsgroepen, schooljaar, day, derived=True)
 
 
 def _run(context, validator=None):
@@ -268,6 +277,13 @@ def _review(extracted):
     return settled
 
 
+def _fail_on(failed: list[str]) -> None:
+    """Fail the task naming the partitions that failed (a retry redoes these alone: the others
+    left their markers)."""
+    if failed:
+        raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
+
+
 @dag(
     dag_id="informat_daily_extract",
     schedule=CronTriggerTimetable(f"0 {HOUR} * * *", timezone="Europe/Brussels"),
@@ -292,18 +308,35 @@ def informat_daily_extract():
     @task(pool=POOL, pool_slots=THREADS)
     def extract(share: int) -> int:
         from informat_airflow.hooks import InformatHook
-        from informat_pipelines.extract.batch import extract_batch, extractor, share_of
+        from informat_pipelines.extract.batch import extract_batch, extractor, is_derived, share_of
         from informat_pipelines.extract.validation_process import ValidationProcess
 
         context = get_current_context()
-        units = share_of(_units(context), share, TASKS)
+        units = share_of([u for u in _units(context) if not is_derived(u)], share, TASKS)
         # GX imports and validates in a process of its own, beside the landing
         with ValidationProcess() as validate:
             run = _run(context, validate)
             make_client = InformatHook(INFORMAT_CONN_ID).get_conn
             done, failed = extract_batch(units, run, extractor(run), make_client, THREADS)
-        if failed:  # a retry redoes these alone: the others left their markers
-            raise RuntimeError(f"{len(failed)} partition(s) failed: " + "; ".join(failed))
+        _fail_on(failed)
+        return len(done)
+
+    # the tables built from the clean files the extract tasks published (classes from the
+    # registrations, who is at school today); a source that failed fails only what it feeds
+    @task(trigger_rule="all_done")
+    def derive() -> int:
+        import contextlib
+
+        from informat_pipelines.extract.batch import extract_batch, is_derived
+        from informat_pipelines.extract.derived import deriver
+        from informat_pipelines.extract.validation_process import ValidationProcess
+
+        context = get_current_context()
+        units = [u for u in _units(context) if is_derived(u)]
+        with ValidationProcess() as validate:
+            run = _run(context, validate)
+            done, failed = extract_batch(units, run, deriver(run), contextlib.nullcontext, THREADS)
+        _fail_on(failed)
         return len(done)
 
     @task(trigger_rule="all_done")
@@ -348,7 +381,7 @@ def informat_daily_extract():
 
     # no planning task before the extract tasks (they start with the run), and no collecting
     # task after them: the report and each asset read the partitions' markers themselves
-    extracted = extract.expand(share=list(range(TASKS)))
+    extracted = extract.expand(share=list(range(TASKS))) >> derive()
     extracted >> report()
     settled = _review(extracted)
     for name in ENTITY_NAMES:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import subprocess
@@ -16,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from informat_devtools.mailcatcher import MailCatcher
+from informat_pipelines.extract.schemas import ENTITIES
 
 from ..support.airflow import (
     load_dag,
@@ -28,6 +30,11 @@ from ..support.airflow import (
 )
 
 NUMBERS = ["990011", "990015", "990016"]  # two with pupils, one empty
+NEW_ENTITIES = (
+    "assignments", "interruptions", "own_fields", "classes", "class_memberships",
+    "class_teachers", "staff_status", "pupil_status",
+)  # fmt: skip
+INSTELLING_ENTITIES = ("students", "registrations", "employees", *NEW_ENTITIES)
 
 
 @pytest.fixture(scope="module")
@@ -136,16 +143,23 @@ def test_daily_extract_lands_valid_typed_pseudonymised_data(env, sandbox):
     summary = json.loads(
         env["s3"].get_object(Bucket=env["bucket"], Key=keys(env, "reports/")[1])["Body"].read()
     )
-    assert summary["quarantined"] == 0 and summary["skipped"] == 3
-    assert sorted(summary["skipped_partitions"]) == [
-        "employees 990019", "registrations 990019", "students 990019",
-    ]  # fmt: skip
+    # out of scope: every entity of 990019, and what would be built from them
+    assert summary["quarantined"] == 0 and summary["skipped"] == len(INSTELLING_ENTITIES)
+    assert sorted(summary["skipped_partitions"]) == sorted(
+        f"{entity} 990019" for entity in INSTELLING_ENTITIES
+    )
     assert keys(env, "quarantine/") == []
+    # the new tables of every instelling in scope, the empty one too
+    for entity in NEW_ENTITIES:
+        for number in NUMBERS:
+            assert any(k.startswith(f"clean/{entity}/schooljaar={year}/instelling={number}/")
+                       for k in clean), (entity, number)  # fmt: skip
     # a partition skipped for lack of access was not extracted: no asset event for its entity,
     # and the data team is told which
     assert states["asset_invoices"] == "success" and states["asset_students"] == "skipped"
+    assert states["asset_staff_status"] == "skipped"
     told = env["mail"].wait_for(1)[0]
-    assert "3 skipped (no access)" in told.subject and "students 990019" in told.text
+    assert "11 skipped (no access)" in told.subject and "students 990019" in told.text
 
 
 def test_bad_rows_are_quarantined_mailed_and_fail_the_run(env, sandbox):
@@ -198,10 +212,9 @@ def test_rerun_of_the_same_date_is_identical_and_faults_mid_run_lose_nothing(env
     after = {k: parquet(env, k).to_pylist() for k in keys(env, "clean/")}
     assert set(after) == set(before)  # the same objects, replaced, none added
     for key, rows in before.items():
-        ids = [
-            r.get("personId") or r.get("registrationId") or r.get("invoiceId") for r in after[key]
-        ]
-        assert len(ids) == len(set(ids))  # no record twice
+        entity = ENTITIES[key.split("/")[1]]
+        ids = [tuple(r[c] for c in entity.key_columns) for r in after[key]]
+        assert len(ids) == len(set(ids)), key  # no record twice
         assert len(after[key]) >= len(rows)  # none lost (newcomers between pages may add)
     stats = sandbox.stats()
     assert stats.get("5xx", 0) > 0 and stats.get("429", 0) > 0
@@ -435,3 +448,54 @@ def test_approval_never_publishes_a_quarantined_partition(holds_env, sandbox):
     outcomes = reported_outcomes(env)
     assert not any(o.get("held") for o in outcomes if o["entity"] == "students")
     assert states["asset_students"] == "skipped" and states["asset_employees"] == "success"
+
+
+def test_every_clean_table_is_an_asset_updated_only_when_all_its_partitions_pass(
+    env, sandbox, client_secret, monkeypatch
+):
+    """Without the out-of-scope instelling every table's Asset is updated; a duplicated
+    assignment id quarantines assignments (and fails staff_status, built from it), a class of
+    groepType 7 quarantines classes and class_memberships: those Assets are left unchanged,
+    the others updated."""
+    set_informat_connection(
+        monkeypatch,
+        sandbox,
+        client_secret,
+        {"instellingsnummers": NUMBERS, "toegangsgroepen": {"SG-Noord": "990011"}},
+    )
+    dag = load_dag("informat_daily_extract")
+    outlets = {t.task_id: [(a.name, a.uri) for a in t.outlets] for t in dag.tasks if t.outlets}
+    for entity in (*INSTELLING_ENTITIES, "invoices"):
+        assert outlets[f"asset_{entity}"] == [
+            (f"informat_clean_{entity}", f"x-informat://clean/{entity}")
+        ]
+    assert len(outlets) == len(INSTELLING_ENTITIES) + 1
+    good = run(env)
+    states = task_states(good)
+    assert str(good.state) == "success", states
+    assert all(states[f"asset_{e}"] == "success" for e in (*INSTELLING_ENTITIES, "invoices"))
+
+    inst = sandbox.state.group.instellingen["990011"]
+    inst.assignments[1]["id"] = inst.assignments[0]["id"]
+    pupil = next(r for r in inst.registrations if r["inschrKlassen"])
+    pupil["inschrKlassen"][0]["groepType"] = 7
+    # changed today: the registrations' delta read finds it (Informat knows when, as here)
+    inst.changed[f"registrations:{pupil['inschrijvingsId']}"] = dt.datetime.now(dt.UTC)
+    bad = run(env, refresh=True)
+    states = task_states(bad)
+    assert str(bad.state) == "failed" and states["derive"] == "failed", states
+    for entity in ("assignments", "staff_status", "classes", "class_memberships"):
+        assert states[f"asset_{entity}"] == "skipped", entity
+    for entity in ("registrations", "employees", "class_teachers", "pupil_status", "own_fields"):
+        assert states[f"asset_{entity}"] == "success", entity
+    report = {(o["entity"], o["key"]): o for o in reported_outcomes(env)}
+    assert (
+        "expect_column_values_to_be_unique (assignmentId): 2 unexpected"
+        in (report[("assignments", "990011")]["failed"])
+    )
+    assert (
+        "expect_column_values_to_be_in_set (groupType): 1 unexpected"
+        in (report[("classes", "990011")]["failed"])
+    )
+    assert ("staff_status", "990011") not in report  # built from a quarantined table: failed
+    assert any(k.startswith("quarantine/classes/") for k in keys(env, "quarantine/"))

@@ -9,7 +9,16 @@ import json
 import threading
 from datetime import date
 
-from informat_pipelines.extract.batch import collect, extract_batch, marker_key, plan, share_of
+from informat_pipelines.extract.batch import (
+    DERIVED_ORDER,
+    collect,
+    extract_batch,
+    is_derived,
+    marker_key,
+    plan,
+    share_of,
+)
+from informat_pipelines.extract.schemas import ENTITIES
 from informat_pipelines.extract.settings import ExtractSettings
 from informat_pipelines.extract.shapes import Partition, RunContext
 
@@ -59,15 +68,31 @@ def test_each_task_takes_its_share_of_every_entity_the_long_listings_first():
     planned = plan(
         ["990001", "990002", "990003"], {"TG-B": {}, "TG-A": {}}, "2026-27", date(2026, 11, 28)
     )
-    assert len(planned) == 11
+    assert len(planned) == 6 * 3 + 2  # six entities per instelling, invoices per toegangsgroep
     assert planned[0] == Partition("students", "990001", "2026-27", DAY)
     shares = [share_of(planned, i, 2) for i in range(2)]
     assert [(u.entity, u.key) for u in shares[1]] == [
         ("students", "990002"), ("registrations", "990001"), ("registrations", "990003"),
-        ("employees", "990002"), ("invoices", "TG-A"),
+        ("employees", "990002"), ("assignments", "990001"), ("assignments", "990003"),
+        ("interruptions", "990002"), ("own_fields", "990001"), ("own_fields", "990003"),
+        ("invoices", "TG-B"),
     ]  # fmt: skip
     assert sorted(map(str, shares[0] + shares[1])) == sorted(map(str, planned))  # none twice
     assert share_of(planned[:1], 1, 2) == []  # more tasks than partitions: one idles
+
+
+def test_the_derived_partitions_come_after_those_read_from_informat():
+    """Built from the clean files of the instelling's other partitions: planned after them,
+    per instelling, never for a toegangsgroep, and never in an extract task's share."""
+    planned = plan(["990001", "990002"], ["TG-A"], "2026-27", DAY, derived=True)
+    read = [u for u in planned if not is_derived(u)]
+    derived = [u for u in planned if is_derived(u)]
+    assert read == plan(["990001", "990002"], ["TG-A"], "2026-27", DAY)
+    assert planned == read + derived
+    assert sorted({u.entity for u in derived}) == sorted(DERIVED_ORDER)
+    assert {u.key for u in derived} == {"990001", "990002"}
+    assert all(ENTITIES[u.entity].derived_from for u in derived)
+    assert not any(ENTITIES[u.entity].derived_from for u in read)
 
 
 def test_a_failed_partition_is_retried_alone_and_clean_ones_are_skipped(s3, bucket):

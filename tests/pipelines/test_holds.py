@@ -283,3 +283,19 @@ def test_the_review_and_its_mails_name_counts_and_keys_only():
         "rejected"
     )
     assert holds.decision_of({"chosen_options": ["Reject"], "responded_by_user": None}) == "timeout"
+
+
+def test_a_compound_key_is_compared_as_a_whole(tmp_path):
+    """A pupil in two classes is two memberships: moving one of them is one change, not a
+    record that vanished behind the other with the same pupil."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    old = {"registrationId": ["r1", "r1", "r2"], "classId": ["A", "B", "A"], "endDate": [None] * 3}
+    new = {"registrationId": ["r1", "r1", "r2"], "classId": ["A", "C", "A"], "endDate": [None] * 3}
+    pq.write_table(pa.table(old), tmp_path / "old.parquet")
+    pq.write_table(pa.table(new), tmp_path / "new.parquet")
+    key = ("registrationId", "classId")
+    changes = holds.diff(tmp_path / "old.parquet", tmp_path / "new.parquet", key)
+    assert [i for i, _ in changes.added] == ["r1/C"]
+    assert [i for i, _ in changes.removed] == ["r1/B"] and changes.changed == []

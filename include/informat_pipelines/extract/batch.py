@@ -29,24 +29,46 @@ from .shapes import Partition, RunContext
 
 log = get_logger(__name__)
 
-ENTITY_ORDER = ("students", "registrations", "employees", "invoices")
+# read from Informat, the long listings first
+ENTITY_ORDER = (
+    "students",
+    "registrations",
+    "employees",
+    "assignments",
+    "interruptions",
+    "own_fields",
+    "invoices",
+)
+# built from the clean files of the entities above (.derived), once those are extracted
+DERIVED_ORDER = ("class_memberships", "pupil_status", "classes", "class_teachers", "staff_status")
 # partitions in flight per one reading Informat: the others of those landed theirs and wait for
 # the GX process (a task may hold a hundred partitions; it needs no thread for each)
 IN_FLIGHT_PER_READER = 4
 
 
 def plan(
-    instellingsnummers: Iterable[str], toegangsgroepen: Iterable[str], schooljaar: str, day: date
+    instellingsnummers: Iterable[str],
+    toegangsgroepen: Iterable[str],
+    schooljaar: str,
+    day: date,
+    derived: bool = False,
 ) -> list[Partition]:
-    """Every partition of a day's extraction: students, registrations and employees of each
-    instelling, invoices of each toegangsgroep; the long listings first."""
+    """Every partition a day's extraction reads from Informat: students, registrations,
+    employees and their assignments, interruptions and own fields of each instelling, invoices
+    of each toegangsgroep; the long listings first. With ``derived``, after them also the
+    partitions built from those (:data:`DERIVED_ORDER`, per instelling)."""
     numbers = list(instellingsnummers)
     keys = {"invoices": sorted(toegangsgroepen)}
+    order = ENTITY_ORDER + (DERIVED_ORDER if derived else ())
     return [
         Partition(entity, key, schooljaar, day)
-        for entity in ENTITY_ORDER
+        for entity in order
         for key in keys.get(entity, numbers)
     ]
+
+
+def is_derived(part: Partition) -> bool:
+    return part.entity in DERIVED_ORDER
 
 
 def share_of(parts: Iterable[Partition], index: int, count: int) -> list[Partition]:
@@ -83,11 +105,12 @@ def extract_batch(
     parts: Iterable[Partition],
     run: RunContext,
     extract: Extract,
-    make_client: Callable[[], InformatClient],
+    make_client: Callable[[], AbstractContextManager[Any]],
     threads: int = 2,
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Every partition of the batch, at most ``threads`` of them reading Informat at once: the
-    outcomes, and a line per partition that failed (an error, not a quarantine).
+    outcomes, and a line per partition that failed (an error, not a quarantine). Derived
+    partitions go the same way (``make_client``: a context without a client).
     ``run.reuse_clean`` False: partitions already clean today are read again (the run's param
     ``refresh``).
 

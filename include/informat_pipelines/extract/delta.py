@@ -97,6 +97,14 @@ def save_state(s3: Any, bucket: str, part: Partition, parquet: str, started: dt.
     s3.put_object(Bucket=bucket, Key=watermark_key(*where), Body=body)
 
 
+def has_columns(state: Path, names: list[str]) -> bool:
+    """Whether the state holds every one of ``names`` (a state written before a column was added
+    to the schema cannot take a delta of the new shape: its old records would lack the column)."""
+    import pyarrow.parquet as pq
+
+    return set(names) <= set(pq.read_schema(state).names)
+
+
 def merge(current: Path, delta: str, id_column: str, out: Path) -> int:
     """The current state with the delta's records upserted by ``id_column``; rows written."""
     import pyarrow as pa

@@ -105,14 +105,17 @@ def is_held(changes: Changes, rule: Rule) -> bool:
     return weight >= rule.min_changes and weight > rule.share * changes.baseline_rows
 
 
-def _records(path: str | Path, id_column: str) -> dict[Any, tuple[tuple, Any]]:
-    """Each record by id: its values (every column, by name) and its pseudonym."""
+def _records(path: str | Path, key: str | tuple[str, ...]) -> dict[Any, tuple[tuple, Any]]:
+    """Each record by its key (a compound key as ``a/b``): its values (every column, by name)
+    and its pseudonym."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
     names = sorted(table.column_names)
     columns = [table[n].to_pylist() for n in names]
-    ids = table[id_column].to_pylist()
+    key_columns = (key,) if isinstance(key, str) else key
+    parts = [table[c].to_pylist() for c in key_columns]
+    ids = parts[0] if len(parts) == 1 else ["/".join(map(str, v)) for v in zip(*parts, strict=True)]
     pseudonyms = (
         table[PSEUDONYM_COLUMN].to_pylist()
         if PSEUDONYM_COLUMN in table.column_names
@@ -124,8 +127,10 @@ def _records(path: str | Path, id_column: str) -> dict[Any, tuple[tuple, Any]]:
     }
 
 
-def diff(baseline: str | Path, new: str | Path, id_column: str) -> Changes:
-    old, now = _records(baseline, id_column), _records(new, id_column)
+def diff(baseline: str | Path, new: str | Path, key: str | tuple[str, ...]) -> Changes:
+    """Added, removed and changed records of ``new`` against ``baseline``, by ``key`` (a column,
+    or the columns of a compound key)."""
+    old, now = _records(baseline, key), _records(new, key)
     changes = Changes(baseline_rows=len(old))
     for record_id, (values, pseudonym) in now.items():
         if record_id not in old:
@@ -184,7 +189,7 @@ def check(run: RunContext, part: Partition, parquet: str, workdir: Path) -> Chan
     old = baseline(run, part, workdir)
     if old is None:  # the first run of the partition: nothing to compare with
         return None
-    changes = diff(old, parquet, ENTITIES[part.entity].id_column)
+    changes = diff(old, parquet, ENTITIES[part.entity].key_columns)
     return changes if is_held(changes, rule) else None
 
 

@@ -23,7 +23,7 @@ from informat_client.masking import get_logger
 from informat_pipelines.core.object_store import read_json
 
 from . import delta, holds
-from .landing import Landed, key_fingerprint, land
+from .landing import Landed, arrow_schema, key_fingerprint, land
 from .paths import partition_path
 from .quality import Validation, validate
 from .schemas import ENTITIES, Entity
@@ -48,6 +48,13 @@ def fetch(
         return client.iter_registrations(key, schooljaar, changed_since=changed_since)
     if entity.name == "employees":
         return client.iter_employees(key, schooljaar)
+    # Personeel offers no delta read (docs/informat-api.md): these are read in full every day
+    if entity.name == "assignments":
+        return client.iter_assignments(key, schooljaar)
+    if entity.name == "interruptions":
+        return client.iter_interruptions(key, schooljaar)
+    if entity.name == "own_fields":
+        return client.iter_own_fields(key, schooljaar)
     if entity.name == "invoices":
         return client.iter_invoices(key, schooljaar)
     raise ValueError(f"unknown entity {entity.name}")
@@ -101,6 +108,9 @@ def _land(
         if mode.reads_delta
         else None
     )
+    columns = arrow_schema(entity, run.settings.insz_mode).names
+    if current is not None and not delta.has_columns(current, columns):
+        current = None  # a state from before a column was added: read in full, once
     if current is None:
         full = read("full", None)
         return full, [], {"mode": "full", "fetched": full.rows}

@@ -10,6 +10,10 @@ of the partition, ``SCHOOLJAAR``: the schooljaar asked). The types are names tha
 with a ``<name>Valid`` column for its check digits). Where the API nests, ``key`` is a function.
 A ``required`` key missing from a record, or a value of the wrong type, sends the partition to
 quarantine with the key named.
+
+A derived entity (``derived_from``: classes, class_memberships, class_teachers, staff_status,
+pupil_status) is built from the clean files of other entities of the same instelling and day, not
+read from Informat; its keys are their column names.
 """
 
 from __future__ import annotations
@@ -41,6 +45,12 @@ def _main_function(record: dict[str, Any]) -> str | None:
     return ambt.get("code") if isinstance(ambt, dict) else None
 
 
+def _no_public_key(record: dict[str, Any]) -> None:
+    """No public source names an assignment's size (hours, lestijden): the column stays null
+    rather than guessing a key (``docs/informat-api.md``)."""
+    return None
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
@@ -61,8 +71,22 @@ class Column:
 class Entity:
     name: str
     scope: str  # "instelling" or "toegangsgroep"
-    id_column: str  # unique per partition
+    id_column: str  # unique per partition (with ``more_key_columns``: together with them)
     columns: tuple[Column, ...]
+    more_key_columns: tuple[str, ...] = ()
+    # the entities of the same instelling, schooljaar and day this one is built from (their clean
+    # files), instead of read from Informat: then each column's key is a column of those
+    derived_from: tuple[str, ...] = ()
+    # the row count is held within a band of the last good run, and never zero; False for a
+    # listing that a school may leave empty or whose size swings from day to day (leave, own
+    # fields, class teachers: an optional key of Leerlingen)
+    steady_count: bool = True
+    # per column, the only values it may hold (the suite's value sets)
+    value_sets: tuple[tuple[str, tuple[Any, ...]], ...] = ()
+
+    @property
+    def key_columns(self) -> tuple[str, ...]:
+        return (self.id_column, *self.more_key_columns)
 
     @property
     def column_names(self) -> list[str]:
@@ -129,6 +153,24 @@ STUDENTS = Entity(
         Column("relations", "relaties", "list", fields=RELATION),
     ),
 )
+# an element of a registration's inschrKlassen: the pupil in one class, subgroup or OLOD
+CLASS_REGISTRATION = (
+    Column("membershipId", "inschrKlasId", "string"),
+    Column("classId", "klasId", "string", True),
+    Column("pClass", "pKlas", "int"),
+    Column("classCode", "klasCode", "string"),
+    Column("className", "klas", "string"),
+    Column("groupType", "groepType", "int"),
+    Column("classNumber", "klasnummer", "int"),
+    Column("startDate", "begindatum", "date"),
+    Column("endDate", "einddatum", "date"),
+    # the class teachers: each the personId of a member of staff (Leerlingen v1.24, optional)
+    Column(
+        "teachers", "klassenleraars", "list", fields=(Column("personId", "persoonId", "string"),)
+    ),
+)
+GROUP_TYPES = (0, 1, 3)  # groepType: class, subgroup, OLOD
+
 REGISTRATIONS = Entity(
     "registrations",
     "instelling",
@@ -153,6 +195,9 @@ REGISTRATIONS = Entity(
         Column("isOkan", "isOkan", "bool"),
         Column("preRegistrationId", "preRegistrationId", "string"),
         Column("classCode", _class_code, "string"),
+        # every class of the registration: what classes, class_memberships, class_teachers and
+        # pupil_status are built from (one read of Informat, and delta reads merge them too)
+        Column("classes", "inschrKlassen", "list", fields=CLASS_REGISTRATION),
     ),
 )
 EMPLOYEES = Entity(
@@ -185,4 +230,167 @@ INVOICES = Entity(
         Column("paidAmount", "paidAmount", "float"),
     ),
 )
-ENTITIES = {e.name: e for e in (STUDENTS, REGISTRATIONS, EMPLOYEES, INVOICES)}
+ASSIGNMENTS = Entity(
+    "assignments",
+    "instelling",
+    "assignmentId",
+    (
+        Column("assignmentId", "id", "string", True),
+        Column("pAssignment", "pOpdracht", "int"),
+        Column("personId", "personId", "string", True),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("function", "ambt", "string"),
+        Column("functionCode", "ambtCode", "string"),
+        Column("startDate", "begindatum", "date"),
+        Column("endDate", "einddatum", "date"),
+        Column("hours", _no_public_key, "float"),
+        # the interruptions (doId) that this assignment is replaced for: leave counts only so
+        Column(
+            "replacements",
+            "vervangingen",
+            "list",
+            fields=(
+                Column("assignmentId", "opdrachtId", "string"),
+                Column("interruptionId", "doId", "string"),
+            ),
+        ),
+    ),
+)
+INTERRUPTIONS = Entity(
+    "interruptions",
+    "instelling",
+    "interruptionId",
+    (
+        Column("interruptionId", "doId", "string", True),
+        Column("pInterruption", "pOnderbreking", "int"),
+        Column("personId", "personId", "string", True),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("code", "code", "string"),
+        Column("description", "omschrijving", "string"),
+        Column("kind", "soort", "string"),
+        Column("structure", "hfd", "string"),
+        Column("startDate", "begindatum", "date"),  # "2026-10-29T00:00:00": the day is kept
+        Column("endDate", "einddatum", "date"),
+    ),
+    steady_count=False,
+)
+OWN_FIELDS = Entity(
+    "own_fields",
+    "instelling",
+    "personId",
+    (
+        Column("personId", "personId", "string", True),
+        # whether vvId names the field or one person's value of it is not public: unique with
+        # the person either way
+        Column("fieldId", "vvId", "string", True),
+        Column("name", "naam", "string"),
+        Column("value", "waarde", "string"),
+        Column("dataType", "dataType", "string"),
+        Column("section", "rubriek", "int"),
+        Column("instituteNo", FROM_CALL, "string"),
+    ),
+    more_key_columns=("fieldId",),
+    steady_count=False,
+)
+
+# built from the clean files of the same instelling and day (extract/derived.py): each column's
+# key is a column of those files
+CLASSES = Entity(
+    "classes",
+    "instelling",
+    "classId",
+    (
+        Column("classId", "classId", "string", True),
+        Column("pClass", "pClass", "int"),
+        Column("classCode", "classCode", "string"),
+        Column("className", "className", "string"),
+        Column("groupType", "groupType", "int"),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("schoolYear", SCHOOLJAAR, "string"),
+        Column("startDate", "startDate", "date"),
+        Column("endDate", "endDate", "date"),
+    ),
+    derived_from=("registrations",),
+    value_sets=(("groupType", GROUP_TYPES),),
+)
+CLASS_MEMBERSHIPS = Entity(
+    "class_memberships",
+    "instelling",
+    "registrationId",
+    (
+        Column("personId", "personId", "string", True),
+        Column("registrationId", "registrationId", "string", True),
+        Column("classId", "classId", "string", True),
+        Column("membershipId", "membershipId", "string"),
+        Column("groupType", "groupType", "int"),
+        Column("classNumber", "classNumber", "int"),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("schoolYear", SCHOOLJAAR, "string"),
+        Column("startDate", "startDate", "date"),
+        Column("endDate", "endDate", "date"),
+    ),
+    more_key_columns=("classId",),
+    derived_from=("registrations",),
+    value_sets=(("groupType", GROUP_TYPES),),
+)
+CLASS_TEACHERS = Entity(
+    "class_teachers",
+    "instelling",
+    "classId",
+    (
+        Column("classId", "classId", "string", True),
+        Column("personId", "personId", "string", True),  # a member of staff: employees.personId
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("schoolYear", SCHOOLJAAR, "string"),
+    ),
+    more_key_columns=("personId",),
+    derived_from=("registrations",),
+    steady_count=False,  # klassenleraars is optional: a school may fill in none
+)
+STAFF_STATUSES = ("active", "on_leave", "ended")
+STAFF_STATUS = Entity(
+    "staff_status",
+    "instelling",
+    "personId",
+    (
+        Column("personId", "personId", "string", True),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("day", "day", "date"),
+        Column("status", "status", "string", True),
+        Column("reason", "reason", "string"),
+    ),
+    derived_from=("employees", "assignments", "interruptions", "own_fields"),
+    value_sets=(("status", STAFF_STATUSES),),
+)
+PUPIL_STATUSES = ("in_class", "no_class")
+PUPIL_STATUS = Entity(
+    "pupil_status",
+    "instelling",
+    "personId",
+    (
+        Column("personId", "personId", "string", True),
+        Column("instituteNo", FROM_CALL, "string"),
+        Column("day", "day", "date"),
+        Column("status", "status", "string", True),
+        Column("classId", "classId", "string"),
+    ),
+    derived_from=("registrations",),
+    value_sets=(("status", PUPIL_STATUSES),),
+)
+ENTITIES = {
+    e.name: e
+    for e in (
+        STUDENTS,
+        REGISTRATIONS,
+        EMPLOYEES,
+        ASSIGNMENTS,
+        INTERRUPTIONS,
+        OWN_FIELDS,
+        INVOICES,
+        CLASSES,
+        CLASS_MEMBERSHIPS,
+        CLASS_TEACHERS,
+        STAFF_STATUS,
+        PUPIL_STATUS,
+    )
+}
