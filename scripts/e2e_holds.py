@@ -119,9 +119,10 @@ def approve_first_file(stack: Any, run_id: str) -> None:
 # ------------------------------------------------------------------------ the extraction
 
 
-def _day_after(logical_date: str, days: int) -> tuple[str, date]:
-    """The logical date ``days`` after another (ISO), and its day in Brussels."""
-    moment = datetime.fromisoformat(logical_date.replace("Z", "+00:00")) + timedelta(days=days)
+def _day_before(logical_date: str, days: int) -> tuple[str, date]:
+    """The logical date ``days`` before another (ISO), and its day in Brussels. Before: the
+    scheduler starts no run whose logical date is still to come."""
+    moment = datetime.fromisoformat(logical_date.replace("Z", "+00:00")) - timedelta(days=days)
     return moment.isoformat(), moment.astimezone(BRUSSELS).date()
 
 
@@ -164,7 +165,9 @@ def extraction_holds(stack: Any, first_run: str) -> None:
     holds that partition, its review waits with no slot held, an approval publishes it and
     updates the Asset; on the next day another such removal is rejected and the old data stays.
     The extraction reads everything each day (``snapshot_weekday`` null): a delta read cannot
-    see a removal."""
+    see a removal. The two days are the two before the scheduled run's (a run for a day to come
+    never starts); a students partition's baseline is its state, whatever the day (in the
+    first days of September they would fall in another schooljaar: nothing to compare)."""
     from informat_client.schooljaar import schooljaar_for
     from informat_pipelines.extract.delta import state_prefix
 
@@ -177,9 +180,9 @@ def extraction_holds(stack: Any, first_run: str) -> None:
         return (f"clean/students/schooljaar={schooljaar_for(day)}/instelling={school}/"
                 f"date={day.isoformat()}/data.parquet")  # fmt: skip
 
-    # day 2: 40 % of the school's students gone; held, then approved
+    # a day: 40 % of the school's students gone; held, then approved
     left = _remove_students(stack, 0.4)
-    logical, day = _day_after(first, 1)
+    logical, day = _day_before(first, 2)
     run_id = _extract_on(stack, logical)
     detail = waiting_review(stack, EXTRACT, run_id)
     body = detail.get("body") or ""
@@ -208,9 +211,9 @@ def extraction_holds(stack: Any, first_run: str) -> None:
         f"({published} of {left} rows in clean/) and the students Asset updated (run {state})",
     )
 
-    # day 3: another 40 % gone; held, then rejected: the old data stays
+    # the next day: another 40 % gone; held, then rejected: the old data stays
     gone = _remove_students(stack, 0.4)
-    logical, next_day = _day_after(first, 2)
+    logical, next_day = _day_before(first, 1)
     run_id = _extract_on(stack, logical)
     waiting_review(stack, EXTRACT, run_id)
     answer(stack, EXTRACT, run_id, "Reject")
