@@ -64,7 +64,8 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
     os.utime(drop, (0, 0))
     stack.api("POST", "/dags/informat_inschrijvingen_push/dagRuns", json={"logical_date": None})
     stack.sandbox.set_faults(latency_ms=400)  # a push of a few seconds to step into
-    run_id = approve_crash_file(stack, data)  # a scheduled run may have claimed the file first
+    # the run holding the file: a scheduled run may have claimed it first
+    run_id = approve_crash_file(stack, data, rows)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(sandbox) - before < rows // 6:
         time.sleep(0.1)

@@ -104,8 +104,9 @@ def push_first_file_waits(stack: Any, data: bytes) -> str:
     detail = waiting_review(stack, PUSH)
     run_id = detail["task_instance"]["dag_run_id"]
     pushed = stack.sandbox.state.group.instellingen[HELD_SCHOOL].preregistrations
-    stack.check(len(pushed) == 0, f"a school's first file waits for approval ({len(pushed)} rows "
-                "in Informat while its review awaits input)")  # fmt: skip
+    first = f"eerste bestand van instelling {HELD_SCHOOL}" in (detail.get("body") or "")
+    stack.check(first and len(pushed) == 0, f"a school's first file waits for approval, so said "
+                f"({len(pushed)} rows in Informat while its review awaits input)")  # fmt: skip
     no_personal_data(stack, detail, data, "the first file's review")
     return run_id
 
@@ -236,7 +237,7 @@ def extraction_holds(stack: Any, first_run: str) -> None:
 # ------------------------------------------------------------- the worker crash's review
 
 
-def approve_crash_file(stack: Any, data: bytes) -> str:
+def approve_crash_file(stack: Any, data: bytes, rows: int) -> str:
     """The crash check's file (more rows than ``approval_rows``, of a school that pushed
     before) waits for approval: none of its rows in Informat, no name or INSZ in the review.
     Then it is approved; the run that pushes it is returned."""
@@ -244,8 +245,10 @@ def approve_crash_file(stack: Any, data: bytes) -> str:
     run_id = detail["task_instance"]["dag_run_id"]
     sandbox = stack.sandbox.state.group.instellingen[HELD_SCHOOL].preregistrations
     mine = [p for p in sandbox.values() if str(p["body"].get("lastName")).startswith("Crash-")]
-    stack.check(not mine, f"a file over approval_rows waits for approval ({len(mine)} of its "
-                "rows in Informat while its review awaits input)")  # fmt: skip
+    body = detail.get("body") or ""
+    why = f"{rows} rijen (meer dan approval_rows" in body and "eerste bestand" not in body
+    stack.check(why and not mine, f"a file over approval_rows waits for approval, so said "
+                f"({len(mine)} of its rows in Informat while its review awaits input)")  # fmt: skip
     no_personal_data(stack, detail, data, "the large file's review")
     answer(stack, PUSH, run_id, "Approve")
     return run_id
