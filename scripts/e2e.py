@@ -4,8 +4,11 @@ PostgreSQL 15 and Redis from Debian's packages (installed where missing), Airflo
 CeleryExecutor as separate processes (api-server, scheduler, dag-processor, triggerer, a Celery
 worker), the Informat sandbox, a local S3 endpoint and an SMTP server, all on 127.0.0.1. It
 triggers each DAG through Airflow's REST API, waits, and checks what the DAG did; while a PDF wait
-is deferred it kills and restarts the scheduler and the triggerer; in the middle of a push it kills
-the Celery worker and checks every row reached Informat exactly once; a school's own S3
+is deferred it kills and restarts the scheduler and the triggerer; what waits for a person's
+approval (a school's first file, a file over ``approval_rows``, an extraction's partition that
+lost 40 % of its students) waits holding no worker slot and is approved or rejected through the
+REST API (scripts/e2e_holds.py); in the middle of an approved push it kills the Celery worker and
+checks every row reached Informat exactly once; a school's own S3
 credential with the README's per-school policy reaches only its own folders (scripts/e2e_school.py,
 an endpoint that enforces IAM policies); at the end it greps every
 log of the run for each INSZ, token and secret (scripts/e2e_checks.py). It stops everything it
@@ -35,12 +38,19 @@ from e2e_checks import (  # noqa: E402
     secrets_of_the_run,
     worker_crash_mid_push,
 )
+from e2e_holds import (  # noqa: E402
+    approve_first_file,
+    extraction_holds,
+    push_first_file_waits,
+)
 
 from informat_airflow.wiring import (  # noqa: E402
     DEFAULT_ARCHIVE_BUCKET,
     DEFAULT_DATA_BUCKET,
+    EXTRACT_SETTINGS_VARIABLE,
     HEARTBEAT_CONN_ID,
     PDF_ARCHIVE_SETTINGS_VARIABLE,
+    VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
 )
 from informat_devtools import local_connections  # noqa: E402
 from informat_devtools.airflow_api import ENDED, AirflowApi  # noqa: E402
@@ -50,6 +60,22 @@ from informat_devtools.ports import free_port  # noqa: E402
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 # the sandbox makes each PDF in 25 s (so that a wait defers): polled often, given up on sooner
 PDF_POLLING = {"poll_initial": 2, "poll_max": 4, "timeout": 600}
+# a file over this many rows waits for approval: the worker crash's file of 60 rows does
+APPROVAL_ROWS = 5
+
+
+def settings() -> dict:
+    """The local run's settings Variables, with what the e2e's checks need: a small
+    ``approval_rows``, and a full read of every partition each day (a delta read cannot see
+    the students removed for the extraction's held partition)."""
+    out = local_connections.variables()
+    out[EXTRACT_SETTINGS_VARIABLE] = {**out[EXTRACT_SETTINGS_VARIABLE], "snapshot_weekday": None}
+    out[VOORINSCHRIJVINGEN_SETTINGS_VARIABLE] = {
+        **out[VOORINSCHRIJVINGEN_SETTINGS_VARIABLE],
+        "approval_rows": APPROVAL_ROWS,
+        "alert_recipients": [local_connections.DATA_TEAM],
+    }
+    return out | {PDF_ARCHIVE_SETTINGS_VARIABLE: PDF_POLLING}
 
 
 def ensure_packages() -> None:
@@ -158,7 +184,6 @@ class Stack:
                 preregistration_key=secrets.token_urlsafe(48),
             )
         )
-        settings = local_connections.variables() | {PDF_ARCHIVE_SETTINGS_VARIABLE: PDF_POLLING}
         return {
             **os.environ,
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -182,7 +207,7 @@ class Stack:
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "60",
             "INFORMAT_DROP_ZONE": "local",
             "INFORMAT_DATA_TEAM": local_connections.DATA_TEAM,
-            **local_connections.environment(conns, settings),
+            **local_connections.environment(conns, settings()),
             f"AIRFLOW_CONN_{HEARTBEAT_CONN_ID.upper()}": json.dumps(
                 {"conn_type": "http", "host": self.heartbeat.url}
             ),
@@ -326,12 +351,9 @@ def main() -> int:
         zuid = local_connections.toegangsgroepen()["SG-Zuid"]["admins"]
         stack.check(any("SG-Zuid" in m.subject and m.recipients == zuid for m in mails),
                     "rollover alert mailed to the SG-Zuid admins")  # fmt: skip
-        stack.check(stack.wait("informat_inschrijvingen_push", push_run) == "success",
-                    "CSV push succeeded")  # fmt: skip
-        pushed = stack.sandbox.state.group.instellingen["990011"].preregistrations
-        stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
-        stack.check(bool(list((stack.dropzone / "outbox" / "990011").glob("*.rapport.csv"))),
-                    "CSV answered with a per-row report")  # fmt: skip
+        # the school's first file waits for a yes; answered once the other DAGs are done, so
+        # that the wait is seen holding no worker slot
+        push_run = push_first_file_waits(stack, template)
         stack.check(stack.wait("informat_daily_extract", extract_run) == "success",
                     "daily extraction succeeded")  # fmt: skip
         clean = stack.s3.client().list_objects_v2(
@@ -353,6 +375,11 @@ def main() -> int:
         downloads = stack.sandbox.state.stats["pdf_downloads"]
         stack.check(entries > 0 and downloads == entries,
                     f"every PDF archived once ({entries} in manifests, {downloads} downloads)")  # fmt: skip
+        approve_first_file(stack, push_run)
+        pushed = stack.sandbox.state.group.instellingen["990011"].preregistrations
+        stack.check(len(pushed) == 1, "CSV row pushed to Informat exactly once")
+        stack.check(bool(list((stack.dropzone / "outbox" / "990011").glob("*.rapport.csv"))),
+                    "CSV answered with a per-row report")  # fmt: skip
         # a school's own credential reaches only its own folders (the README's policy), against
         # an endpoint of its own in a process of its own (moto keeps its buckets per process)
         school = subprocess.run(
@@ -364,6 +391,7 @@ def main() -> int:
         stack.check(
             school.returncode == 0 and "ok " in school.stdout, "school credential check ran"
         )
+        extraction_holds(stack, extract_run)
         # last: the worker is killed while it runs the push alone (no other task dies with it)
         numbers = worker_crash_mid_push(stack, env)
         heartbeats(stack, [d for d in dags if d != "informat_connection_check"])

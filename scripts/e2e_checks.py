@@ -1,5 +1,5 @@
 """Two checks of `make e2e` beyond "each DAG ends green": a Celery worker killed in
-the middle of a push, after which every row reaches Informat exactly once; and a grep of every
+the middle of an approved push, after which every row reaches Informat exactly once; and a grep of every
 log of the run (all components, every task log) for each INSZ, token and secret of that run."""
 
 from __future__ import annotations
@@ -48,29 +48,33 @@ def crash_file(rows: int) -> tuple[bytes, list[str]]:
 
 
 def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> list[str]:
-    """Drop a file, kill the worker once Informat has some of its rows, start a new worker,
-    clear the task (as the DAG's notes tell a person), and check each row is there once."""
+    """Drop a file of more rows than ``approval_rows``: it waits for approval (e2e_holds);
+    approve it, kill the worker once Informat has some of its rows, start a new worker, clear
+    the task (as the DAG's notes tell a person), and check each row is there once."""
     import os
+
+    from e2e_holds import approve_crash_file
 
     sandbox = stack.sandbox.state.group.instellingen["990011"].preregistrations
     before = len(sandbox)
-    stack.sandbox.set_faults(latency_ms=400)  # a push of a few seconds to step into
     data, numbers = crash_file(rows)
     drop = stack.dropzone / "inbox" / "990011" / "crash.csv"  # the school's own folder
     drop.parent.mkdir(parents=True, exist_ok=True)
     drop.write_bytes(data)
     os.utime(drop, (0, 0))
     stack.api("POST", "/dags/informat_inschrijvingen_push/dagRuns", json={"logical_date": None})
+    stack.sandbox.set_faults(latency_ms=400)  # a push of a few seconds to step into
+    # the run holding the file: a scheduled run may have claimed it first
+    run_id = approve_crash_file(stack, data, rows)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and len(sandbox) - before < rows // 6:
         time.sleep(0.1)
-    run_id = _running_push(stack)  # a scheduled run may have claimed the file first
     mid = len(sandbox) - before
     stack.kill("worker")
     stack.check(0 < mid < rows, f"worker killed in the middle of a push ({mid} of {rows} rows in)")
     stack.start_component(env, "worker", "celery", "worker", "--concurrency", "4")
     stack.sandbox.set_faults()
-    path = f"/dags/informat_inschrijvingen_push/dagRuns/{run_id}/taskInstances/push_drops"
+    path = f"/dags/informat_inschrijvingen_push/dagRuns/{run_id}/taskInstances/push_held"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # the scheduler notices the lost worker (heartbeat)
         if stack.api("GET", path)["state"] in ("up_for_retry", "failed"):
@@ -79,11 +83,11 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
     stack.api(
         "POST",
         "/dags/informat_inschrijvingen_push/clearTaskInstances",
-        json={"dag_run_id": run_id, "task_ids": ["push_drops"], "dry_run": False,
-              "only_failed": False, "reset_dag_runs": True},
+        json={"dag_run_id": run_id, "task_ids": ["push_held"], "dry_run": False,
+              "only_failed": False, "reset_dag_runs": True, "include_downstream": True},
     )  # fmt: skip
     state = stack.wait("informat_inschrijvingen_push", run_id)
-    stack.check(state == "success", "the push resumed after the worker crash")
+    stack.check(state == "success", "the approved push resumed after the worker crash")
     mine = [p for p in sandbox.values() if str(p["body"].get("lastName")).startswith("Crash-")]
     names = {p["body"]["lastName"] for p in mine}
     repeated = stack.sandbox.stats().get("preregistrations_repeated", 0)
@@ -93,16 +97,6 @@ def worker_crash_mid_push(stack: Any, env: dict[str, str], rows: int = 60) -> li
         f"{repeated} identical re-send(s) of rows the ledger had not recorded yet)",
     )
     return numbers
-
-
-def _running_push(stack: Any) -> str:
-    """The run whose push_drops task is running now (the one holding the file)."""
-    answer = stack.api(
-        "GET",
-        "/dags/informat_inschrijvingen_push/dagRuns/~/taskInstances",
-        params={"task_id": "push_drops", "state": "running"},
-    )
-    return answer["task_instances"][0]["dag_run_id"]
 
 
 def secrets_of_the_run(stack: Any, env: dict[str, str], extra_insz: list[str]) -> set[str]:

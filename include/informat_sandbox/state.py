@@ -112,6 +112,21 @@ class SandboxState:
     def schooljaar(self) -> str:
         return self.group.current_schooljaar
 
+    def remove_students(self, number: str, share: float) -> list[Any]:
+        """``share`` (0 to 1) of an instelling's students leave it at once, the first ones:
+        they are listed no more, as after a mistaken mass unenrolment. Their registrations
+        stay (an extraction's students partition alone changes). Answers their ``pPersoon``.
+        A ``changedSince`` listing cannot show a removal: only a full read sees it."""
+        if not 0 <= share <= 1:
+            raise ValueError("share must be between 0 and 1")
+        with self.lock:
+            inst = self.group.instellingen[number]
+            count = round(len(inst.students) * share)
+            gone, inst.students = inst.students[:count], inst.students[count:]
+            for student in gone:
+                inst.changed.pop(f"students:{student['pPersoon']}", None)
+            return [s["pPersoon"] for s in gone]
+
 
 _BUILT: dict[tuple, bytes] = {}
 

@@ -102,12 +102,14 @@ def test_the_variables_reach_airflow_as_json(monkeypatch):
 @pytest.mark.parametrize("source", ["local", "e2e"])
 def test_every_local_setting_is_one_the_dag_accepts(source, monkeypatch):
     """A key a settings class does not know fails the DAG's task: the local description (and
-    e2e's faster PDF polling) may only use fields the pipelines read."""
+    e2e's own: faster PDF polling, a small approval_rows, full reads) may only use fields the
+    pipelines read."""
     settings = local_connections.variables()
     if source == "e2e":
         monkeypatch.syspath_prepend(str(ROOT / "scripts"))
-        settings = {PDF_ARCHIVE_SETTINGS_VARIABLE: importlib.import_module("e2e").PDF_POLLING}
-        for module in ("e2e", "e2e_checks"):
+        settings = importlib.import_module("e2e").settings()
+        assert settings[PDF_ARCHIVE_SETTINGS_VARIABLE]
+        for module in ("e2e", "e2e_checks", "e2e_holds"):
             monkeypatch.delitem(sys.modules, module)
     assert settings
     for name, values in settings.items():

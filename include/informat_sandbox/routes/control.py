@@ -168,3 +168,18 @@ async def change_records(request: Request, number: str, state: State):
             new_students=int(body.get("new_students", 0)),
         )
     return changed
+
+
+@router.post("/students/{number}/remove")
+async def remove_students(request: Request, number: str, state: State):
+    """A share of an instelling's students removed at once (``{"share": 0.4}``), as a mistaken
+    mass unenrolment would: the change an extraction must hold for review. Answers which."""
+    body = await json_body(request)
+    if number not in state.group.instellingen:
+        return error(404, f"Unknown instelling {number}", "INSTITUTE_UNKNOWN")
+    try:
+        share = float(body.get("share"))
+        removed = state.remove_students(number, share)
+    except (TypeError, ValueError) as exc:
+        return error(400, f"share: {exc}", "SHARE_INVALID")
+    return {"removed": removed, "students": len(state.group.instellingen[number].students)}
