@@ -178,8 +178,8 @@ async def remove_students(request: Request, number: str, state: State):
     if number not in state.group.instellingen:
         return error(404, f"Unknown instelling {number}", "INSTITUTE_UNKNOWN")
     try:
-        share = float(body.get("share"))
+        share = float(body["share"])
         removed = state.remove_students(number, share)
-    except (TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         return error(400, f"share: {exc}", "SHARE_INVALID")
     return {"removed": removed, "students": len(state.group.instellingen[number].students)}
