@@ -299,3 +299,16 @@ def test_a_compound_key_is_compared_as_a_whole(tmp_path):
     changes = holds.diff(tmp_path / "old.parquet", tmp_path / "new.parquet", key)
     assert [i for i, _ in changes.added] == ["r1/C"]
     assert [i for i, _ in changes.removed] == ["r1/B"] and changes.changed == []
+
+
+def test_a_column_added_since_the_baseline_is_no_change(tmp_path):
+    """The project reads a new key (a column the baseline lacks): the records are the same."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    old = {"personId": ["a", "b"], "name": ["x", "y"]}
+    new = {"personId": ["a", "b"], "name": ["x", "z"], "classes": [["1A"], ["1B"]]}
+    pq.write_table(pa.table(old), tmp_path / "old.parquet")
+    pq.write_table(pa.table(new), tmp_path / "new.parquet")
+    changes = holds.diff(tmp_path / "old.parquet", tmp_path / "new.parquet", "personId")
+    assert [i for i, _ in changes.changed] == ["b"] and not changes.added and not changes.removed

@@ -105,13 +105,14 @@ def is_held(changes: Changes, rule: Rule) -> bool:
     return weight >= rule.min_changes and weight > rule.share * changes.baseline_rows
 
 
-def _records(path: str | Path, key: str | tuple[str, ...]) -> dict[Any, tuple[tuple, Any]]:
-    """Each record by its key (a compound key as ``a/b``): its values (every column, by name)
+def _records(
+    path: str | Path, key: str | tuple[str, ...], names: list[str]
+) -> dict[Any, tuple[tuple, Any]]:
+    """Each record by its key (a compound key as ``a/b``): its values (the columns ``names``)
     and its pseudonym."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(path)
-    names = sorted(table.column_names)
     columns = [table[n].to_pylist() for n in names]
     key_columns = (key,) if isinstance(key, str) else key
     parts = [table[c].to_pylist() for c in key_columns]
@@ -129,8 +130,12 @@ def _records(path: str | Path, key: str | tuple[str, ...]) -> dict[Any, tuple[tu
 
 def diff(baseline: str | Path, new: str | Path, key: str | tuple[str, ...]) -> Changes:
     """Added, removed and changed records of ``new`` against ``baseline``, by ``key`` (a column,
-    or the columns of a compound key)."""
-    old, now = _records(baseline, key), _records(new, key)
+    or the columns of a compound key). Only the columns both have are compared: a column the
+    project added since the baseline is no change of Informat's records."""
+    import pyarrow.parquet as pq
+
+    shared = sorted(set(pq.read_schema(baseline).names) & set(pq.read_schema(new).names))
+    old, now = _records(baseline, key, shared), _records(new, key, shared)
     changes = Changes(baseline_rows=len(old))
     for record_id, (values, pseudonym) in now.items():
         if record_id not in old:
