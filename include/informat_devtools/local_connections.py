@@ -142,7 +142,8 @@ def connections(stand_ins: StandIns) -> dict[str, dict[str, Any]]:
     }
 
 
-ROSTER_INSTELLINGEN = ("990011", "990012")
+# two secondary schools, whose pupils have a school e-mail (primary pupils rarely have an account)
+ROSTER_INSTELLINGEN = ("990013", "990014")
 
 
 def variables() -> dict[str, Any]:
@@ -154,17 +155,14 @@ def variables() -> dict[str, Any]:
         },
         VOORINSCHRIJVINGEN_SETTINGS_VARIABLE: {"fallback_contact": "secretariaat@example.org"},
         ROLLOVER_SETTINGS_VARIABLE: {"fallback_recipients": [DATA_TEAM]},
-        # two schools opted in to the Microsoft 365 export (the processing register); staff sign
-        # in with their school e-mail, pupils by the school group's pattern
+        # two schools opted in to the Microsoft 365 export (the processing register); staff and
+        # pupils sign in with their school e-mail
         ROSTER_SETTINGS_VARIABLE: {
             "instellingen": {
                 nr: {"approved_by": "data team (local)", "approved_on": "2026-09-01"}
                 for nr in ROSTER_INSTELLINGEN
             },
-            "sign_in": {
-                "teacher": "school_email",
-                "student": "{firstName}.{lastName}@leerling.example.org",
-            },
+            "sign_in": "school_email",
             "alert_recipients": [DATA_TEAM],
         },
     }
