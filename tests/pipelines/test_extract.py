@@ -349,3 +349,23 @@ def test_with_holds_on_a_count_far_from_the_last_good_one_is_left_to_the_review(
     (tmp_path / "empty").mkdir()
     empty = landed(tmp_path / "empty", "students", [])
     assert not validate(empty, ENTITIES["students"], 100, holds_on, DAY).success
+
+
+def test_a_pupils_own_school_email_lands_and_no_parents_address(tmp_path):
+    """The roster export signs a pupil in with the school's address: the pupil's own e-mail of
+    type School; a relation's (a parent's) address is never taken."""
+    records = [
+        {
+            "persoonId": "p1",
+            "pPersoon": 1,
+            "emails": [
+                {"email": "ouder@example.org", "type": "Privé"},
+                {"email": "leerling1@example.org", "type": "School"},
+            ],
+            "relaties": [{"emails": [{"email": "mama@example.org", "type": "School"}]}],
+        },
+        {"persoonId": "p2", "pPersoon": 2, "emails": [{"email": "x@example.org", "type": "Privé"}]},
+    ]
+    result = landed(tmp_path, "students", records)
+    emails = pq.read_table(result.parquet_path)["email"].to_pylist()
+    assert emails == ["leerling1@example.org", None]

@@ -40,6 +40,15 @@ def _school_email(record: dict[str, Any]) -> str | None:
     return None
 
 
+def _pupil_school_email(record: dict[str, Any]) -> str | None:
+    """A pupil's own address of type ``School`` (``emails[]``; a relation's addresses are the
+    parents' and never read here): the sign-in name a roster export may use."""
+    for item in record.get("emails") or []:
+        if isinstance(item, dict) and item.get("type") == "School":
+            return item.get("email")
+    return None
+
+
 def _main_function(record: dict[str, Any]) -> str | None:
     ambt = record.get("hoofdAmbt")
     return ambt.get("code") if isinstance(ambt, dict) else None
@@ -148,6 +157,7 @@ STUDENTS = Entity(
         Column("placeOfBirth", "geboorteplaats", "string"),
         Column("isAtSchool", "llOpSchool", "bool"),
         Column("registrationId", "inschrijvingsId", "string"),
+        Column("email", _pupil_school_email, "string"),
         Column("instituteNo", FROM_CALL, "string"),
         Column("addresses", "adressen", "list", fields=ADDRESS),
         Column("relations", "relaties", "list", fields=RELATION),
