@@ -32,6 +32,10 @@ QUICK = os.environ.get("BENCH_QUICK") == "1"
 NUMBER = "990014"  # the sandbox's largest instelling
 NUMBERS = ["990011", "990012", "990013", "990014", "990015"]
 DAY = "2026-11-28"  # the sandbox's today
+# BENCH_ROSTER_BATCH_ROWS: the export's Parquet rows read at a time (its setting batch_rows), to
+# see how much of its peak the batch is; unset, the setting's default
+_BATCH = os.environ.get("BENCH_ROSTER_BATCH_ROWS")
+ROSTER_BATCH = {"batch_rows": int(_BATCH)} if _BATCH else {}
 
 PROBE = """
 import contextlib, datetime as dt, json, resource, sys
@@ -59,7 +63,7 @@ if step == "roster":
     settings = RosterSettings.from_mapping({{
         "instellingen": {{n: {{"approved_by": "bench", "approved_on": "2026-09-01"}}
                          for n in numbers}},
-        "sign_in": "{{personId}}@school.example"}})
+        "sign_in": "{{personId}}@school.example", **{roster_batch!r}}})
     summary = export(Target(s3, "informat-data", "2026-27", day), numbers, settings)
     assert not summary["failed"] and not summary["held"], summary["schools"]
     rows, failed = {{}}, []
@@ -109,6 +113,7 @@ STEPS = (
 def _step(step: str, sandbox, s3) -> tuple[float, dict]:
     script = PROBE.format(
         include=str(ROOT / "include"), step=step, number=NUMBER, numbers=NUMBERS, day=DAY,
+        roster_batch=ROSTER_BATCH,
         url=sandbox.url,
         secret=sandbox.secret, s3_url=s3.url,
     )  # fmt: skip
