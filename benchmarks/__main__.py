@@ -30,6 +30,7 @@ from informat_devtools.ports import free_port  # noqa: E402
 
 from .dag_run import dag_run, school_group_run  # noqa: E402, F401 (chosen by name in main)
 from .dlt_peer import cpu, dlt_peer  # noqa: E402, F401
+from .entities import entities  # noqa: E402, F401
 from .page import page  # noqa: E402, F401
 from .parse import dag_parse  # noqa: E402, F401
 from .report import line  # noqa: E402
@@ -454,7 +455,7 @@ def pdfs() -> None:
 
 def main() -> None:
     chosen = sys.argv[1:] or [
-        "dag_parse", "memory", "extraction", "delta", "csv_push", "pdfs", "page", "dag_run",
+        "dag_parse", "memory", "entities", "extraction", "delta", "csv_push", "pdfs", "page", "dag_run",
         "school_group_run", "dlt_peer", "cpu",
     ]  # fmt: skip
     print(f"make bench ({'quick' if QUICK else 'full'}); {time.strftime('%Y-%m-%d %H:%M')}")
