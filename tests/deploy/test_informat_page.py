@@ -33,7 +33,7 @@ DAGS = (
     "informat_daily_extract",
     "informat_pdf_archive",
 )
-EXTRACT = "informat_daily_extract"
+EXTRACT, PUSH = "informat_daily_extract", "informat_inschrijvingen_push"
 ARTEFACTS = Path(os.environ.get("ARTEFACTS_DIR", ROOT / ".artefacts"))
 HELD_SCHOOL = "990011"  # the school whose students leave en masse
 DAY = timedelta(days=1)
@@ -111,10 +111,34 @@ def hold_a_partition(stack: EmbeddedDefault, now: datetime) -> str:
     return run_id
 
 
+def approve_first_file(stack: EmbeddedDefault, timeout: float = 300) -> str:
+    """The school's first file waits for approval (in the run that found it, the manual or the
+    scheduled one): approved through the REST API, as `make e2e` does; its run's state."""
+    deadline = time.monotonic() + timeout
+    while True:
+        details = stack.call(
+            "GET", f"/dags/{PUSH}/dagRuns/~/hitlDetails", params={"response_received": "false"}
+        )["hitl_details"]
+        waiting = [d for d in details if d["task_instance"]["state"] == "awaiting_input"]
+        if waiting:
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("the school's first file: no review awaits input")
+        time.sleep(2)
+    run_id = waiting[0]["task_instance"]["dag_run_id"]
+    stack.call(
+        "PATCH",
+        f"/dags/{PUSH}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails",
+        json={"chosen_options": ["Approve"], "params_input": {}},
+    )
+    return stack.wait(PUSH, run_id)["state"]
+
+
 def run_every_dag(stack: EmbeddedDefault, now: datetime) -> dict[str, str]:
     """Each DAG once, as a data engineer would after `make run`; the sandbox serves a few bad
     student rows, so that the extraction quarantines (and says so: its run fails). The
-    extraction's run is for two days ago: today's is the held one."""
+    extraction's run is for two days ago: today's is the held one. The school's first file is
+    held by the push till approved."""
     requests.put(
         f"{stack.sandbox}/_sandbox/faults", json={"bad_student_rows": 2}, timeout=10
     ).raise_for_status()
@@ -124,6 +148,7 @@ def run_every_dag(stack: EmbeddedDefault, now: datetime) -> dict[str, str]:
     os.utime(drop, (0, 0))
     runs = {d: extract_on(stack, now - 2 * DAY) if d == EXTRACT else stack.trigger(d) for d in DAGS}
     states = {dag_id: stack.wait(dag_id, run_id)["state"] for dag_id, run_id in runs.items()}
+    states[PUSH] = approve_first_file(stack)
     follow_up = stack.trigger("informat_inschrijvingen_opvolging")
     states["informat_inschrijvingen_opvolging"] = stack.wait(
         "informat_inschrijvingen_opvolging", follow_up
@@ -131,6 +156,7 @@ def run_every_dag(stack: EmbeddedDefault, now: datetime) -> dict[str, str]:
     return states
 
 
+@pytest.mark.timeout(1800)  # five extraction runs, one of them waiting for a click
 def test_the_informat_page_in_a_real_browser(embedded_default, tmp_path):
     from playwright.sync_api import sync_playwright
 
@@ -182,9 +208,7 @@ def test_the_informat_page_in_a_real_browser(embedded_default, tmp_path):
             f"/dags/{EXTRACT}/dagRuns/{held_run}/taskInstances/review/-1/hitlDetails",
             json={"chosen_options": ["Approve"], "params_input": {}},
         )
-    review = embedded_default.call(
-        "GET", f"/dags/{EXTRACT}/dagRuns/{held_run}/taskInstances/review/-1/hitlDetails"
-    )
+    review = answered(embedded_default, held_run)
     assert review["response_received"] and review["chosen_options"] == ["Approve"], review
     assert embedded_default.wait(EXTRACT, held_run)["state"] == "success"
     published = embedded_default.call(
@@ -192,6 +216,17 @@ def test_the_informat_page_in_a_real_browser(embedded_default, tmp_path):
         f"/dags/{EXTRACT}/dagRuns/{held_run}/taskInstances/publish_held/xcomEntries/return_value",
     )
     assert int(published["value"]) >= 1, published  # the held partition, now in clean/
+
+
+def answered(stack: EmbeddedDefault, run_id: str, timeout: float = 60) -> dict:
+    """The review's HITL detail once an answer reached Airflow (or as it is after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        path = f"/dags/{EXTRACT}/dagRuns/{run_id}/taskInstances/review/-1/hitlDetails"
+        detail = stack.call("GET", path)
+        if detail["response_received"] or time.monotonic() > deadline:
+            return detail
+        time.sleep(1)
 
 
 def approve_in_airflow(page: Any, stack: EmbeddedDefault, run_id: str, folder: Path) -> bool:
@@ -222,6 +257,7 @@ def approve_in_airflow(page: Any, stack: EmbeddedDefault, run_id: str, folder: P
             page.screenshot(path=str(folder / "required-actions.png"))
             return False
     page.screenshot(path=str(folder / "required-actions.png"))
+    assert approve.first.get_attribute("data-testid") == "hitl-option-Approve"  # the option's
     approve.first.click()
     page.wait_for_timeout(3_000)
     page.screenshot(path=str(folder / "required-actions-answered.png"))
