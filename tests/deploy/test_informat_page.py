@@ -147,8 +147,9 @@ def run_every_dag(stack: EmbeddedDefault, now: datetime) -> dict[str, str]:
     drop.write_bytes((ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes())
     os.utime(drop, (0, 0))
     runs = {d: extract_on(stack, now - 2 * DAY) if d == EXTRACT else stack.trigger(d) for d in DAGS}
-    states = {dag_id: stack.wait(dag_id, run_id)["state"] for dag_id, run_id in runs.items()}
-    states[PUSH] = approve_first_file(stack)
+    # the push's run that found the file waits for its approval: answered first, not waited for
+    states = {PUSH: approve_first_file(stack)}
+    states |= {d: stack.wait(d, run_id)["state"] for d, run_id in runs.items() if d != PUSH}
     follow_up = stack.trigger("informat_inschrijvingen_opvolging")
     states["informat_inschrijvingen_opvolging"] = stack.wait(
         "informat_inschrijvingen_opvolging", follow_up
