@@ -147,9 +147,10 @@ def run_every_dag(stack: EmbeddedDefault, now: datetime) -> dict[str, str]:
     drop.write_bytes((ROOT / "templates" / "inschrijvingen_sjabloon.csv").read_bytes())
     os.utime(drop, (0, 0))
     runs = {d: extract_on(stack, now - 2 * DAY) if d == EXTRACT else stack.trigger(d) for d in DAGS}
-    # the push's run that found the file waits for its approval: answered first, not waited for
-    states = {PUSH: approve_first_file(stack)}
-    states |= {d: stack.wait(d, run_id)["state"] for d, run_id in runs.items() if d != PUSH}
+    # the push's run that found the file waits for its approval: the others are waited for,
+    # then the file is approved (never waiting for the run that waits for the answer)
+    states = {d: stack.wait(d, run_id)["state"] for d, run_id in runs.items() if d != PUSH}
+    states[PUSH] = approve_first_file(stack, timeout=600)
     follow_up = stack.trigger("informat_inschrijvingen_opvolging")
     states["informat_inschrijvingen_opvolging"] = stack.wait(
         "informat_inschrijvingen_opvolging", follow_up
