@@ -45,10 +45,11 @@ def landed(tmp_path, records, name):
 def test_the_child_gives_the_verdict_of_the_tasks_own_process(tmp_path):
     good = landed(tmp_path, [GOOD, {**GOOD, "persoonId": "b", "pPersoon": 2}], "good")
     bad = landed(tmp_path, [GOOD, GOOD, {**GOOD, "geslacht": "X"}], "bad")
+    banded = dataclasses.replace(SETTINGS, hold_share=None)  # no holds: the count band applies
     with ValidationProcess() as child:
         for partition, last_good in ((good, None), (bad, 2), (bad, 50)):
-            here = validate(partition, ENTITIES["students"], last_good, SETTINGS, DAY)
-            there = child(partition, ENTITIES["students"], last_good, SETTINGS, DAY)
+            here = validate(partition, ENTITIES["students"], last_good, banded, DAY)
+            there = child(partition, ENTITIES["students"], last_good, banded, DAY)
             assert dataclasses.asdict(there) == dataclasses.asdict(here)
     assert here.success is False and any("row_count" in f for f in there.failed)
     assert any("unique" in f for f in there.failed)
