@@ -10,6 +10,7 @@ from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_con
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from informat_airflow.alerts import deadline_alerts, default_args
+from informat_airflow.review import Review
 from informat_airflow.wiring import (
     EXTRACT_SETTINGS_VARIABLE,
     INFORMAT_API_POOL,
@@ -198,12 +199,8 @@ def _settle(context) -> dict:
     not approved (their old data stays, the data team hears it), and the report is written again
     with the decisions."""
     from informat_airflow import notify
-    from informat_pipelines.extract.holds import (
-        APPROVED,
-        TIMED_OUT,
-        keep_old,
-        kept_mail,
-    )
+    from informat_pipelines.core.decisions import APPROVED, TIMED_OUT
+    from informat_pipelines.extract.holds import keep_old, kept_mail
     from informat_pipelines.extract.report import write_report
 
     run = _run(context)
@@ -229,17 +226,6 @@ def _outcomes(context, run, entity: str | None = None) -> tuple[list, list[dict]
 
     units = [u for u in _units(context) if entity in (None, u.entity)]
     return units, collect(run, units)
-
-
-class Review(ApprovalOperator):
-    """The approval, which also keeps its decision as the XCom ``decision`` (approved, rejected,
-    timeout): on Reject the operator skips what follows and leaves no return value."""
-
-    def execute_complete(self, context, event):
-        from informat_pipelines.extract.holds import decision_of
-
-        context["ti"].xcom_push(key="decision", value=decision_of(event))
-        return super().execute_complete(context, event)
 
 
 def _review(extracted):

@@ -10,12 +10,14 @@ from airflow.sdk import BaseNotifier, CronTriggerTimetable, dag, get_current_con
 
 from informat_airflow.alerts import deadline_alerts, default_args
 from informat_airflow.dropzones import location
+from informat_airflow.review import Review
 from informat_airflow.wiring import (
     INFORMAT_CONN_ID,
     PREREGISTRATION_KEY_CONN_ID,
     SMTP_CONN_ID,
     VOORINSCHRIJVINGEN_SETTINGS_VARIABLE,
 )
+from informat_pipelines.core.decisions import APPROVED  # a constant: nothing heavy at parse
 
 DROP_ZONE, BUCKET, PREFIX = location()  # fixed when the DAG is parsed
 SETTINGS_VARIABLE = VOORINSCHRIJVINGEN_SETTINGS_VARIABLE
@@ -90,9 +92,6 @@ def _wait_for_drop():
     return DropZoneSensor(kind=DROP_ZONE, bucket=BUCKET, prefix=PREFIX, **common)
 
 
-APPROVED = "approved"  # informat_pipelines.voorinschrijvingen.held.APPROVED (not imported at parse)
-
-
 def _run(zone, numbers, client):
     """This run over the drop zone, with the Informat client opened."""
     from informat_airflow.settings import connection_secret
@@ -119,17 +118,6 @@ def _settle(decision) -> None:
     zone, hook, settings, numbers = _push_parts()
     with hook.get_conn() as client:
         settle_held(_run(zone, numbers, client), settings, decision)
-
-
-class Review(ApprovalOperator):
-    """The approval, which also keeps its decision as the XCom ``decision`` (approved, rejected,
-    timeout): on Reject the operator skips push_held and leaves no return value."""
-
-    def execute_complete(self, context, event):
-        from informat_pipelines.voorinschrijvingen.held import decision_of
-
-        context["ti"].xcom_push(key="decision", value=decision_of(event))
-        return super().execute_complete(context, event)
 
 
 class HeldMail(BaseNotifier):

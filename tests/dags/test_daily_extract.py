@@ -8,8 +8,6 @@ import io
 import json
 import subprocess
 import sys
-import threading
-import time
 import uuid
 from datetime import timedelta
 
@@ -20,6 +18,7 @@ from informat_devtools.mailcatcher import MailCatcher
 from informat_pipelines.extract.schemas import ENTITIES
 
 from ..support.airflow import (
+    Answer,
     load_dag,
     migrate_db,
     set_connection,
@@ -242,73 +241,6 @@ def test_a_rerun_of_the_day_skips_what_is_already_clean(env, sandbox):
 # -- held partitions: the review (Airflow's ApprovalOperator) -----------------------------------
 
 
-class Answer(threading.Thread):
-    """Answers the review of a dag.test() run from beside it, as the REST API's ``PATCH
-    /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/review/-1/hitlDetails`` does (the same writes
-    to the HITL detail, the same resume of the task parked in AWAITING_INPUT): ``option``
-    "Approve" or "Reject". ``option`` None: nobody answers, and once the review's
-    ``response_timeout`` has passed the scheduler's own timeout sweep applies its default.
-    dag.test() never resolves a waiting review itself; it waits for this."""
-
-    def __init__(self, option: str | None) -> None:
-        super().__init__(daemon=True)
-        self.option, self.done, self.detail = option, threading.Event(), {}
-        self.error: Exception | None = None  # the last attempt's, for a test that waits in vain
-
-    def run(self) -> None:
-        deadline = time.monotonic() + 900
-        while not self.done.is_set() and time.monotonic() < deadline:
-            try:
-                if self._answer():
-                    self.done.set()
-                    return
-            except Exception as exc:  # SQLite busy beside dag.test(): try again
-                self.error = exc
-            time.sleep(1)
-
-    def _answer(self) -> bool:
-        from airflow.jobs.job import Job
-        from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.models.trigger import handle_event_submit
-        from airflow.sdk import timezone
-        from airflow.triggers.base import TriggerEvent
-        from airflow.utils.session import create_session
-        from airflow.utils.state import TaskInstanceState
-        from sqlalchemy.orm import joinedload
-
-        with create_session() as session:
-            ti = (
-                session.query(TaskInstance)
-                .filter(
-                    TaskInstance.dag_id == "informat_daily_extract",
-                    TaskInstance.task_id == "review",
-                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
-                )
-                .options(joinedload(TaskInstance.hitl_detail))
-                .one_or_none()
-            )
-            if ti is None or ti.hitl_detail is None:
-                return False
-            detail = ti.hitl_detail
-            self.detail = {"subject": detail.subject, "body": detail.body,
-                           "defaults": detail.defaults}  # fmt: skip
-            if self.option is None:
-                if ti.trigger_timeout is None or ti.trigger_timeout >= timezone.utcnow():
-                    return False
-                SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts(session=session)
-                return True
-            detail.responded_by = {"id": "1", "name": "data team"}
-            detail.responded_at = timezone.utcnow()
-            detail.chosen_options = [self.option]
-            detail.params_input = {}
-            session.add(detail)
-            handle_event_submit(
-                TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session
-            )
-        return True
-
-
 @pytest.fixture
 def holds_env(env, sandbox, client_secret, monkeypatch):
     """Two schools with pupils and an empty one, all in scope (so that an Asset can be updated),
@@ -333,7 +265,7 @@ def run_answered(env, option: str | None, timeout_s: float | None = None, **conf
         task.retries = 0
     if timeout_s is not None:
         dag.get_task("review").response_timeout = timedelta(seconds=timeout_s)
-    answer = Answer(option)
+    answer = Answer("informat_daily_extract", option)
     answer.start()
     try:
         dag_run = dag.test(run_conf=conf)

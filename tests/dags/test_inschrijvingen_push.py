@@ -13,6 +13,7 @@ from informat_pipelines.voorinschrijvingen.local_zone import LocalDropZone
 from ..conftest import INSTELLINGSNUMMERS
 from ..support.airflow import (
     ROOT,
+    Answer,
     load_dag,
     migrate_db,
     set_connection,
@@ -20,7 +21,9 @@ from ..support.airflow import (
     set_smtp_connection,
     task_states,
 )
-from ..support.voorinschrijvingen import ID_KEY, Answer, drop, make_csv, read_report, row
+from ..support.voorinschrijvingen import ID_KEY, drop, make_csv, read_report, row
+
+DAG_ID = "informat_inschrijvingen_push"
 
 
 def _attachments(mail) -> dict[str, bytes]:
@@ -56,7 +59,7 @@ def _setup(sandbox, client_secret, tmp_path, monkeypatch):
 def _run(monkeypatch, answer: Answer | None, mails: int, timeout_s: float | None = None):
     """A dag.test() run of the push, its review answered by ``answer`` (None: none expected),
     and the ``mails`` it sent."""
-    dag = load_dag("informat_inschrijvingen_push")
+    dag = load_dag(DAG_ID)
     for task in dag.tasks:
         task.retries = 0
     if timeout_s is not None:
@@ -85,7 +88,7 @@ def test_dag_from_drop_to_report_and_mail(sandbox, client_secret, tmp_path, monk
     )
     stored = sandbox.state.group.instellingen["990011"].preregistrations
     # 990011 never pushed: its files wait for the data team's yes, and Informat has nothing yet
-    answer = Answer("Approve", at_question=lambda: len(stored))
+    answer = Answer(DAG_ID, "Approve", at_question=lambda: len(stored))
     dag_run, mails = _run(monkeypatch, answer, 3)
     assert answer.seen == 0 and len(stored) == 2
     assert task_states(dag_run)["push_held"] == "success"
@@ -146,7 +149,7 @@ def test_a_rejected_file_ends_in_failed_and_the_school_is_told(
 ):
     zone_root, state_root = _setup(sandbox, client_secret, tmp_path, monkeypatch)
     drop(zone_root, "school.csv", make_csv([row(1), row(2)]))
-    answer = Answer("Reject")
+    answer = Answer(DAG_ID, "Reject")
     dag_run, mails = _run(monkeypatch, answer, 2)
     states = task_states(dag_run)
     assert states["push_held"] == "skipped" and states["settle_held"] == "success"
@@ -165,7 +168,7 @@ def test_no_answer_in_time_takes_the_default_reject(sandbox, client_secret, tmp_
     pushed, and the school and the data team hear it was not approved in time."""
     zone_root, state_root = _setup(sandbox, client_secret, tmp_path, monkeypatch)
     drop(zone_root, "school.csv", make_csv([row(1)]))
-    dag_run, mails = _run(monkeypatch, Answer(None), 3, timeout_s=2)
+    dag_run, mails = _run(monkeypatch, Answer(DAG_ID, None), 3, timeout_s=2)
     assert task_states(dag_run)["push_held"] == "skipped"
     assert sandbox.state.group.instellingen["990011"].preregistrations == {}
     assert list((state_root / "failed").rglob("school.csv"))
@@ -187,7 +190,7 @@ def test_the_data_teams_mail_failing_never_fails_the_review(
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]  # nothing listens here once closed
     set_smtp_connection(monkeypatch, port)
-    review = load_dag("informat_inschrijvingen_push").get_task("review")
+    review = load_dag(DAG_ID).get_task("review")
     [notifier] = review.notifiers
     notifier.notify({"run_id": "manual__held", "task": None})  # no link: names the task
 
@@ -201,7 +204,7 @@ def test_the_local_sensor_fires_on_what_the_push_takes(tmp_path, monkeypatch):
     monkeypatch.setenv("INFORMAT_DROP_ZONE", "local")
     root = tmp_path / "dropzone"
     set_connection(monkeypatch, "informat_dropzone", conn_type="fs", extra={"path": str(root)})
-    sensor = load_dag("informat_inschrijvingen_push").get_task("wait_for_drop")
+    sensor = load_dag(DAG_ID).get_task("wait_for_drop")
     zone = LocalDropZone(root)
     drop(root, "SCHOOL.CSV.part", b"half")
     (root / "inbox" / "990011" / "SCHOOL.CSV").write_bytes(b"x")

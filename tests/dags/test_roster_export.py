@@ -6,8 +6,6 @@ response and the scheduler's own timeout sweep, which applies the task's default
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +15,7 @@ from informat_devtools.mailcatcher import MailCatcher
 
 from ..pipelines.test_roster_export import APPROVED, DAY, PUPIL_PATTERN, write_school
 from ..support.airflow import (
+    Answer,
     load_dag,
     migrate_db,
     set_connection,
@@ -59,62 +58,22 @@ def dag_env(s3, monkeypatch):
 
 def run(day, answer=None, timeout=False):
     """One run for ``day``; ``answer`` ("Approve"/"Reject") given to the review when it waits,
-    or with ``timeout`` nobody answers and the scheduler's sweep applies the default."""
+    or with ``timeout`` nobody answers and the scheduler's sweep applies the default. Returns
+    the run and what the review asked (an empty list: it never asked)."""
     dag = load_dag(DAG_ID)
     for task in dag.tasks:
         task.retries = 0
     if timeout:
         dag.task_dict["review"].response_timeout = timedelta(seconds=1)
-    stop, seen = threading.Event(), []
-    helper = threading.Thread(target=_respond, args=(answer, timeout, stop, seen), daemon=True)
+    helper = Answer(DAG_ID, None if timeout else answer)
     helper.start()
     try:
         logical = datetime(day.year, day.month, day.day, 12, tzinfo=UTC)
         dag_run = dag.test(logical_date=logical)
     finally:
-        stop.set()
+        helper.done.set()
         helper.join(10)
-    return dag_run, seen
-
-
-def _respond(answer, timeout, stop, seen):
-    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
-    from airflow.models.hitl import HITLDetail
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.trigger import handle_event_submit
-    from airflow.triggers.base import TriggerEvent
-    from airflow.utils import timezone
-    from airflow.utils.session import create_session
-    from airflow.utils.state import TaskInstanceState
-    from sqlalchemy import select
-
-    while not stop.wait(0.5):
-        with create_session() as session:
-            ti = session.scalars(
-                select(TaskInstance).where(
-                    TaskInstance.dag_id == DAG_ID,
-                    TaskInstance.task_id == "review",
-                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
-                )
-            ).first()
-            if ti is None:
-                continue
-            detail = session.get(HITLDetail, ti.id)
-            seen.append({"subject": detail.subject, "body": detail.body})
-            if timeout:  # nobody answers: the scheduler's sweep, once the deadline passed
-                time.sleep(1.5)
-                sweep = object.__new__(SchedulerJobRunner)
-                SchedulerJobRunner.check_awaiting_input_timeouts(sweep, session=session)
-                return
-            # as the Core API's PUT .../hitlDetails records a person's answer
-            detail.chosen_options = [answer]
-            detail.params_input = {}
-            detail.responded_at = timezone.utcnow()
-            detail.responded_by = {"id": "1", "name": "reviewer"}
-            handle_event_submit(
-                TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session
-            )
-            return
+    return dag_run, [helper.detail] if helper.detail else []
 
 
 def keys(env) -> dict[str, bytes]:

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from informat_pipelines.core import decisions
 from informat_pipelines.core.status import extract_day
 from informat_pipelines.extract import holds
 from informat_pipelines.extract.batch import marker_key
@@ -125,7 +126,7 @@ def test_rejection_keeps_the_old_data_and_baseline(client, sandbox, data):
     held = extract(client, data, "students", DAY2)
     part = Partition("students", SCHOOL, YEAR, DAY2)
 
-    kept = holds.keep_old(data, part, held, holds.REJECTED)
+    kept = holds.keep_old(data, part, held, decisions.REJECTED)
     assert not holds.is_published(kept) and kept["held"]["decision"] == "rejected"
     where = holds.held_prefix(part)
     assert keys(data, f"{where}/") == [f"{where}/changes.csv"]  # no children's data kept
@@ -275,14 +276,8 @@ def test_the_review_and_its_mails_name_counts_and_keys_only():
     subject, mail = holds.held_mail(held, "data", "http://airflow/x", 20)
     assert "1 partition(s) held for review" in subject and "http://airflow/x" in mail
     assert "not quarantined" in mail and "within 20 hours" in mail
-    subject, mail = holds.kept_mail(held, holds.TIMED_OUT)
+    subject, mail = holds.kept_mail(held, decisions.TIMED_OUT)
     assert "not published" in subject and "nobody answered the review in time" in mail
-    assert holds.decision_of(None) is None
-    assert holds.decision_of({"chosen_options": ["Approve"]}) == "approved"
-    assert holds.decision_of({"chosen_options": ["Reject"], "responded_by_user": {"id": "1"}}) == (
-        "rejected"
-    )
-    assert holds.decision_of({"chosen_options": ["Reject"], "responded_by_user": None}) == "timeout"
 
 
 def test_a_compound_key_is_compared_as_a_whole(tmp_path):

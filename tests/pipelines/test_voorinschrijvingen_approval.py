@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from informat_client import insz
 from informat_devtools.s3 import LocalS3
+from informat_pipelines.core import decisions
 from informat_pipelines.voorinschrijvingen import (
     PushRun,
     VoorinschrijvingenSettings,
@@ -41,7 +42,7 @@ def _first_push(zone, client, tmp_path) -> None:
     """990011 has pushed before (approved once): later small files need no yes."""
     drop(tmp_path, "eerste.csv", make_csv([row(100)]))
     assert handle_drops(_run(zone, client, "run-0"), SETTINGS, hold=True) == []
-    settle_held(_run(zone, client, "run-0"), SETTINGS, held.APPROVED)
+    settle_held(_run(zone, client, "run-0"), SETTINGS, decisions.APPROVED)
 
 
 def test_a_file_over_approval_rows_is_pushed_only_after_approval(client, sandbox, tmp_path):
@@ -69,14 +70,14 @@ def test_a_file_over_approval_rows_is_pushed_only_after_approval(client, sandbox
     assert handle_drops(_run(zone, client, "run-2"), SETTINGS, hold=True) == []
     assert held.waiting(zone, "run-1") and len(_stored(sandbox)) == before
 
-    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.APPROVED)
+    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.APPROVED)
     assert outcome.accepted and outcome.counts["pushed"] == 7
     assert len(_stored(sandbox)) == before + 7
     assert sandbox.state.stats["preregistrations_repeated"] == 0
     assert (zone.state.root / "processed" / "run-1" / "990011" / "groot.csv").exists()
     assert held.waiting(zone, "run-1") == [] and zone.list_keys(held.REVIEW_PREFIX) == []
     # answered once: settling again sends nothing
-    assert settle_held(_run(zone, client, "run-1"), SETTINGS, held.APPROVED) == []
+    assert settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.APPROVED) == []
     assert len(_stored(sandbox)) == before + 7
 
 
@@ -88,7 +89,7 @@ def test_a_rejected_file_ends_in_failed_and_the_school_is_told(client, sandbox, 
     drop(tmp_path, "groot.csv", make_csv([row(n) for n in range(1, 8)]))
     handle_drops(_run(zone, client, "run-1"), SETTINGS, hold=True)
 
-    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.REJECTED)
+    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.REJECTED)
     assert not outcome.accepted and "afgewezen door het data-team" in outcome.message
     assert outcome.problem == ""  # the data team decided it: no alarm for them
     assert len(_stored(sandbox)) == before
@@ -108,8 +109,8 @@ def test_no_answer_in_time_fails_the_file_and_tells_the_data_team_too(client, sa
     zone = LocalDropZone(tmp_path, settle_seconds=0)
     drop(tmp_path, "eerste.csv", make_csv([row(1)]))
     handle_drops(_run(zone, client, "run-1"), SETTINGS, hold=True)
-    assert held.decision_of({"chosen_options": ["Reject"], "timedout": True}) == held.TIMED_OUT
-    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.TIMED_OUT)
+    assert decisions.decision_of({"chosen_options": ["Reject"], "timedout": True}) == "timeout"
+    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.TIMED_OUT)
     assert "niet op tijd goedgekeurd" in outcome.message and _stored(sandbox) == {}
     sent = []
     deliver_pending(
@@ -138,7 +139,7 @@ def test_the_first_file_of_a_new_instelling_waits(client, sandbox, tmp_path):
     [(_, review)] = held.waiting(zone, "run-1")
     assert review.reasons == ["eerste bestand van instelling 990012: nog nooit doorgestuurd"]
     assert _stored(sandbox, "990012") == {}
-    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.APPROVED)
+    [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.APPROVED)
     assert outcome.counts["pushed"] == 1 and len(_stored(sandbox, "990012")) == 1
     # from now on 990012 has pushed: its next small file goes out at once
     drop(tmp_path, "klaver2.csv", make_csv([row(2, instellingsnummer="990012")]), "990012")
@@ -200,7 +201,7 @@ def test_a_held_file_in_a_bucket_stays_in_the_state_until_approved(client, sandb
         assert claimed.location == "dropzone-state/held/run-1/990011/a.csv"
         assert review is not None and review.counts["pushed"] == 2
         assert _stored(sandbox) == {} and zone.inbox() == []
-        [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, held.APPROVED)
+        [outcome] = settle_held(_run(zone, client, "run-1"), SETTINGS, decisions.APPROVED)
         assert outcome.counts["pushed"] == 2 and len(_stored(sandbox)) == 2
         assert outcome.final_location.endswith("dropzone-state/processed/run-1/990011/a.csv")
         assert zone.list_keys("held") == []

@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,3 +152,75 @@ def dag_run_states(dag_id: str, logical_date: str) -> tuple[str, dict[str, str]]
         state = str(run.state)
         session.expunge(run)
     return state, task_states(run)
+
+
+class Answer(threading.Thread):
+    """Answers the ``review`` of a dag.test() run of ``dag_id`` from beside it, as the REST
+    API's ``PATCH /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/review/-1/hitlDetails`` does
+    (the same writes to the HITL detail, the same resume of the task parked in AWAITING_INPUT):
+    ``option`` "Approve" or "Reject". ``option`` None: nobody answers, and once the review's
+    ``response_timeout`` has passed the scheduler's own timeout sweep applies its default.
+    dag.test() never resolves a waiting review itself: it waits for this. ``at_question`` is
+    called once the review waits (what Informat holds by then, say); ``detail`` is what the
+    review asked (empty: it never asked)."""
+
+    def __init__(self, dag_id: str, option: str | None, at_question=None) -> None:
+        super().__init__(daemon=True)
+        self.dag_id, self.option, self.at_question = dag_id, option, at_question
+        self.done, self.detail, self.seen = threading.Event(), {}, None
+        self.error: Exception | None = None  # the last attempt's, for a test that waits in vain
+
+    def run(self) -> None:
+        deadline = time.monotonic() + 900
+        while not self.done.is_set() and time.monotonic() < deadline:
+            try:
+                if self._answer():
+                    self.done.set()
+                    return
+            except Exception as exc:  # SQLite busy beside dag.test(): try again
+                self.error = exc
+            self.done.wait(0.5)
+
+    def _answer(self) -> bool:
+        from airflow.jobs.job import Job
+        from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.models.trigger import handle_event_submit
+        from airflow.sdk import timezone
+        from airflow.triggers.base import TriggerEvent
+        from airflow.utils.session import create_session
+        from airflow.utils.state import TaskInstanceState
+        from sqlalchemy.orm import joinedload
+
+        with create_session() as session:
+            ti = (
+                session.query(TaskInstance)
+                .filter(
+                    TaskInstance.dag_id == self.dag_id,
+                    TaskInstance.task_id == "review",
+                    TaskInstance.state == TaskInstanceState.AWAITING_INPUT,
+                )
+                .options(joinedload(TaskInstance.hitl_detail))
+                .one_or_none()
+            )
+            if ti is None or ti.hitl_detail is None:
+                return False
+            detail = ti.hitl_detail
+            if not self.detail:
+                self.detail = {"subject": detail.subject, "body": detail.body,
+                               "defaults": detail.defaults}  # fmt: skip
+                self.seen = self.at_question() if self.at_question else None
+            if self.option is None:
+                if ti.trigger_timeout is None or ti.trigger_timeout >= timezone.utcnow():
+                    return False
+                SchedulerJobRunner(job=Job()).check_awaiting_input_timeouts(session=session)
+                return True
+            detail.responded_by = {"id": "1", "name": "data team"}
+            detail.responded_at = timezone.utcnow()
+            detail.chosen_options = [self.option]
+            detail.params_input = {}
+            session.add(detail)
+            handle_event_submit(
+                TriggerEvent(detail.as_resume_event_payload()), task_instance=ti, session=session
+            )
+        return True

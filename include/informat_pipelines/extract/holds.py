@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from informat_client.masking import get_logger
+from informat_pipelines.core.decisions import APPROVED, TIMED_OUT
 from informat_pipelines.core.object_store import is_missing, read_json
 
 from . import delta
@@ -42,7 +43,6 @@ HELD = "held"
 # the only columns of a changes CSV: the entity's id and the INSZ's keyed hash, never a name,
 # an INSZ or any other value of the record
 PSEUDONYM_COLUMN = "inszHash"
-APPROVED, REJECTED, TIMED_OUT = "approved", "rejected", "timeout"
 
 
 @dataclass(frozen=True)
@@ -325,19 +325,6 @@ def keep_old(
     _save_outcome(run, part, outcome)
     log.info("%s %s: held partition not published (%s)", part.entity, part.key, decision)
     return outcome
-
-
-def decision_of(answer: Mapping[str, Any] | None) -> str | None:
-    """The review's answer (the event an approval resumes with) as a decision: approved,
-    rejected by a person, or the default taken when nobody answered in time (``timedout``, or no
-    one who responded); None: no answer."""
-    if not answer or not answer.get("chosen_options"):
-        return None
-    if answer["chosen_options"][0] == "Approve":
-        return APPROVED
-    if answer.get("timedout") or not answer.get("responded_by_user"):
-        return TIMED_OUT
-    return REJECTED
 
 
 # ------------------------------------------------------------------------- the review

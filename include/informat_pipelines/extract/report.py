@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from informat_client.masking import get_logger
+from informat_pipelines.core.decisions import APPROVED, TIMED_OUT
 from informat_pipelines.core.object_store import read_json
 from informat_pipelines.core.status import record_extract
 
-from .holds import APPROVED, TIMED_OUT, is_published
+from .holds import is_published
 from .shapes import Partition
 
 log = get_logger(__name__)

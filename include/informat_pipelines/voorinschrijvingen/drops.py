@@ -20,6 +20,7 @@ from typing import Any
 
 from informat_client import InformatClient
 from informat_client.masking import get_logger
+from informat_pipelines.core.decisions import APPROVED, REJECTED, TIMED_OUT
 from informat_pipelines.core.status import read_key_or_none, record_push
 
 from . import held
@@ -104,9 +105,9 @@ def settle_held(
     row once: the ledger is read again now); ``REJECTED`` or ``TIMED_OUT`` sends them to
     ``failed/``, the school told why; no answer (None) leaves them held."""
     held_files = [claimed for claimed, _ in held.waiting(run.zone, run.run_id)]
-    if decision == held.APPROVED:
+    if decision == APPROVED:
         handler: Handler = partial(_handle, hold=False)
-    elif decision in (held.REJECTED, held.TIMED_OUT):
+    elif decision in (REJECTED, TIMED_OUT):
         handler = partial(_declined, decision=decision)
     else:
         return []
@@ -162,11 +163,11 @@ def _declined(
 ) -> FileOutcome:
     """A held file the data team did not approve: to ``failed/``, no row sent, the school told;
     the data team hears of one nobody answered in time."""
-    message = held.REJECTED_TEXT if decision == held.REJECTED else held.TIMED_OUT_TEXT
+    message = held.REJECTED_TEXT if decision == REJECTED else held.TIMED_OUT_TEXT
     report = _report(run.zone, claimed, rejected_report(message), reports)
     final = run.zone.finish(claimed, ok=False)
     log.info("file %s not pushed: %s by the data team", claimed.name, decision)
-    problem = "not approved in time" if decision == held.TIMED_OUT else ""
+    problem = "not approved in time" if decision == TIMED_OUT else ""
     return FileOutcome(
         claimed.name, claimed.run, False, message, summary([]),
         _school(claimed, list(run.instellingsnummers)), report, final, problem,

@@ -1,15 +1,14 @@
 """Files that wait for the data team's yes before any row of them goes to Informat: which file
 waits and why (``reasons``), keeping it apart in the pipeline's state (``hold``: the file in
 ``held/<run>/<instellingsnummer>/``, the per-row preview in ``held-review/``), what the approval
-shows (``review_body``, ``held_mail``: statuses and reasons per row, never a cell's value), and
-what the answer means (``decision_of``). Pushing or refusing them is ``drops.settle_held``'s.
+shows (``review_body``, ``held_mail``: statuses and reasons per row, never a cell's value).
+What the answer means is ``core.decisions``'s; pushing or refusing them is ``drops.settle_held``'s.
 No Airflow import: the approval itself is Airflow's human-in-the-loop operator."""
 
 from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +19,6 @@ from .report import STATUS_TEXT, summary
 from .settings import VoorinschrijvingenSettings
 
 REVIEW_PREFIX = "held-review/"
-APPROVED, REJECTED, TIMED_OUT = "approved", "rejected", "timeout"
 # what a push would do, as the approval says it (the report's words are for what it did)
 PREVIEW_TEXT = {**STATUS_TEXT, "pushed": "nieuw", "updated": "wijziging"}
 MAX_ROWS_SHOWN = 300  # rows listed per file in the approval; the counts cover them all
@@ -101,14 +99,6 @@ def waiting(zone: Any, run_id: str) -> list[tuple[Any, Review | None]]:
 
 def forget(zone: Any, claimed: Any) -> None:
     zone.delete_key(_review_key(claimed))
-
-
-def decision_of(event: Mapping[str, Any]) -> str:
-    """The answer of an approval event (Airflow's ``Approve``/``Reject``, or its default when
-    nobody answered in time) as ``APPROVED``, ``REJECTED`` or ``TIMED_OUT``."""
-    if event.get("timedout"):
-        return TIMED_OUT
-    return APPROVED if list(event.get("chosen_options") or []) == ["Approve"] else REJECTED
 
 
 def _cell(text: str) -> str:
